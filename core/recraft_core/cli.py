@@ -1,0 +1,192 @@
+"""`recraft`: every API operation from the shell. Files in, files out.
+
+    recraft inpaint photo.png --mask mask.png --prompt "a red hat"
+    recraft vectorize logo.png -o logo.svg
+    recraft generate --prompt "a lighthouse at dusk" --n 2 --json
+
+Results are written next to the input (photo.inpaint.png) or to -o. Progress goes to stderr,
+written paths to stdout. Exit codes: 0 done, 2 usage, 3 invalid input, 4 the API refused,
+5 network failure, 6 unreadable answer, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from . import __version__
+from .client import Client
+from .exceptions import (
+    APIError,
+    Cancelled,
+    ProtocolError,
+    RecraftError,
+    TransportError,
+    ValidationError,
+)
+from .operations import OPERATIONS, Field, Operation
+from .results import ImageResult
+from .transport import CancelToken
+
+EXIT_VALIDATION, EXIT_API, EXIT_NETWORK, EXIT_PROTOCOL, EXIT_CANCELLED = 3, 4, 5, 6, 130
+
+
+def _json_arg(text: str):
+    """A JSON value given inline or as @file."""
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {e}") from None
+
+
+_TYPES = {"int": int, "float": float, "json": _json_arg}
+
+
+def _add_field(parser: argparse.ArgumentParser, field: Field) -> None:
+    flag = "--" + field.name.replace("_", "-")
+    kwargs = {"dest": field.name, "help": field.help, "default": None}
+    if field.type in _TYPES:
+        kwargs["type"] = _TYPES[field.type]
+    if field.type == "json":
+        kwargs["metavar"] = "JSON"
+    if field.choices:
+        kwargs["metavar"] = "{" + ",".join(field.choices) + "}"
+    kwargs["help"] += " (required)" if field.required else ""
+    parser.add_argument(flag, **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recraft",
+        description="Recraft's image API from the command line. "
+        "Token from RECRAFT_API_TOKEN, API URL from RECRAFT_API_URL.",
+    )
+    parser.add_argument("--version", action="version", version=f"recraft {__version__}")
+    parser.add_argument("--base-url", help="API base URL (default: RECRAFT_API_URL or Recraft's)")
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds to wait for an answer"
+    )
+    sub = parser.add_subparsers(dest="operation", required=True, metavar="OPERATION")
+    for op in OPERATIONS.values():
+        p = sub.add_parser(
+            op.cli_name, help=op.help, description=f"{op.help}. {op.method} {op.url_path}"
+        )
+        for spec in op.files:
+            if spec.kind == "images":
+                p.add_argument(spec.name, nargs="*", metavar="IMAGE", help=spec.help)
+            elif spec.kind == "mask":
+                p.add_argument("--mask", required=True, help=spec.help)
+            else:
+                p.add_argument(spec.name, help=spec.help)
+        for field in op.fields:
+            _add_field(p, field)
+        if op.models:
+            p.add_argument("--model", metavar="MODEL", help=f"default {op.default_model}")
+        if op.result in ("images", "image"):
+            p.add_argument("-o", "--output", help="output file, or folder for several results")
+        p.add_argument("--json", action="store_true", help="print the API's JSON answer")
+        p.add_argument("--dry-run", action="store_true", help="check and show the request only")
+        p.set_defaults(op=op)
+    return parser
+
+
+def _outputs(op: Operation, args, result: ImageResult) -> list[Path]:
+    """Where each result goes: -o, or beside the input named after the operation."""
+    count = len(result.images)
+    exts = [image.extension for image in result.images]
+    out = getattr(args, "output", None)
+    source = getattr(args, "image", None)
+    if out and (Path(out).is_dir() or out.endswith(os.sep)):
+        folder, stem = Path(out), Path(source).stem if source else op.cli_name
+    elif out:
+        target = Path(out)
+        if count == 1:
+            return [target]
+        folder, stem = target.parent, target.stem
+    else:
+        folder = Path(source).parent if source else Path.cwd()
+        stem = f"{Path(source).stem}.{op.cli_name}" if source else op.cli_name
+    folder.mkdir(parents=True, exist_ok=True)
+    if count == 1:
+        return [folder / f"{stem}.{exts[0]}"]
+    return [folder / f"{stem}-{i + 1}.{ext}" for i, ext in enumerate(exts)]
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    op: Operation = args.op
+    params = {f.name: getattr(args, f.name) for f in op.fields}
+    for spec in op.files:
+        params[spec.name] = getattr(args, spec.name)
+    if op.models:
+        params["model"] = args.model
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        if args.dry_run:
+            # A dry run needs no account: validation and building never touch the token.
+            client = Client(
+                os.environ.get("RECRAFT_API_TOKEN") or "dry-run", base_url=args.base_url
+            )
+            prepared = client.prepare(op.name, **params)
+            print(
+                json.dumps(
+                    {"url": client.base_url + prepared.path, **prepared.describe()}, indent=2
+                )
+            )
+            return 0
+        client = Client(base_url=args.base_url, timeout=(10.0, args.timeout))
+        cancel = CancelToken()
+        signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+        result = client.call(op.name, cancel=cancel, progress=say, **params)
+    except ValidationError as e:
+        say(f"recraft {op.cli_name}: invalid input: {e}")
+        return EXIT_VALIDATION
+    except APIError as e:
+        say(f"recraft {op.cli_name}: the API refused: {e}")
+        return EXIT_API
+    except TransportError as e:
+        say(f"recraft {op.cli_name}: network: {e}")
+        return EXIT_NETWORK
+    except ProtocolError as e:
+        say(f"recraft {op.cli_name}: {e}")
+        return EXIT_PROTOCOL
+    except Cancelled:
+        say(f"recraft {op.cli_name}: cancelled")
+        return EXIT_CANCELLED
+    except RecraftError as e:  # pragma: no cover - every subclass is handled above
+        say(f"recraft {op.cli_name}: {e}")
+        return 1
+
+    if args.json:
+        print(json.dumps(result.raw, indent=2))
+    if isinstance(result, ImageResult):
+        for image, path in zip(result.images, _outputs(op, args, result), strict=True):
+            image.save(path)
+            say(f"wrote {path}")
+            if not args.json:
+                print(path)
+    elif not args.json:
+        if op.result == "style":
+            print(result.id)
+        elif op.result == "prompt":
+            print(result.prompt)
+        elif op.result == "user":
+            print(f"{result.name or result.email or result.id}: {result.credits} credits")
+    credits = getattr(result, "credits", None)
+    if credits is not None and op.result != "user":
+        say(f"cost: {credits} credits")
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,194 @@
+"""Client: every operation of the API as a method, over one Transport."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import inspect
+import ipaddress
+import os
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+from . import imageinfo, validation, wire
+from .exceptions import Cancelled, ProtocolError, ValidationError
+from .operations import OPERATIONS, Operation
+from .results import EnhancedPrompt, Image, ImageResult, Style, User
+from .transport import DEFAULT_BASE_URL, CancelToken, RetryPolicy, Transport
+
+
+def _check_base_url(url: str) -> str:
+    """Only https leaves this machine: the token must never cross a network in clear text."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname:
+        host = parts.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if loopback:
+            return url
+        raise ValidationError(
+            "base_url", f"{url} is plain http; only https is allowed off this machine"
+        )
+    raise ValidationError("base_url", f"{url!r} is not an http(s) URL")
+
+
+class Client:
+    """A Recraft account. Token from the argument or RECRAFT_API_TOKEN, API base URL from the
+    argument or RECRAFT_API_URL (default https://external.api.recraft.ai/v1)."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: tuple[float, float] = (10.0, 180.0),
+        retry: RetryPolicy | None = None,
+        session=None,
+    ) -> None:
+        token = token or os.environ.get("RECRAFT_API_TOKEN")
+        if not token:
+            raise ValidationError("token", "no API token: pass one or set RECRAFT_API_TOKEN")
+        base_url = _check_base_url(
+            base_url or os.environ.get("RECRAFT_API_URL") or DEFAULT_BASE_URL
+        )
+        self._transport = Transport(token, base_url, timeout, retry, session)
+
+    def __repr__(self) -> str:
+        return f"<recraft_core.Client {self._transport.base_url}>"
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def prepare(self, operation: str, **params) -> wire.Prepared:
+        """Check the parameters and build the request without sending it."""
+        op = _operation(operation)
+        files = {f.name: params.pop(f.name) for f in op.files if f.name in params}
+        uploads = validation.load_files(op, files)
+        return wire.build(op, validation.validate(op, params, uploads), uploads)
+
+    def call(self, operation: str, *, cancel: CancelToken | None = None, progress=None, **params):
+        """Run one operation: check, send, download the results, return them typed."""
+        op = _operation(operation)
+        report = progress or (lambda message: None)
+        prepared = self.prepare(op.name, **params)
+        if cancel is not None:
+            cancel.check()
+        report(f"{op.name}: sending")
+        body = self._transport.request(
+            prepared.method,
+            prepared.path,
+            json=prepared.json,
+            data=prepared.data or None,
+            files=prepared.requests_files(),
+            cancel=cancel,
+        )
+        return self._result(op, body, cancel, report)
+
+    # -- results ------------------------------------------------------------------------------
+
+    def _result(self, op: Operation, body: dict, cancel, report):
+        try:
+            if op.result == "style":
+                return Style(str(body["id"]), body.get("style"), body.get("credits"), body)
+            if op.result == "prompt":
+                return EnhancedPrompt(str(body["enhanced_prompt"]), body.get("credits"), body)
+            if op.result == "user":
+                return User(
+                    str(body["id"]), int(body["credits"]), body.get("name"), body.get("email"), body
+                )
+            items = body["data"] if op.result == "images" else [body["image"]]
+        except (KeyError, TypeError, ValueError) as e:
+            raise ProtocolError(f"the API's answer to {op.name} lacks {e}") from None
+        if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+            raise ProtocolError(f"the API's answer to {op.name} has no images")
+        report(f"{op.name}: downloading {len(items)} result(s)")
+        images = self._images(items, cancel)
+        return ImageResult(
+            images, body.get("credits"), body.get("created"), body.get("style_id"), body
+        )
+
+    def _images(self, items: list[dict], cancel) -> list[Image]:
+        def one(item: dict) -> Image:
+            if item.get("b64_json"):
+                try:
+                    data = base64.b64decode(item["b64_json"], validate=True)
+                except (binascii.Error, ValueError):
+                    raise ProtocolError("an image in the answer is not valid base64") from None
+                header = ""
+            elif item.get("url"):
+                data, header = self._transport.download(item["url"], cancel)
+            else:
+                raise ProtocolError("an image in the answer has neither url nor b64_json")
+            fmt = imageinfo.sniff(data)
+            if fmt is None:
+                raise ProtocolError(f"a result is not an image ({header or 'unknown type'})")
+            return Image(data, imageinfo.MIME[fmt], item.get("image_id"), item.get("url"))
+
+        if len(items) == 1:
+            return [one(items[0])]
+        # URLs expire and each download waits on the network: fetch them side by side.
+        with ThreadPoolExecutor(max_workers=min(len(items), 6)) as pool:
+            futures = [pool.submit(one, item) for item in items]
+            try:
+                return [f.result() for f in futures]
+            except Cancelled:
+                for f in futures:
+                    f.cancel()
+                raise
+
+
+def _operation(name: str) -> Operation:
+    try:
+        return OPERATIONS[name]
+    except KeyError:
+        raise ValidationError(
+            "operation", f"{name!r} is not one of: {', '.join(OPERATIONS)}"
+        ) from None
+
+
+def _method(op: Operation):
+    """A Client method for `op` with a real signature: files first, then keyword parameters."""
+    P = inspect.Parameter
+    params = [P("self", P.POSITIONAL_OR_KEYWORD)]
+    for f in op.files:
+        default = P.empty if f.required else None
+        params.append(P(f.name, P.POSITIONAL_OR_KEYWORD, default=default))
+    for f in op.fields:
+        params.append(P(f.name, P.KEYWORD_ONLY, default=P.empty if f.required else None))
+    extras = (["model"] if op.models else []) + ["cancel", "progress"]
+    params += [P(name, P.KEYWORD_ONLY, default=None) for name in extras]
+    signature = inspect.Signature(params)
+
+    def method(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        values = dict(bound.arguments)
+        self = values.pop("self")
+        return self.call(op.name, **values)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__signature__ = signature
+    lines = [op.help + ".", "", f"{op.method} {op.url_path}", ""]
+    lines += [f"{f.name}: {f.help}" for f in op.files]
+    lines += [f"{f.name}: {f.help}" + (" (required)" if f.required else "") for f in op.fields]
+    if op.models:
+        lines.append(f"model: one of {', '.join(op.models)}; default {op.default_model}")
+    method.__doc__ = "\n".join(lines)
+    return method
+
+
+for _op in OPERATIONS.values():
+    setattr(Client, _op.name, _method(_op))

@@ -1,0 +1,132 @@
+"""Format, size and colour mode of an image, read from its header without decoding it."""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+
+MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "svg": "image/svg+xml"}
+EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp", "svg": "svg"}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str  # png, jpeg, webp, svg
+    width: int
+    height: int
+    grayscale: bool | None = None  # None: the header does not say
+
+    @property
+    def mime(self) -> str:
+        return MIME[self.format]
+
+    @property
+    def extension(self) -> str:
+        return EXTENSION[self.format]
+
+
+class UnknownImage(ValueError):
+    """The bytes are not an image we can read the header of."""
+
+
+def sniff(data: bytes) -> str | None:
+    """The format name from the magic bytes, or None."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:4096]:
+        return "svg"
+    return None
+
+
+def read(data: bytes) -> ImageInfo:
+    fmt = sniff(data)
+    reader = {"png": _png, "jpeg": _jpeg, "webp": _webp, "svg": _svg}.get(fmt)
+    if reader is None:
+        raise UnknownImage("not a PNG, JPEG, WEBP or SVG file")
+    try:
+        return reader(data)
+    except (struct.error, IndexError, ValueError) as e:
+        raise UnknownImage(f"the {fmt.upper()} header is damaged ({e})") from None
+
+
+def _png(data: bytes) -> ImageInfo:
+    if data[12:16] != b"IHDR":
+        raise ValueError("no IHDR chunk")
+    width, height, _depth, color_type = struct.unpack(">IIBB", data[16:26])
+    return ImageInfo("png", width, height, grayscale=color_type in (0, 4))
+
+
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg(data: bytes) -> ImageInfo:
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            raise ValueError("marker expected")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if marker in _SOF:
+            height, width, components = struct.unpack(">HHB", data[i + 5 : i + 10])
+            return ImageInfo("jpeg", width, height, grayscale=components == 1)
+        i += 2 + length
+    raise ValueError("no frame header")
+
+
+def _webp(data: bytes) -> ImageInfo:
+    chunk = data[12:16]
+    if chunk == b"VP8 ":
+        w, h = struct.unpack("<HH", data[26:30])
+        return ImageInfo("webp", w & 0x3FFF, h & 0x3FFF)
+    if chunk == b"VP8L":
+        b = data[21:25]
+        width = 1 + (((b[1] & 0x3F) << 8) | b[0])
+        height = 1 + (((b[3] & 0x0F) << 10) | (b[2] << 2) | ((b[1] & 0xC0) >> 6))
+        return ImageInfo("webp", width, height)
+    if chunk == b"VP8X":
+        w = int.from_bytes(data[24:27], "little") + 1
+        h = int.from_bytes(data[27:30], "little") + 1
+        return ImageInfo("webp", w, h)
+    raise ValueError(f"unknown chunk {chunk!r}")
+
+
+_SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.S | re.I)
+_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(px)?\s*$")
+
+
+def _attr(tag: str, name: str) -> str | None:
+    m = re.search(rf"""\s{name}\s*=\s*["']([^"']*)["']""", tag)
+    return m.group(1) if m else None
+
+
+def _svg(data: bytes) -> ImageInfo:
+    m = _SVG_TAG.search(data[:65536])
+    if not m:
+        raise ValueError("no <svg> element")
+    tag = m.group(0).decode("utf-8", "replace")
+    sizes = []
+    for name in ("width", "height"):
+        value = _attr(tag, name)
+        length = _LENGTH.match(value) if value else None
+        sizes.append(float(length.group(1)) if length else None)
+    if None in sizes:
+        box = _attr(tag, "viewBox")
+        if not box:
+            raise ValueError("neither width/height in px nor a viewBox")
+        parts = [float(p) for p in box.replace(",", " ").split()]
+        if len(parts) != 4:
+            raise ValueError("viewBox needs 4 numbers")
+        sizes = [s if s is not None else v for s, v in zip(sizes, parts[2:], strict=True)]
+    return ImageInfo("svg", round(sizes[0]), round(sizes[1]))

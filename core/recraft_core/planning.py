@@ -1,0 +1,135 @@
+"""How to bring a canvas region within the API's image limits, and how to map a result back.
+
+An editor's image may be 8000 px wide, or 100 px tall; the API takes 256..4096 px a side and
+at most 16 MP. A plan says which region of the canvas to send (the whole image, or for mask
+operations a box around the selection with some context) and the size to scale it to. Its
+`placement` turns a result's size into the canvas rectangle the result covers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import catalog
+from .exceptions import ValidationError
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1; end-exclusive
+
+
+@dataclass(frozen=True)
+class Limits:
+    min_side: int = catalog.MIN_SIDE
+    max_side: int = catalog.MAX_SIDE
+    max_pixels: int = catalog.MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class Placement:
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    box: Box  # the canvas region to send
+    width: int  # the size to scale it to before upload
+    height: int
+
+    @property
+    def scale(self) -> float:
+        """Upload pixels per canvas pixel, horizontally."""
+        return self.width / (self.box[2] - self.box[0])
+
+    @property
+    def is_identity(self) -> bool:
+        return (self.width, self.height) == (self.box[2] - self.box[0], self.box[3] - self.box[1])
+
+    def placement(self, result_width: int, result_height: int, origin=None) -> Placement:
+        """The canvas rectangle a result covers.
+
+        Without `origin` the result shows the sent region, at whatever resolution (an upscale
+        is larger), and covers the box. With `origin` the result is at upload scale and the
+        sent region's top-left corner lies at `origin` inside it, as with outpainting's
+        (expand_left, expand_top).
+        """
+        x0, y0, x1, y1 = self.box
+        if origin is None:
+            return Placement(x0, y0, x1 - x0, y1 - y0)
+        kx, ky = (x1 - x0) / self.width, (y1 - y0) / self.height
+        return Placement(
+            round(x0 - origin[0] * kx),
+            round(y0 - origin[1] * ky),
+            round(result_width * kx),
+            round(result_height * ky),
+        )
+
+
+def _scaled_size(width: int, height: int, limits: Limits) -> tuple[int, int]:
+    """The size closest to width x height within the limits, aspect kept."""
+    scale = 1.0
+    if max(width, height) > limits.max_side:
+        scale = limits.max_side / max(width, height)
+    if width * height * scale * scale > limits.max_pixels:
+        scale = min(scale, math.sqrt(limits.max_pixels / (width * height)))
+    if min(width, height) * scale < limits.min_side:
+        scale = limits.min_side / min(width, height)
+        w, h = math.ceil(width * scale), math.ceil(height * scale)
+    else:
+        w, h = max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+    if max(w, h) > limits.max_side or w * h > limits.max_pixels:
+        raise ValidationError(
+            "image",
+            f"{width}x{height} cannot be scaled within the limits (sides {limits.min_side}.."
+            f"{limits.max_side} px, at most {limits.max_pixels // 2**20} MP): "
+            "its aspect ratio is too extreme; crop it first",
+        )
+    return w, h
+
+
+def fit_image(width: int, height: int, limits: Limits = Limits()) -> FitPlan:
+    """Send the whole image, scaled (up or down) only as far as the limits require."""
+    if width <= 0 or height <= 0:
+        raise ValidationError("image", f"size {width}x{height} is empty")
+    return FitPlan((0, 0, width, height), *_scaled_size(width, height, limits))
+
+
+def _grow(lo: int, hi: int, want: int, size: int) -> tuple[int, int]:
+    """Widen [lo, hi) around its centre to `want`, kept inside [0, size)."""
+    if hi - lo >= want:
+        return lo, hi
+    if want >= size:
+        return 0, size
+    lo = max(0, (lo + hi - want) // 2)
+    hi = lo + want
+    if hi > size:
+        lo, hi = size - want, size
+    return lo, hi
+
+
+def fit_selection(
+    width: int,
+    height: int,
+    selection: Box,
+    limits: Limits = Limits(),
+    context: float = 0.5,
+    min_context: int = 32,
+) -> FitPlan:
+    """Send a box around `selection`: padded for context, at least min_side where the image
+    allows, clipped to the image, then scaled within the limits.
+
+    Context matters: the model matches the new pixels to what surrounds them. Half the
+    selection's longer side on every side is enough for a seamless fill without paying for
+    the whole canvas.
+    """
+    x0, y0, x1, y1 = selection
+    if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
+        raise ValidationError("mask", f"selection {selection} is empty or outside {width}x{height}")
+    pad = max(min_context, math.ceil(context * max(x1 - x0, y1 - y0)))
+    x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
+    x1, y1 = min(width, x1 + pad), min(height, y1 + pad)
+    x0, x1 = _grow(x0, x1, limits.min_side, width)
+    y0, y1 = _grow(y0, y1, limits.min_side, height)
+    return FitPlan((x0, y0, x1, y1), *_scaled_size(x1 - x0, y1 - y0, limits))

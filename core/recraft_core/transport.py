@@ -1,0 +1,340 @@
+"""HTTP to the Recraft API: one keep-alive session, timeouts, safe retries, cancellation.
+
+Retries are only where a repeat cannot charge twice: 429 and 503 (the server refused the
+request), and connections that failed before the request went out. A POST whose answer never
+came (read timeout, reset) is not repeated: the image may be generated and paid for already.
+GETs (account, result downloads) are idempotent and retry on any transient failure.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json as jsonlib
+import logging
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+import urllib3
+
+from . import __version__
+from .exceptions import (
+    APIError,
+    AuthenticationError,
+    Cancelled,
+    ConnectionFailed,
+    InsufficientCreditsError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+    Timeout,
+)
+
+log = logging.getLogger("recraft_core")
+
+DEFAULT_BASE_URL = "https://external.api.recraft.ai/v1"
+
+
+class CancelToken:
+    """Set from any thread to stop an operation: waits, retries and downloads end promptly."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled")
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, or raise Cancelled as soon as the token is set."""
+        if self._event.wait(seconds):
+            raise Cancelled("cancelled")
+
+
+_NEVER = CancelToken()  # stands in when the caller passed none; nobody can set it
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 3  # extra attempts after the first
+    backoff: float = 0.5  # seconds before the first retry, doubling each time
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0  # a longer Retry-After is reported, not waited out
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so many clients do not retry in step."""
+        ceiling = min(self.max_backoff, self.backoff * 2**attempt)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _not_sent(error: requests.ConnectionError) -> bool:
+    """True when the connection failed before any byte of the request went out."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(
+        reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+class Transport:
+    """Sends requests to one API base URL with one token."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: tuple[float, float] = (10.0, 180.0),
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = f"recraft-editors/{__version__}"
+
+    def __repr__(self) -> str:
+        return f"Transport({self.base_url!r})"
+
+    def scrub(self, text: str) -> str:
+        """The text with the token blanked out, in case a server echoes it back."""
+        return text.replace(self._token, "***") if self._token else text
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _run(self, cancel: CancelToken, fn, *args, **kwargs):
+        """Run fn on a worker thread so that cancel can interrupt the wait for its answer."""
+        if cancel is _NEVER:
+            return fn(*args, **kwargs)
+        cancel.check()
+        box: dict = {}
+        done = threading.Event()
+
+        def work():
+            try:
+                box["value"] = fn(*args, **kwargs)
+            except BaseException as e:  # handed to the waiting thread below
+                box["error"] = e
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="recraft-request", daemon=True).start()
+        while not done.wait(0.05):
+            if cancel.cancelled:
+                raise Cancelled("cancelled")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def request(
+        self, method: str, path: str, *, json=None, data=None, files=None, cancel=None
+    ) -> dict:
+        """Send to the API and return the JSON answer; raises the matching RecraftError."""
+        cancel = cancel or _NEVER
+        url = self.base_url + path
+        idempotent = method == "GET"
+        headers = {"Authorization": f"Bearer {self._token}"}
+        attempt = 0
+        while True:
+            cancel.check()
+            started = time.monotonic()
+            try:
+                response = self._run(
+                    cancel,
+                    self.session.request,
+                    method,
+                    url,
+                    headers=headers,
+                    json=json,
+                    data=data,
+                    files=files,
+                    timeout=self.timeout,
+                )
+            except requests.RequestException as e:
+                error = self._transport_error(e, method, path)
+                retriable = idempotent or (isinstance(e, requests.ConnectionError) and _not_sent(e))
+                if retriable and attempt < self.retry.retries:
+                    delay = self.retry.delay(attempt)
+                    log.info("%s %s failed (%s); retrying in %.1f s", method, path, error, delay)
+                    attempt += 1
+                    cancel.sleep(delay)
+                    continue
+                raise error from None
+            log.debug(
+                "%s %s -> %s in %.2f s",
+                method,
+                path,
+                response.status_code,
+                time.monotonic() - started,
+            )
+            if response.ok:
+                return self._json(response)
+            refused = response.status_code in (429, 503)
+            if (
+                refused or (idempotent and response.status_code >= 500)
+            ) and attempt < self.retry.retries:
+                wait = _retry_after(response)
+                delay = self.retry.delay(attempt) if wait is None else wait
+                if delay <= self.retry.max_retry_after:
+                    log.info(
+                        "%s %s -> %s; retrying in %.1f s", method, path, response.status_code, delay
+                    )
+                    attempt += 1
+                    cancel.sleep(delay)
+                    continue
+            raise self._api_error(response)
+
+    def download(self, url: str, cancel=None) -> tuple[bytes, str]:
+        """(bytes, content type) of a result URL. Result URLs expire: fetch them at once.
+
+        The token is not sent: result files live on other hosts and need none.
+        """
+        cancel = cancel or _NEVER
+        attempt = 0
+        while True:
+            cancel.check()
+            try:
+                return self._run(cancel, self._fetch, url, cancel)
+            except requests.RequestException as e:
+                error = self._transport_error(e, "GET", "result file")
+                if attempt < self.retry.retries:
+                    attempt += 1
+                    cancel.sleep(self.retry.delay(attempt - 1))
+                    continue
+                raise error from None
+            except ServerError:
+                if attempt < self.retry.retries:
+                    attempt += 1
+                    cancel.sleep(self.retry.delay(attempt - 1))
+                    continue
+                raise
+
+    def _fetch(self, url: str, cancel: CancelToken) -> tuple[bytes, str]:
+        with self.session.get(url, timeout=self.timeout, stream=True) as response:
+            if not response.ok:
+                error = self._api_error(response)
+                if response.status_code in (403, 404, 410):
+                    error = APIError(
+                        response.status_code,
+                        error.code,
+                        "the result URL has expired or is gone; results must be downloaded "
+                        "right away: run the operation again",
+                        error.body,
+                    )
+                raise error
+            chunks = []
+            for chunk in response.iter_content(64 * 1024):
+                if cancel.cancelled:
+                    raise Cancelled("cancelled")
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get("Content-Type", "")
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _transport_error(self, e: requests.RequestException, method: str, what: str):
+        if isinstance(e, requests.ConnectTimeout) or (
+            isinstance(e, requests.ConnectionError) and _not_sent(e)
+        ):
+            return ConnectionFailed(f"cannot connect to {self.base_url}: {self._reason(e)}")
+        if isinstance(e, requests.Timeout):
+            charged = "" if method == "GET" else "; it may still finish and be charged"
+            return Timeout(f"{what}: no answer within {self.timeout[1]:g} s{charged}")
+        if isinstance(
+            e, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+        ):
+            return ConnectionFailed(f"{what}: the connection broke while the answer was being read")
+        if isinstance(e, requests.ConnectionError):
+            return ConnectionFailed(f"{what}: the connection broke ({self._reason(e)})")
+        return ConnectionFailed(f"{what}: {self.scrub(type(e).__name__)}")
+
+    def _reason(self, e: Exception) -> str:
+        """A short cause without urllib3's object reprs."""
+        text = str(e)
+        for pattern in (
+            r"\[Errno -?\d+\] [^'\")]+",
+            r"Connection (?:refused|reset|aborted)[^'\")]*",
+            r"timed out",
+            r"Read timed out",
+        ):
+            m = re.search(pattern, text)
+            if m:
+                return self.scrub(m.group(0).strip(" .:"))
+        return self.scrub(type(e).__name__)
+
+    def _json(self, response: requests.Response) -> dict:
+        try:
+            body = response.json()
+        except ValueError:
+            snippet = self.scrub(response.text[:120])
+            raise ProtocolError(f"the API's answer is not valid JSON: {snippet!r}") from None
+        if not isinstance(body, dict):
+            raise ProtocolError(f"the API's answer is not a JSON object: {type(body).__name__}")
+        return body
+
+    def _api_error(self, response: requests.Response) -> APIError:
+        status = response.status_code
+        text = self.scrub(response.text or "")
+        code = message = None
+        try:
+            body = jsonlib.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            code = body.get("code")
+            message = body.get("message") or body.get("error") or body.get("detail")
+            if isinstance(message, dict | list):
+                message = jsonlib.dumps(message)
+        if not message:
+            if "html" in response.headers.get("Content-Type", "") or text.lstrip().startswith("<"):
+                title = _TITLE.search(text)
+                brief = _TAGS.sub("", title.group(1)).strip() if title else ""
+                message = "the server answered with an HTML page" + (f" ({brief})" if brief else "")
+            else:
+                message = " ".join(text.split())[:300] or response.reason or "no details"
+        code = str(code) if code is not None else None
+        kind = APIError
+        if status in (401, 403):
+            kind = AuthenticationError
+        elif status == 402 or "credit" in (code or "").lower():
+            kind = InsufficientCreditsError
+        elif status == 429:
+            return RateLimitError(
+                status, code, message, text[:2000], retry_after=_retry_after(response)
+            )
+        elif status >= 500:
+            kind = ServerError
+        return kind(status, code, message, text[:2000])

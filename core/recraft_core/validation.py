@@ -1,0 +1,443 @@
+"""The API's documented rules, checked before any byte is sent.
+
+Every failure raises ValidationError naming the field and the rule. Checks read the tables in
+catalog and operations; nothing here knows one operation from another by name.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from dataclasses import dataclass
+
+from . import catalog, imageinfo, masks, png
+from .exceptions import ValidationError
+from .operations import Field, FileInput, Operation
+
+_GEN_LABEL = {"v2": "V2", "v3": "V3", "v4": "V4"}
+
+
+@dataclass(frozen=True, repr=False)
+class Upload:
+    """A file ready to send: its bytes and what its header says."""
+
+    field: str
+    filename: str
+    data: bytes
+    info: imageinfo.ImageInfo
+
+    def __repr__(self) -> str:
+        i = self.info
+        size = f"{i.width}x{i.height}"
+        return f"Upload({self.field}: {self.filename}, {i.format} {size}, {len(self.data)} B)"
+
+
+def _labels(generations) -> str:
+    return "/".join(_GEN_LABEL[g] for g in sorted(generations))
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def _read(field: str, value) -> tuple[str, bytes]:
+    """(filename, bytes) of a path, raw bytes or a png.Raster."""
+    if isinstance(value, png.Raster):
+        if value.mode not in png.CHANNELS:
+            raise ValidationError(field, f"raw pixels must be L, LA, RGB or RGBA, not {value.mode}")
+        try:
+            return f"{field}.png", value.to_png()
+        except ValueError as e:
+            raise ValidationError(field, str(e)) from None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return field, bytes(value)
+    if isinstance(value, str | os.PathLike):
+        try:
+            with open(value, "rb") as f:
+                return os.path.basename(os.fspath(value)), f.read(catalog.MAX_FILE_BYTES + 1)
+        except OSError as e:
+            raise ValidationError(
+                field, f"cannot read {os.fspath(value)!r}: {e.strerror}"
+            ) from None
+    raise ValidationError(
+        field, f"expected a file path, bytes or png.Raster, not {type(value).__name__}"
+    )
+
+
+def _check_image(op: Operation, spec: FileInput, field: str, value) -> Upload:
+    filename, data = _read(field, value)
+    if len(data) >= catalog.MAX_FILE_BYTES:
+        raise ValidationError(field, f"file is {len(data) / 2**20:.1f} MB; it must be under 10 MB")
+    try:
+        info = imageinfo.read(data)
+    except imageinfo.UnknownImage as e:
+        raise ValidationError(field, str(e)) from None
+    if info.format not in spec.formats:
+        allowed = ", ".join(f.upper().replace("JPEG", "JPG") for f in spec.formats)
+        raise ValidationError(
+            field, f"{info.format.upper()} is not accepted here (accepted: {allowed})"
+        )
+    w, h = info.width, info.height
+    if max(w, h) > catalog.MAX_SIDE:
+        raise ValidationError(
+            field, f"{w}x{h}: the longest side must be at most {catalog.MAX_SIDE} px"
+        )
+    if w * h > catalog.MAX_PIXELS:
+        raise ValidationError(field, f"{w}x{h} is {w * h / 2**20:.2f} MP; at most 16 MP allowed")
+    small_ok = info.format == "svg" and not op.svg_min_side
+    if min(w, h) < op.min_side and not small_ok:
+        raise ValidationError(
+            field, f"{w}x{h}: the shortest side must be at least {op.min_side} px"
+        )
+    if filename == field:
+        filename = f"{field}.{info.extension}"
+    return Upload(spec.name, filename, data, info)
+
+
+def _check_mask(upload: Upload, image: Upload | None) -> None:
+    info = upload.info
+    if image is not None and (info.width, info.height) != (image.info.width, image.info.height):
+        raise ValidationError(
+            "mask",
+            f"is {info.width}x{info.height} but the image is "
+            f"{image.info.width}x{image.info.height}; they must be the same size",
+        )
+    if info.grayscale is False:
+        raise ValidationError("mask", "must be a grayscale image (one channel, black and white)")
+    if info.format != "png":
+        return  # JPEG/WEBP pixels cannot be read without a decoder; the API checks them
+    try:
+        _, _, mode, pixels = png.decode(upload.data)
+    except png.PNGError:
+        return  # 1-bit and 16-bit grey masks are pure black/white or left to the API
+    if mode != "L":
+        raise ValidationError("mask", f"must be grayscale without alpha, not {mode}")
+    if not masks.is_binary(pixels):
+        found = [v for v in masks.values(pixels) if v not in (0, 255)]
+        raise ValidationError(
+            "mask",
+            f"must hold only 0 (keep) and 255 (change); it also has {len(found)} other values "
+            f"(e.g. {found[0]}): threshold it first",
+        )
+
+
+def load_files(op: Operation, given: dict) -> dict[str, Upload | list[Upload]]:
+    """Read and check every file the operation takes."""
+    out: dict[str, Upload | list[Upload]] = {}
+    for spec in op.files:
+        value = given.get(spec.name)
+        if spec.kind == "images":
+            values = (
+                [] if value is None else list(value) if isinstance(value, list | tuple) else [value]
+            )
+            out[spec.name] = [
+                _check_image(op, spec, f"{spec.name}[{i}]", v) for i, v in enumerate(values)
+            ]
+            continue
+        if value is None:
+            if spec.required:
+                raise ValidationError(spec.name, "is required")
+            continue
+        out[spec.name] = _check_image(op, spec, spec.name, value)
+        if spec.kind == "mask":
+            _check_mask(out[spec.name], out.get("image"))
+    return out
+
+
+# -- single fields ------------------------------------------------------------------------
+
+
+def _number(field: Field, value, integer: bool):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "an integer" if integer else "a number"
+        raise ValidationError(field.name, f"must be {kind}, not {value!r}")
+    if integer and not isinstance(value, int):
+        if not float(value).is_integer():
+            raise ValidationError(field.name, f"must be an integer, not {value!r}")
+        value = int(value)
+    if not integer and not math.isfinite(value):
+        raise ValidationError(field.name, f"must be a finite number, not {value!r}")
+    low, high = field.low, field.high
+    too_high = value >= high if field.high_open else value > high
+    if value < low or too_high:
+        bracket = ")" if field.high_open else "]"
+        show = (lambda v: int(v)) if integer else (lambda v: v)
+        raise ValidationError(
+            field.name, f"{value} is out of range [{show(low)}, {show(high)}{bracket}"
+        )
+    return value
+
+
+def _uuid(name: str, value) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise ValidationError(name, f"{value!r} is not a UUID") from None
+
+
+def check_field(field: Field, value):
+    if field.type == "int":
+        return _number(field, value, integer=True)
+    if field.type == "float":
+        return _number(field, value, integer=False)
+    if field.type == "text":
+        if not isinstance(value, str):
+            raise ValidationError(field.name, f"must be text, not {type(value).__name__}")
+        return value
+    if field.type == "choice":
+        if value not in field.choices:
+            raise ValidationError(
+                field.name, f"{value!r} is not one of: {', '.join(field.choices)}"
+            )
+        return value
+    if field.type == "uuid":
+        return _uuid(field.name, value)
+    return value  # json: checked by its own rule below
+
+
+# -- structured fields --------------------------------------------------------------------
+
+
+def _rgb(where: str, color) -> None:
+    if not isinstance(color, dict) or "rgb" not in color:
+        raise ValidationError(where, "must be an object with an rgb list")
+    rgb = color["rgb"]
+    if (
+        not isinstance(rgb, list | tuple)
+        or len(rgb) != 3
+        or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb)
+    ):
+        raise ValidationError(f"{where}.rgb", f"must be 3 integers 0-255, not {rgb!r}")
+
+
+def _check_controls(controls, generation: str, model: str) -> None:
+    if not isinstance(controls, dict):
+        raise ValidationError("controls", "must be an object")
+    known = {"colors", "background_color", "artistic_level", "no_text"}
+    for key in controls:
+        if key not in known:
+            raise ValidationError(
+                f"controls.{key}", f"is not a control (known: {', '.join(sorted(known))})"
+            )
+    colors = controls.get("colors")
+    if colors is not None:
+        if not isinstance(colors, list | tuple):
+            raise ValidationError("controls.colors", "must be a list of colors")
+        total = 0.0
+        for i, color in enumerate(colors):
+            _rgb(f"controls.colors[{i}]", color)
+            weight = color.get("weight")
+            if weight is not None:
+                if (
+                    isinstance(weight, bool)
+                    or not isinstance(weight, int | float)
+                    or not 0 <= weight <= 1
+                ):
+                    raise ValidationError(
+                        f"controls.colors[{i}].weight", f"{weight!r} is not in [0, 1]"
+                    )
+                total += weight
+        if total > 1 + 1e-9:
+            raise ValidationError("controls.colors", f"weights sum to {total:g}; at most 1 allowed")
+    if controls.get("background_color") is not None:
+        _rgb("controls.background_color", controls["background_color"])
+    for key in ("artistic_level", "no_text"):
+        if controls.get(key) is not None and generation != "v3":
+            raise ValidationError(f"controls.{key}", f"is for V3 models only, not {model}")
+    level = controls.get("artistic_level")
+    if level is not None and (
+        isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5
+    ):
+        raise ValidationError("controls.artistic_level", f"{level!r} is not an integer 0-5")
+    if controls.get("no_text") is not None and not isinstance(controls["no_text"], bool):
+        raise ValidationError("controls.no_text", "must be true or false")
+
+
+def _check_text_layout(layout) -> None:
+    if not isinstance(layout, list | tuple):
+        raise ValidationError("text_layout", "must be a list of {text, bbox} objects")
+    for i, item in enumerate(layout):
+        where = f"text_layout[{i}]"
+        if not isinstance(item, dict) or "text" not in item or "bbox" not in item:
+            raise ValidationError(where, "must be an object with text and bbox")
+        text = item["text"]
+        if not isinstance(text, str) or not text:
+            raise ValidationError(f"{where}.text", "must be a word")
+        bad = sorted({c for c in text if c not in catalog.TEXT_LAYOUT_CHARS})
+        if bad:
+            what = "spaces" if any(c.isspace() for c in bad) else repr("".join(bad))
+            raise ValidationError(f"{where}.text", f"{text!r} must be one word; {what} not allowed")
+        bbox = item["bbox"]
+        if not isinstance(bbox, list | tuple) or len(bbox) != 4:
+            raise ValidationError(f"{where}.bbox", "must have exactly 4 points")
+        for point in bbox:
+            if (
+                not isinstance(point, list | tuple)
+                or len(point) != 2
+                or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in point)
+            ):
+                raise ValidationError(f"{where}.bbox", f"point {point!r} is not [x, y]")
+
+
+def _numbers(name: str, value) -> list:
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        raise ValidationError(name, "must be a list of numbers")
+    return list(value)
+
+
+# -- the whole request --------------------------------------------------------------------
+
+
+def _model(op: Operation, params: dict) -> catalog.Model | None:
+    if not op.models:
+        return None
+    name = params.get("model") or op.default_model
+    if name is None:
+        return None
+    if name not in op.models:
+        known = catalog.MODELS.get(name)
+        if known and op.name in ("generate_raster", "generate_vector"):
+            kind = "vector" if known.vector else "raster"
+            want = "raster" if op.name == "generate_raster" else "vector"
+            rule = f"{name} is a {kind} model; {op.url_path} takes {want} models only"
+        else:
+            rule = f"{name!r} is not accepted by {op.name} (accepted: {', '.join(op.models)})"
+        raise ValidationError("model", rule)
+    return catalog.MODELS[name]
+
+
+def _check_prompt(op: Operation, params: dict, model: catalog.Model | None) -> None:
+    prompt = params.get("prompt")
+    if prompt is None or op.prompt_rule == "none":
+        return
+    if not prompt.strip():
+        raise ValidationError("prompt", "must not be empty")
+    if op.prompt_rule == "chars":
+        if len(prompt) > catalog.MAX_ENHANCE_CHARS:
+            raise ValidationError(
+                "prompt",
+                f"is {len(prompt)} characters; at most {catalog.MAX_ENHANCE_CHARS} allowed",
+            )
+        return
+    size = len(prompt.encode("utf-8"))
+    if model is not None and size > model.family.prompt_limit:
+        raise ValidationError(
+            "prompt",
+            f"is {size} bytes in UTF-8; {model.name} takes at most {model.family.prompt_limit}",
+        )
+
+
+def _check_style(op: Operation, params: dict, model: catalog.Model) -> None:
+    style, style_id = params.get("style"), params.get("style_id")
+    if style is not None and style_id is not None:
+        raise ValidationError("style_id", "cannot be given together with style; choose one")
+    for name in ("style", "style_id"):
+        if params.get(name) is not None and model.generation not in op.style_generations:
+            raise ValidationError(
+                name,
+                f"is not supported by {model.name} on {op.name} "
+                f"(only with {_labels(op.style_generations)} models)",
+            )
+    if style is not None:
+        kind = catalog.STYLES[style]
+        if kind != "any" and kind != ("vector" if model.vector else "raster"):
+            need = "vector" if model.vector else "raster"
+            raise ValidationError(
+                "style", f"{style} is a {kind} style; {model.name} needs a {need} style"
+            )
+
+
+def _check_size(field_name: str, size: str, model: catalog.Model) -> tuple[int, int]:
+    wxh = model.family.resolve_size(size)
+    if wxh is None:
+        choices = ", ".join(model.family.size_choices())
+        raise ValidationError(
+            field_name, f"{size} is not supported by {model.name} (supported: {choices})"
+        )
+    w, h = wxh.split("x")
+    return int(w), int(h)
+
+
+def _check_outpaint(params: dict, model: catalog.Model, image: Upload | None) -> None:
+    expands = [params.get(f"expand_{s}") for s in ("left", "right", "top", "bottom")]
+    has_expand = any(e is not None for e in expands)
+    if has_expand and params.get("size") is not None:
+        raise ValidationError("size", "cannot be combined with expand_*; use one or the other")
+    if not has_expand and params.get("size") is None and params.get("zoom_out_percentage") is None:
+        raise ValidationError(
+            "expand_*", "give expand_*, size or zoom_out_percentage (at least one)"
+        )
+    if has_expand and image is not None:
+        left, right, top, bottom = (e or 0 for e in expands)
+        w = image.info.width + left + right
+        h = image.info.height + top + bottom
+        if max(w, h) > catalog.MAX_SIDE:
+            raise ValidationError(
+                "expand_*", f"the result would be {w}x{h}; at most {catalog.MAX_SIDE} px a side"
+            )
+
+
+def _check_style_sources(params: dict, images: list) -> None:
+    sources = params.get("source_styles")
+    if sources is not None:
+        if not isinstance(sources, list | tuple):
+            raise ValidationError("source_styles", "must be a list of style ids")
+        params["source_styles"] = [_uuid("source_styles", s) for s in sources]
+    if not images and not sources:
+        raise ValidationError("images", "give at least one image, or source_styles")
+    if len(images) > catalog.MAX_STYLE_IMAGES:
+        raise ValidationError("images", f"{len(images)} given; at most {catalog.MAX_STYLE_IMAGES}")
+    total = sum(len(u.data) for u in images)
+    if total > catalog.MAX_STYLE_BYTES:
+        raise ValidationError("images", f"{total / 2**20:.1f} MB in all; at most 5 MB")
+    for name, count, what in (
+        ("image_weights", len(images), "images"),
+        ("source_style_weights", len(sources or ()), "source_styles"),
+    ):
+        if params.get(name) is not None:
+            weights = _numbers(name, params[name])
+            if len(weights) != count:
+                raise ValidationError(name, f"has {len(weights)} weights for {count} {what}")
+
+
+def validate(op: Operation, params: dict, uploads: dict | None = None) -> dict:
+    """The parameters to send, with None values dropped; raises ValidationError."""
+    uploads = uploads or {}
+    names = {f.name for f in op.fields} | ({"model"} if op.models else set())
+    out = {}
+    for name, value in params.items():
+        if name not in names:
+            takes = ", ".join(op.parameter_names + (("model",) if op.models else ()))
+            raise ValidationError(name, f"is not a parameter of {op.name} (it takes: {takes})")
+        if value is not None:
+            out[name] = value
+    for field in op.fields:
+        if field.name in out:
+            out[field.name] = check_field(field, out[field.name])
+        elif field.required:
+            raise ValidationError(field.name, "is required")
+    model = _model(op, out)
+    _check_prompt(op, out, model)
+    if model is not None and op.result == "images":
+        _check_style(op, out, model)
+        if out.get("size") is not None:
+            _check_size("size", out["size"], model)
+        allowed = op.negative_prompt_generations
+        if out.get("negative_prompt") is not None and allowed and model.generation not in allowed:
+            raise ValidationError(
+                "negative_prompt",
+                f"is not supported by {model.name} (only {_labels(allowed)} models)",
+            )
+        if out.get("text_layout") is not None:
+            if model.generation not in op.text_layout_generations:
+                raise ValidationError("text_layout", f"is for V3 models only, not {model.name}")
+            _check_text_layout(out["text_layout"])
+        if out.get("controls") is not None:
+            _check_controls(out["controls"], model.generation, model.name)
+    if op.field("expand_left") is not None:
+        _check_outpaint(out, model, uploads.get("image"))
+    if op.result == "style":
+        _check_style_sources(out, uploads.get("images", []))
+    return out
