@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from PIL import Image
+
 from recraft_core.png import Raster
 
 

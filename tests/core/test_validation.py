@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from images import encoded, mask, png, raster, svg
 from recraft_core import Client, ValidationError
 from recraft_core.operations import OPERATIONS

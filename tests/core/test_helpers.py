@@ -1,0 +1,171 @@
+"""The pure helpers the plug-ins use: PNG, masks, header reading, fit planning."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image
+
+from images import encoded, svg
+from recraft_core import ValidationError, imageinfo, masks, planning, png
+
+# -- PNG ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_png_round_trips_through_pillow(mode):
+    rng = random.Random(1)
+    w, h = 37, 23
+    pixels = bytes(rng.randrange(256) for _ in range(w * h * png.CHANNELS[mode]))
+    data = png.encode(w, h, mode, pixels)
+    with Image.open(io.BytesIO(data)) as im:
+        assert (im.mode, im.size) == (mode, (w, h))
+        assert im.tobytes() == pixels
+    assert png.decode(data) == (w, h, mode, pixels)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_png_decoder_reads_every_filter_pillow_writes(mode):
+    rng = random.Random(2)
+    w, h = 64, 48
+    im = Image.frombytes(mode, (w, h), bytes(rng.randrange(256) for _ in range(w * h * len(mode))))
+    buf = io.BytesIO()
+    im.save(buf, "PNG", optimize=True)  # adaptive filtering: Sub, Up, Average, Paeth
+    assert png.decode(buf.getvalue())[3] == im.tobytes()
+
+
+def test_png_rejects_wrong_buffer_length():
+    with pytest.raises(ValueError, match="needs 12 bytes"):
+        png.encode(2, 2, "RGB", b"\0" * 11)
+
+
+def test_mask_png_is_tiny():
+    mask = masks.threshold(bytes(2048 * 2048))
+    assert len(png.encode(2048, 2048, "L", mask)) < 20_000
+
+
+# -- masks ----------------------------------------------------------------------------------
+
+
+def test_threshold_cuts_feathered_edges_at_half():
+    selection = bytes(range(256))
+    mask = masks.threshold(selection)
+    assert mask[:128] == bytes(128) and mask[128:] == b"\xff" * 128
+    assert masks.is_binary(mask) and not masks.is_binary(selection)
+
+
+def test_mask_stats():
+    w, h = 10, 6
+    m = bytearray(w * h)
+    for y, x in ((1, 2), (4, 7), (3, 5)):
+        m[y * w + x] = 255
+    assert masks.bbox(bytes(m), w, h) == (2, 1, 8, 5)
+    assert masks.white_area(bytes(m)) == 3
+    assert masks.values(bytes(m)) == [0, 255]
+    assert masks.bbox(bytes(w * h), w, h) is None
+
+
+def test_crop():
+    w = 4
+    pixels = bytes(range(4 * 3 * 2))  # 4x3, 2 channels
+    assert masks.crop(pixels, w, 2, (1, 1, 3, 3)) == bytes([10, 11, 12, 13, 18, 19, 20, 21])
+
+
+# -- headers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fmt,mode,gray",
+    [("PNG", "L", True), ("PNG", "RGBA", False), ("JPEG", "L", True), ("JPEG", "RGB", False)],
+)
+def test_header_reading(fmt, mode, gray):
+    info = imageinfo.read(encoded(321, 123, fmt, mode))
+    assert (info.width, info.height, info.grayscale) == (321, 123, gray)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "WEBP-lossless"])
+def test_webp_header(fmt):
+    info = imageinfo.read(encoded(4000, 17, fmt))
+    assert (info.format, info.width, info.height) == ("webp", 4000, 17)
+
+
+def test_svg_sizes():
+    info = imageinfo.read(svg(300, 200))
+    assert (info.format, info.width, info.height) == ("svg", 300, 200)
+    boxed = (
+        b'<?xml version="1.0"?>\n<svg viewBox="0 0 640 480" xmlns="http://www.w3.org/2000/svg"/>'
+    )
+    assert (imageinfo.read(boxed).width, imageinfo.read(boxed).height) == (640, 480)
+    with pytest.raises(imageinfo.UnknownImage):
+        imageinfo.read(b'<svg width="50%" height="2em"/>')
+
+
+def test_damaged_headers_are_reported():
+    with pytest.raises(imageinfo.UnknownImage, match="damaged"):
+        imageinfo.read(b"\x89PNG\r\n\x1a\n" + b"\0" * 4)
+    with pytest.raises(imageinfo.UnknownImage, match="not a PNG"):
+        imageinfo.read(b"BM....")
+
+
+# -- fit planning ---------------------------------------------------------------------------
+
+
+def test_fit_leaves_images_within_limits_alone():
+    plan = planning.fit_image(1000, 700)
+    assert plan.is_identity and plan.scale == 1
+
+
+def test_fit_scales_large_images_down_keeping_aspect():
+    plan = planning.fit_image(8000, 6000)
+    assert (plan.width, plan.height) == (4096, 3072)
+    assert plan.placement(4096, 3072) == planning.Placement(0, 0, 8000, 6000)
+
+
+def test_fit_scales_small_images_up():
+    plan = planning.fit_image(100, 50)
+    assert (plan.width, plan.height) == (512, 256)
+    crisp = planning.fit_image(100, 50, planning.Limits(min_side=32))
+    assert crisp.is_identity
+
+
+def test_fit_refuses_extreme_aspect():
+    with pytest.raises(ValidationError, match="aspect ratio is too extreme"):
+        planning.fit_image(5000, 100)
+
+
+def test_fit_selection_crops_around_the_selection_with_context():
+    plan = planning.fit_selection(6000, 4000, (3000, 2000, 3100, 2050))
+    x0, y0, x1, y1 = plan.box
+    assert x0 <= 3000 - 32 and x1 >= 3100 + 32 and y0 <= 2000 - 32 and y1 >= 2050 + 32
+    assert x1 - x0 >= 256 and y1 - y0 >= 256 and plan.is_identity
+    # The result of a mask operation goes back exactly where the crop came from.
+    assert plan.placement(plan.width, plan.height) == planning.Placement(x0, y0, x1 - x0, y1 - y0)
+
+
+def test_fit_selection_near_the_border_stays_inside():
+    plan = planning.fit_selection(1000, 300, (0, 0, 10, 10))
+    assert plan.box == (0, 0, 256, 256)
+    plan = planning.fit_selection(1000, 300, (990, 290, 1000, 300))
+    assert plan.box == (744, 44, 1000, 300)
+
+
+def test_fit_selection_of_a_huge_selection_scales_down():
+    plan = planning.fit_selection(10000, 10000, (0, 0, 9000, 9000))
+    assert max(plan.width, plan.height) <= 4096 and plan.width * plan.height <= 16 * 2**20
+    place = plan.placement(plan.width, plan.height)
+    assert (place.x, place.y, place.width, place.height) == (0, 0, 10000, 10000)
+
+
+def test_outpaint_placement_maps_the_origin_back():
+    plan = planning.fit_image(2000, 1000)  # sent as is
+    # 100 px added on the left and 50 on top: the result's (100, 50) is the canvas' (0, 0).
+    assert plan.placement(2200, 1100, origin=(100, 50)) == planning.Placement(-100, -50, 2200, 1100)
+    half = planning.fit_image(8192, 4096)  # sent at half size
+    assert half.placement(4196, 2048, origin=(100, 0)) == planning.Placement(-200, 0, 8392, 4096)
+
+
+def test_fit_selection_rejects_empty_selection():
+    with pytest.raises(ValidationError, match="mask"):
+        planning.fit_selection(100, 100, (50, 50, 50, 60))
