@@ -18,7 +18,7 @@ import signal
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, imageinfo, planning
 from .client import Client
 from .exceptions import (
     APIError,
@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--model", metavar="MODEL", help=f"default {op.default_model}")
         if op.result in ("images", "image"):
             p.add_argument("-o", "--output", help="output file, or folder for several results")
+        if any(spec.kind != "images" for spec in op.files):
+            p.add_argument(
+                "--fit",
+                action="store_true",
+                help="scale images outside the API's size limits to fit (needs Pillow)",
+            )
         p.add_argument("--json", action="store_true", help="print the API's JSON answer")
         p.add_argument("--dry-run", action="store_true", help="check and show the request only")
         p.set_defaults(op=op)
@@ -118,6 +124,33 @@ def _outputs(op: Operation, args, result: ImageResult) -> list[Path]:
     return [folder / f"{stem}-{i + 1}.{ext}" for i, ext in enumerate(exts)]
 
 
+def _fit(op: Operation, params: dict, say) -> None:
+    """Scale the image (and mask) to the API's limits with Pillow, when they are outside."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ValidationError("--fit", "needs Pillow: pip install 'recraft-editors[cli]'") from None
+    import io
+
+    image = params.get("image")
+    if not image:
+        return
+    data = Path(image).read_bytes()
+    info = imageinfo.read(data)
+    if info.format == "svg":
+        return
+    plan = planning.fit_image(info.width, info.height, planning.Limits(min_side=op.min_side))
+    if plan.is_identity:
+        return
+    say(f"--fit: scaling {info.width}x{info.height} to {plan.width}x{plan.height}")
+    for name, resample in (("image", Image.Resampling.LANCZOS), ("mask", Image.Resampling.NEAREST)):
+        if params.get(name):
+            with Image.open(params[name]) as im:
+                out = io.BytesIO()
+                im.resize((plan.width, plan.height), resample).save(out, "PNG")
+            params[name] = out.getvalue()
+
+
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -132,6 +165,8 @@ def run(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     try:
+        if getattr(args, "fit", False):
+            _fit(op, params, say)
         if args.dry_run:
             # A dry run needs no account: validation and building never touch the token.
             client = Client(

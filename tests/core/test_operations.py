@@ -301,3 +301,26 @@ def test_cli_network_failure(cli, recraft_server, tmp_path):
         timeout=60,
     )
     assert r.returncode == 5 and "cannot connect" in r.stderr
+
+
+def test_cli_fit_scales_oversized_images(cli, tmp_path, recraft_server):
+    big = tmp_path / "scan.png"
+    Image.new("RGB", (5000, 1000), (10, 20, 30)).save(big)
+    assert cli("vectorize", big).returncode == 3  # too large without --fit
+    r = cli("vectorize", big, "--fit")
+    assert r.returncode == 0, r.stderr
+    sent = recraft_server.last("/images/vectorize").files["image"][0]
+    assert (sent.width, sent.height) == (4096, 819)
+    tiny = tmp_path / "sprite.png"
+    Image.new("RGB", (100, 40), (10, 20, 30)).save(tiny)
+    msk = tmp_path / "sprite-mask.png"
+    Image.new("L", (100, 40), 0).save(msk)
+    r = cli("erase-region", tiny, "--mask", msk, "--fit")
+    assert r.returncode == 0, r.stderr
+    sent = recraft_server.last("/images/eraseRegion").files
+    assert (sent["image"][0].width, sent["image"][0].height) == (640, 256)
+    assert (sent["mask"][0].width, sent["mask"][0].height, sent["mask"][0].values) == (
+        640,
+        256,
+        [0],
+    )
