@@ -1,0 +1,418 @@
+"""The HTTP layer (``http.server`` with keep-alive) and ``RecraftServer``, the public handle.
+
+Everything about sockets lives here: reading bodies (Content-Length or chunked), always
+answering with a Content-Length, applying injected faults, and closing connections.  What an
+answer says is decided by ``service.Service``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from . import catalog
+from .errors import ApiError
+from .faults import Fault, FaultQueue
+from .log import RequestLog, RequestRecord
+from .service import Response, Service, error_response, parse_body
+from .state import State
+
+__all__ = ["RecraftServer"]
+
+# Bodies bigger than the limit are read and thrown away up to this size so the client sees the
+# 413 instead of a broken pipe; beyond it the connection is simply closed.
+_DRAIN_LIMIT = 512 * 1024 * 1024
+_FAULT_CODES = {429: "rate_limit_exceeded", 500: "internal_server_error", 502: "bad_gateway",
+                503: "service_unavailable", 504: "gateway_timeout"}  # fmt: skip
+_HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
+    "<body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>\n"
+)
+_NOT_JSON = b'{"created": 1700000000, "credits": 0, "data": [{"image_id": <!-- upstream error -->'
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address, app: RecraftServer):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.app = app
+        super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address):
+        self.app._track(request, True)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        self.app._track(request, False)
+        super().shutdown_request(request)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "RecraftTestServer/0.1"
+    sys_version = ""
+    timeout = 300  # an idle keep-alive connection gives up its thread after this
+    server: _HTTPServer
+
+    def log_message(self, format, *args):  # one line per request is written by _handle instead
+        pass
+
+    def send_error(self, code, message=None, explain=None):
+        """Used by http.server for unparseable requests; answer in the API's JSON error shape."""
+        reason = self.responses.get(code, ("Error",))[0]
+        body = json.dumps({"code": "bad_request", "message": message or reason}).encode()
+        self.close_connection = True
+        self.send_response(code, reason)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    # --- one request -------------------------------------------------------------------------
+
+    def _handle(self) -> None:
+        app = self.server.app
+        started = time.monotonic()
+        path, _, query = self.path.partition("?")
+        rec = app._log.begin(self.command, path, query, self.headers)
+        rec.authorized = app._service.authorized(self.headers.get("Authorization"))
+        fault = app._faults.take(path)
+        rec.fault = fault.kind if fault else None
+        try:
+            self._serve(app, rec, path, fault)
+        except OSError:  # the client went away (reset, broken pipe, timeout)
+            self.close_connection = True
+        finally:
+            rec.duration = time.monotonic() - started
+            for ups in rec.files.values():
+                for up in ups:
+                    up.release()
+            app._write_log_line(self.client_address, rec)
+
+    def _serve(self, app: RecraftServer, rec: RequestRecord, path: str, fault: Fault | None):
+        if fault is not None and fault.kind == "reset":
+            self._reset(fault.params["body_bytes"])
+            return
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.params["seconds"])
+        try:
+            body = self._read_body()
+        except ApiError as err:
+            self.close_connection = True
+            rec.error = err.body()
+            self._send(error_response(err), rec)
+            return
+        rec.body_size = len(body)
+        if fault is not None and fault.kind != "delay":
+            with contextlib.suppress(ApiError):
+                parse_body(self.headers.get("Content-Type"), body, rec)  # for the log only
+            self._send_fault(app, fault, rec, path)
+            return
+        host = self.headers.get("Host")
+        base_url = f"http://{host}" if host else app.url
+        self._send(app._service.handle(self.command, path, self.headers, body, base_url, rec), rec)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        try:
+            size = int(length)
+            if size < 0:
+                raise ValueError
+        except ValueError as exc:
+            raise ApiError("invalid_request_body", f"bad Content-Length {length!r}") from exc
+        if size > catalog.MAX_BODY_BYTES:
+            if size <= _DRAIN_LIMIT:
+                self._discard(size)
+            raise ApiError(
+                "payload_too_large",
+                f"the body is {size} bytes; this server accepts at most {catalog.MAX_BODY_BYTES}",
+            )
+        body = self.rfile.read(size)
+        if len(body) < size:
+            raise ConnectionAbortedError("client closed the connection mid-body")
+        return body
+
+    def _discard(self, size: int) -> None:
+        while size > 0:
+            chunk = self.rfile.read(min(size, 1 << 20))
+            if not chunk:
+                return
+            size -= len(chunk)
+
+    def _read_chunked(self) -> bytes:
+        chunks, total = [], 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError as exc:
+                raise ApiError("invalid_request_body", "bad chunk size in a chunked body") from exc
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > catalog.MAX_BODY_BYTES:
+                raise ApiError("payload_too_large", "the chunked body is over the upload limit")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _reset(self, body_bytes: int) -> None:
+        """Read a little of the upload, then close with SO_LINGER(1, 0) so the peer gets RST."""
+        try:
+            want = min(int(self.headers.get("Content-Length") or 0), body_bytes)
+        except ValueError:
+            want = 0
+        if want:
+            self.rfile.read(want)
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # The buffered reader holds a reference to the socket; close it first so the socket's
+        # close() really closes (and resets) now.
+        self.rfile.close()
+        self.connection.close()
+
+    def _send(self, response: Response, rec: RequestRecord) -> None:
+        rec.status = response.status
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _send_fault(self, app: RecraftServer, fault: Fault, rec: RequestRecord, path: str) -> None:
+        kind, p = fault.kind, fault.params
+        extra = {"Retry-After": str(p["retry_after"])} if p.get("retry_after") is not None else {}
+        if kind == "status":
+            status = p["status"]
+            err = {
+                "code": p.get("code") or _FAULT_CODES.get(status, "injected_fault"),
+                "message": p.get("message") or f"injected fault: HTTP {status}",
+            }
+            rec.error = err
+            self._send(Response.json(status, err, extra), rec)
+        elif kind == "html":
+            status = p["status"]
+            reason = self.responses.get(status, ("Error",))[0]
+            page = _HTML_PAGE.format(status=status, reason=reason).encode()
+            self._send(Response(status, page, "text/html; charset=utf-8", extra), rec)
+        elif kind == "invalid_json":
+            self._send(Response(200, _NOT_JSON, "application/json"), rec)
+        elif kind == "expire":
+            err = ApiError("expired", f"the URL of {path} has expired")
+            rec.error = err.body()
+            self._send(error_response(err), rec)
+        elif kind == "truncate":
+            self._send_truncated(app, path, rec)
+
+    def _send_truncated(self, app: RecraftServer, path: str, rec: RequestRecord) -> None:
+        data, content_type = None, "application/json"
+        if path.startswith("/files/"):
+            try:
+                stored = app._state.get_file(path.rsplit("/", 1)[-1])
+                data, content_type = stored.data, stored.content_type
+            except ApiError:
+                data = None
+        if data is None:
+            item = {"image_id": str(uuid.uuid4()), "url": f"{app.url}/files/{uuid.uuid4()}.png"}
+            answer = {"created": int(time.time()), "credits": 0, "data": [item]}
+            data = json.dumps(answer).encode()
+        rec.status = 200
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+
+
+class RecraftServer:
+    """A local Recraft-compatible API server (see the package docstring for the rules)."""
+
+    def __init__(
+        self,
+        token: str = "test-token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credits: int = 100000,
+        *,
+        url_ttl: float = 3600.0,
+        verbose: bool = False,
+        log_limit: int | None = None,
+    ):
+        self._token = token
+        self.host = host
+        self._port = port
+        self.verbose = verbose
+        self._state = State(credits, url_ttl)
+        self._service = Service(self._state, token)
+        self._faults = FaultQueue()
+        self._log = RequestLog(log_limit)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        self._print_lock = threading.Lock()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> RecraftServer:
+        if self._httpd is not None:
+            return self
+        self._httpd = _HTTPServer((self.host, self._port), self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"recraft-server:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        with self._conns_lock:
+            conns, self._conns = list(self._conns), set()
+        for conn in conns:  # wake handler threads parked on idle keep-alive connections
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> RecraftServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _track(self, conn: socket.socket, opened: bool) -> None:
+        with self._conns_lock:
+            if opened:
+                self._conns.add(conn)
+            else:
+                self._conns.discard(conn)
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    # --- addresses ------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the server is not started; call start() first")
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    # --- state tests can read and change ----------------------------------------------------------
+
+    @property
+    def credits(self) -> int:
+        with self._state.lock:
+            return self._state.credits
+
+    @credits.setter
+    def credits(self, value: int) -> None:
+        with self._state.lock:
+            self._state.credits = int(value)
+
+    @property
+    def url_ttl(self) -> float:
+        return self._state.url_ttl
+
+    @url_ttl.setter
+    def url_ttl(self, seconds: float) -> None:
+        with self._state.lock:
+            self._state.url_ttl = float(seconds)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self._log.records()
+
+    def last(self, path_substring: str | None = None) -> RequestRecord | None:
+        return self._log.last(path_substring)
+
+    def fault(self, kind: str, times: int = 1, path: str | None = None, **params) -> Fault:
+        return self._faults.add(kind, times=times, path=path, **params)
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        return self._faults.pending()
+
+    @property
+    def style_ids(self) -> list[str]:
+        with self._state.lock:
+            return list(self._state.styles)
+
+    def reset(self) -> None:
+        """Forget requests, faults, files, styles and explore images; restore credits and TTL."""
+        self._log.clear()
+        self._faults.clear()
+        self._state.reset()
+
+    # --- standalone logging -----------------------------------------------------------------------
+
+    def _write_log_line(self, client, rec: RequestRecord) -> None:
+        if not self.verbose:
+            return
+        line = f'{client[0]} "{rec.method} {rec.path}" {rec.status or "-"}'
+        if rec.credits:
+            line += f" {rec.credits}cr"
+        line += f" {rec.duration or 0:.3f}s"
+        if rec.fault:
+            line += f" fault={rec.fault}"
+        if rec.error:
+            line += f" {rec.error.get('code')}: {rec.error.get('message')}"
+        with self._print_lock:
+            print(line, file=sys.stderr, flush=True)

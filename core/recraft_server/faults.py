@@ -1,0 +1,82 @@
+"""Fault injection: queued misbehaviours the HTTP layer applies to matching requests.
+
+A fault applies to the next ``times`` requests whose path contains ``path``.  Without a
+``path`` it applies to any /v1/ request, except "expire" which applies to result-file GETs
+(/files/...).  Result files are never hit by a fault whose ``path`` does not target them.
+The first queued fault that matches a request is the one used, and each hit consumes one of
+its ``times``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+# kind -> (allowed params, defaults)
+KINDS: dict[str, tuple[tuple[str, ...], dict]] = {
+    "status": (("status", "retry_after", "code", "message"), {"status": 500}),
+    "delay": (("seconds",), {}),
+    "reset": (("body_bytes",), {"body_bytes": 1024}),
+    "truncate": ((), {}),
+    "invalid_json": ((), {}),
+    "html": (("status", "retry_after"), {"status": 502}),
+    "expire": ((), {}),
+}
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int
+    path: str | None
+    params: dict = field(default_factory=dict)
+
+    def matches(self, request_path: str) -> bool:
+        is_file = request_path.startswith("/files/")
+        if self.kind == "expire" and not is_file:
+            return False
+        if self.path is not None:
+            return self.path in request_path
+        return is_file if self.kind == "expire" else request_path.startswith("/v1/")
+
+
+class FaultQueue:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, kind: str, times: int = 1, path: str | None = None, **params) -> Fault:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r} (one of: {', '.join(KINDS)})")
+        allowed, defaults = KINDS[kind]
+        unknown = set(params) - set(allowed)
+        if unknown:
+            raise TypeError(
+                f"fault {kind!r} takes {allowed or 'no parameters'}, got {sorted(unknown)}"
+            )
+        if kind == "delay" and "seconds" not in params:
+            raise TypeError("fault 'delay' needs seconds=...")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        fault = Fault(kind, times, path, {**defaults, **params})
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def take(self, request_path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(request_path):
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
