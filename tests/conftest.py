@@ -1,6 +1,2 @@
-import sys
-from pathlib import Path
-
-# Test helper modules (images.py, ...) import by bare name from their folder.
-for folder in ("core",):
-    sys.path.insert(0, str(Path(__file__).parent / folder))
+# The local server's fixtures (recraft_server, recraft_server_session) for every suite.
+from recraft_server.testing import recraft_server, recraft_server_session  # noqa: F401

@@ -38,11 +38,21 @@ EXIT_VALIDATION, EXIT_API, EXIT_NETWORK, EXIT_PROTOCOL, EXIT_CANCELLED = 3, 4, 5
 def _json_arg(text: str):
     """A JSON value given inline or as @file."""
     if text.startswith("@"):
-        text = Path(text[1:]).read_text(encoding="utf-8")
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise argparse.ArgumentTypeError(f"cannot read {text[1:]}: {e}") from None
     try:
         return json.loads(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"not valid JSON: {e}") from None
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
 
 
 _TYPES = {"int": int, "float": float, "json": _json_arg}
@@ -70,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"recraft {__version__}")
     parser.add_argument("--base-url", help="API base URL (default: RECRAFT_API_URL or Recraft's)")
     parser.add_argument(
-        "--timeout", type=float, default=180.0, help="seconds to wait for an answer"
+        "--timeout", type=_seconds, default=180.0, help="seconds to wait for an answer"
     )
     sub = parser.add_subparsers(dest="operation", required=True, metavar="OPERATION")
     for op in OPERATIONS.values():
@@ -132,13 +142,21 @@ def _fit(op: Operation, params: dict, say) -> None:
         raise ValidationError("--fit", "needs Pillow: pip install 'recraft-editors[cli]'") from None
     import io
 
-    image = params.get("image")
-    if not image:
+    sizes = {}
+    for name in ("image", "mask"):
+        if params.get(name):
+            try:
+                sizes[name] = imageinfo.read(Path(params[name]).read_bytes())
+            except (OSError, imageinfo.UnknownImage) as e:
+                raise ValidationError(name, f"cannot read {params[name]}: {e}") from None
+    info = sizes.get("image")
+    if info is None or info.format == "svg":
         return
-    data = Path(image).read_bytes()
-    info = imageinfo.read(data)
-    if info.format == "svg":
-        return
+    mask = sizes.get("mask")
+    if mask and (mask.width, mask.height) != (info.width, info.height):
+        raise ValidationError(
+            "mask", f"is {mask.width}x{mask.height} but the image is {info.width}x{info.height}"
+        )
     plan = planning.fit_image(info.width, info.height, planning.Limits(min_side=op.min_side))
     if plan.is_identity:
         return
@@ -203,7 +221,7 @@ def run(argv: list[str] | None = None) -> int:
         return 1
 
     if args.json:
-        print(json.dumps(result.raw, indent=2))
+        print(client._transport.scrub(json.dumps(result.raw, indent=2)))
     if isinstance(result, ImageResult):
         for image, path in zip(result.images, _outputs(op, args, result), strict=True):
             image.save(path)

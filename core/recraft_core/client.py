@@ -49,9 +49,12 @@ class Client:
         retry: RetryPolicy | None = None,
         session=None,
     ) -> None:
-        token = token or os.environ.get("RECRAFT_API_TOKEN")
+        token = (token or os.environ.get("RECRAFT_API_TOKEN") or "").strip()
         if not token:
             raise ValidationError("token", "no API token: pass one or set RECRAFT_API_TOKEN")
+        if not all("!" <= c <= "~" for c in token):
+            # Said without the token itself: it must not reach a message.
+            raise ValidationError("token", "has spaces, line breaks or non-ASCII characters")
         base_url = _check_base_url(
             base_url or os.environ.get("RECRAFT_API_URL") or DEFAULT_BASE_URL
         )
@@ -101,42 +104,49 @@ class Client:
     # -- results ------------------------------------------------------------------------------
 
     def _result(self, op: Operation, body: dict, cancel, report):
-        try:
-            if op.result == "style":
-                return Style(str(body["id"]), body.get("style"), body.get("credits"), body)
-            if op.result == "prompt":
-                return EnhancedPrompt(str(body["enhanced_prompt"]), body.get("credits"), body)
-            if op.result == "user":
-                return User(
-                    str(body["id"]), int(body["credits"]), body.get("name"), body.get("email"), body
-                )
-            items = body["data"] if op.result == "images" else [body["image"]]
-        except (KeyError, TypeError, ValueError) as e:
-            raise ProtocolError(f"the API's answer to {op.name} lacks {e}") from None
+        def text(key: str) -> str:
+            value = body.get(key)
+            if not isinstance(value, str) or not value:
+                raise ProtocolError(f"the API's answer to {op.name} has no {key}")
+            return value
+
+        credits = body.get("credits")
+        if credits is not None and (isinstance(credits, bool) or not isinstance(credits, int)):
+            raise ProtocolError(f"the API's answer to {op.name} has credits {credits!r}")
+        if op.result == "style":
+            return Style(text("id"), body.get("style"), credits, body)
+        if op.result == "prompt":
+            return EnhancedPrompt(text("enhanced_prompt"), credits, body)
+        if op.result == "user":
+            if credits is None:
+                raise ProtocolError("the API's answer to user has no credits")
+            return User(text("id"), credits, body.get("name"), body.get("email"), body)
+        items = body.get("data") if op.result == "images" else [body.get("image")]
         if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
             raise ProtocolError(f"the API's answer to {op.name} has no images")
         report(f"{op.name}: downloading {len(items)} result(s)")
         images = self._images(items, cancel)
-        return ImageResult(
-            images, body.get("credits"), body.get("created"), body.get("style_id"), body
-        )
+        return ImageResult(images, credits, body.get("created"), body.get("style_id"), body)
 
     def _images(self, items: list[dict], cancel) -> list[Image]:
         def one(item: dict) -> Image:
-            if item.get("b64_json"):
+            b64, url = item.get("b64_json"), item.get("url")
+            if b64:
                 try:
-                    data = base64.b64decode(item["b64_json"], validate=True)
-                except (binascii.Error, ValueError):
+                    data = base64.b64decode(b64, validate=True)
+                except (binascii.Error, ValueError, TypeError):
                     raise ProtocolError("an image in the answer is not valid base64") from None
                 header = ""
-            elif item.get("url"):
-                data, header = self._transport.download(item["url"], cancel)
+            elif url:
+                if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+                    raise ProtocolError(f"an image URL in the answer is not usable: {url!r}")
+                data, header = self._transport.download(url, cancel)
             else:
                 raise ProtocolError("an image in the answer has neither url nor b64_json")
             fmt = imageinfo.sniff(data)
             if fmt is None:
                 raise ProtocolError(f"a result is not an image ({header or 'unknown type'})")
-            return Image(data, imageinfo.MIME[fmt], item.get("image_id"), item.get("url"))
+            return Image(data, imageinfo.MIME[fmt], item.get("image_id"), url)
 
         if len(items) == 1:
             return [one(items[0])]

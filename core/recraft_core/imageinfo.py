@@ -51,13 +51,13 @@ def read(data: bytes) -> ImageInfo:
         raise UnknownImage("not a PNG, JPEG, WEBP or SVG file")
     try:
         return reader(data)
-    except (struct.error, IndexError, ValueError) as e:
+    except (struct.error, IndexError, ValueError, OverflowError) as e:
         raise UnknownImage(f"the {fmt.upper()} header is damaged ({e})") from None
 
 
 def _png(data: bytes) -> ImageInfo:
-    if data[12:16] != b"IHDR":
-        raise ValueError("no IHDR chunk")
+    if data[12:16] != b"IHDR" or data[8:12] != b"\0\0\0\x0d":
+        raise ValueError("no valid IHDR chunk")
     width, height, _depth, color_type = struct.unpack(">IIBB", data[16:26])
     return ImageInfo("png", width, height, grayscale=color_type in (0, 4))
 
@@ -129,4 +129,6 @@ def _svg(data: bytes) -> ImageInfo:
         if len(parts) != 4:
             raise ValueError("viewBox needs 4 numbers")
         sizes = [s if s is not None else v for s, v in zip(sizes, parts[2:], strict=True)]
+    if not all(0 < s < 1e6 for s in sizes):
+        raise ValueError(f"size {sizes[0]:g}x{sizes[1]:g} is not usable")
     return ImageInfo("svg", round(sizes[0]), round(sizes[1]))

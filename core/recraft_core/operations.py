@@ -30,6 +30,7 @@ class FileInput:
     formats: tuple[str, ...] = ("png", "jpeg", "webp", "svg")
     kind: str = "image"  # image, mask, or images (a list)
     required: bool = True
+    check_dimensions: bool = True  # the docs set no pixel limits for style references
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,6 @@ class Operation:
     text_layout_generations: frozenset[str] = frozenset({"v3"})
     prompt_rule: str = "model"  # model: UTF-8 bytes by model family; chars: MAX_ENHANCE_CHARS
     result: str = "images"  # images, image, style, prompt, user
-    output: str = "model"  # model: raster or SVG by model; raster; svg; input: SVG in, SVG out
     min_side: int = catalog.MIN_SIDE
     svg_min_side: bool = True  # False where small SVGs are scaled up instead of refused
 
@@ -172,6 +172,7 @@ OPERATIONS: dict[str, Operation] = {
                     formats=("png", "jpeg", "webp"),
                     kind="images",
                     required=False,
+                    check_dimensions=False,
                 ),
             ),
             models=catalog.ALL_MODELS,
@@ -187,6 +188,7 @@ OPERATIONS: dict[str, Operation] = {
             models=catalog.IMAGE_TO_IMAGE_MODELS,
             default_model="recraftv4_1",
             style_generations=frozenset({"v3", "v4"}),
+            min_side=0,  # its docs give a maximum only
         ),
         Operation(
             "inpaint",
@@ -225,7 +227,6 @@ OPERATIONS: dict[str, Operation] = {
             "/images/vectorize",
             "Convert a raster image to SVG",
             files=(RASTER_IMAGE,),
-            output="svg",
             **_PROCESS,
         ),
         Operation(
@@ -233,7 +234,6 @@ OPERATIONS: dict[str, Operation] = {
             "/images/removeBackground",
             "Remove the background (SVG in, SVG out)",
             files=(IMAGE,),
-            output="input",
             svg_min_side=False,
             **_PROCESS,
         ),
@@ -242,7 +242,6 @@ OPERATIONS: dict[str, Operation] = {
             "/images/crispUpscale",
             "Upscale, sharper and cleaner",
             files=(RASTER_IMAGE,),
-            output="raster",
             min_side=32,
             **_PROCESS,
         ),
@@ -251,7 +250,6 @@ OPERATIONS: dict[str, Operation] = {
             "/images/creativeUpscale",
             "Upscale, refining small details and faces",
             files=(RASTER_IMAGE,),
-            output="raster",
             **_PROCESS,
         ),
         Operation(
@@ -259,7 +257,6 @@ OPERATIONS: dict[str, Operation] = {
             "/images/eraseRegion",
             "Erase the white part of the mask",
             files=(IMAGE, MASK),
-            output="input",
             **_PROCESS,
         ),
         Operation(

@@ -64,13 +64,24 @@ def encode(width: int, height: int, mode: str, pixels: bytes, level: int = 6) ->
 
 
 class PNGError(ValueError):
-    """The PNG cannot be decoded here."""
+    """The PNG is damaged."""
+
+
+class UnsupportedPNG(PNGError):
+    """A valid PNG of a kind this decoder does not read (not 8-bit, interlaced, palette)."""
 
 
 def decode(data: bytes) -> tuple[int, int, str, bytes]:
     """(width, height, mode, pixels) of an 8-bit non-interlaced PNG."""
     if data[:8] != SIGNATURE:
         raise PNGError("not a PNG file")
+    try:
+        return _decode(data)
+    except (struct.error, IndexError) as e:
+        raise PNGError(f"damaged PNG ({e})") from None
+
+
+def _decode(data: bytes) -> tuple[int, int, str, bytes]:
     pos, idat, header = 8, [], None
     while pos + 8 <= len(data):
         (length,) = struct.unpack(">I", data[pos : pos + 4])
@@ -87,7 +98,7 @@ def decode(data: bytes) -> tuple[int, int, str, bytes]:
         raise PNGError("no IHDR chunk")
     width, height, depth, color_type, _, _, interlace = header
     if depth != 8 or color_type not in _MODE or interlace:
-        raise PNGError(f"only 8-bit non-interlaced PNGs are read here (depth {depth})")
+        raise UnsupportedPNG(f"only 8-bit non-interlaced PNGs are read here (depth {depth})")
     mode = _MODE[color_type]
     bpp = CHANNELS[mode]
     stride = width * bpp

@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -102,6 +103,14 @@ def _not_sent(error: requests.ConnectionError) -> bool:
     )
 
 
+def _transient(error: requests.RequestException) -> bool:
+    """Failures a repeat may get past, unlike a malformed URL or header."""
+    return isinstance(
+        error,
+        requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError,
+    )
+
+
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -121,8 +130,10 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = f"recraft-editors/{__version__}"
+        if session is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = f"recraft-editors/{__version__}"
+        self.session = session
 
     def __repr__(self) -> str:
         return f"Transport({self.base_url!r})"
@@ -136,7 +147,7 @@ class Transport:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _run(self, cancel: CancelToken, fn, *args, **kwargs):
+    def _run(self, cancel: CancelToken, fn, *args, cancelled_note="cancelled", **kwargs):
         """Run fn on a worker thread so that cancel can interrupt the wait for its answer."""
         if cancel is _NEVER:
             return fn(*args, **kwargs)
@@ -152,10 +163,12 @@ class Transport:
             finally:
                 done.set()
 
+        # On cancel the worker is left to finish on its own (a daemon thread, bounded by the
+        # read timeout): requests cannot abort a call midway, but the caller is free at once.
         threading.Thread(target=work, name="recraft-request", daemon=True).start()
         while not done.wait(0.05):
             if cancel.cancelled:
-                raise Cancelled("cancelled")
+                raise Cancelled(cancelled_note)
         if "error" in box:
             raise box["error"]
         return box["value"]
@@ -168,6 +181,7 @@ class Transport:
         url = self.base_url + path
         idempotent = method == "GET"
         headers = {"Authorization": f"Bearer {self._token}"}
+        note = "cancelled" if idempotent else "cancelled; it was sent and may still be charged"
         attempt = 0
         while True:
             cancel.check()
@@ -178,6 +192,7 @@ class Transport:
                     self.session.request,
                     method,
                     url,
+                    cancelled_note=note,
                     headers=headers,
                     json=json,
                     data=data,
@@ -186,7 +201,9 @@ class Transport:
                 )
             except requests.RequestException as e:
                 error = self._transport_error(e, method, path)
-                retriable = idempotent or (isinstance(e, requests.ConnectionError) and _not_sent(e))
+                retriable = (idempotent and _transient(e)) or (
+                    isinstance(e, requests.ConnectionError) and _not_sent(e)
+                )
                 if retriable and attempt < self.retry.retries:
                     delay = self.retry.delay(attempt)
                     log.info("%s %s failed (%s); retrying in %.1f s", method, path, error, delay)
@@ -224,24 +241,20 @@ class Transport:
         The token is not sent: result files live on other hosts and need none.
         """
         cancel = cancel or _NEVER
-        attempt = 0
-        while True:
+        host = urlsplit(url).netloc
+        for attempt in range(self.retry.retries + 1):
             cancel.check()
             try:
                 return self._run(cancel, self._fetch, url, cancel)
             except requests.RequestException as e:
-                error = self._transport_error(e, "GET", "result file")
-                if attempt < self.retry.retries:
-                    attempt += 1
-                    cancel.sleep(self.retry.delay(attempt - 1))
-                    continue
-                raise error from None
-            except ServerError:
-                if attempt < self.retry.retries:
-                    attempt += 1
-                    cancel.sleep(self.retry.delay(attempt - 1))
-                    continue
-                raise
+                error = self._transport_error(e, "GET", f"result file from {host}", host)
+                if not _transient(e):
+                    raise error from None
+            except ServerError as e:
+                error = e
+            if attempt < self.retry.retries:
+                cancel.sleep(self.retry.delay(attempt))
+        raise error
 
     def _fetch(self, url: str, cancel: CancelToken) -> tuple[bytes, str]:
         with self.session.get(url, timeout=self.timeout, stream=True) as response:
@@ -265,11 +278,9 @@ class Transport:
 
     # -- errors -------------------------------------------------------------------------------
 
-    def _transport_error(self, e: requests.RequestException, method: str, what: str):
-        if isinstance(e, requests.ConnectTimeout) or (
-            isinstance(e, requests.ConnectionError) and _not_sent(e)
-        ):
-            return ConnectionFailed(f"cannot connect to {self.base_url}: {self._reason(e)}")
+    def _transport_error(self, e: requests.RequestException, method: str, what: str, host=None):
+        if isinstance(e, requests.ConnectionError) and _not_sent(e):
+            return ConnectionFailed(f"cannot connect to {host or self.base_url}: {self._reason(e)}")
         if isinstance(e, requests.Timeout):
             charged = "" if method == "GET" else "; it may still finish and be charged"
             return Timeout(f"{what}: no answer within {self.timeout[1]:g} s{charged}")
@@ -278,7 +289,8 @@ class Transport:
         ):
             return ConnectionFailed(f"{what}: the connection broke while the answer was being read")
         if isinstance(e, requests.ConnectionError):
-            return ConnectionFailed(f"{what}: the connection broke ({self._reason(e)})")
+            charged = "" if method == "GET" else "; the request may have been processed and charged"
+            return ConnectionFailed(f"{what}: the connection broke ({self._reason(e)}){charged}")
         return ConnectionFailed(f"{what}: {self.scrub(type(e).__name__)}")
 
     def _reason(self, e: Exception) -> str:
@@ -288,7 +300,6 @@ class Transport:
             r"\[Errno -?\d+\] [^'\")]+",
             r"Connection (?:refused|reset|aborted)[^'\")]*",
             r"timed out",
-            r"Read timed out",
         ):
             m = re.search(pattern, text)
             if m:

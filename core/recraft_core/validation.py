@@ -1,7 +1,7 @@
 """The API's documented rules, checked before any byte is sent.
 
 Every failure raises ValidationError naming the field and the rule. Checks read the tables in
-catalog and operations; nothing here knows one operation from another by name.
+catalog and operations: what an operation takes decides what is checked, never its name.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def _read(field: str, value) -> tuple[str, bytes]:
             raise ValidationError(field, f"raw pixels must be L, LA, RGB or RGBA, not {value.mode}")
         try:
             return f"{field}.png", value.to_png()
-        except ValueError as e:
-            raise ValidationError(field, str(e)) from None
+        except (ValueError, TypeError) as e:
+            raise ValidationError(field, f"raw pixels are unusable: {e}") from None
     if isinstance(value, bytes | bytearray | memoryview):
         return field, bytes(value)
     if isinstance(value, str | os.PathLike):
@@ -78,6 +78,8 @@ def _check_image(op: Operation, spec: FileInput, field: str, value) -> Upload:
             field, f"{info.format.upper()} is not accepted here (accepted: {allowed})"
         )
     w, h = info.width, info.height
+    if not spec.check_dimensions:
+        return Upload(spec.name, _name(filename, field, info), data, info)
     if max(w, h) > catalog.MAX_SIDE:
         raise ValidationError(
             field, f"{w}x{h}: the longest side must be at most {catalog.MAX_SIDE} px"
@@ -85,13 +87,15 @@ def _check_image(op: Operation, spec: FileInput, field: str, value) -> Upload:
     if w * h > catalog.MAX_PIXELS:
         raise ValidationError(field, f"{w}x{h} is {w * h / 2**20:.2f} MP; at most 16 MP allowed")
     small_ok = info.format == "svg" and not op.svg_min_side
-    if min(w, h) < op.min_side and not small_ok:
+    if op.min_side and min(w, h) < op.min_side and not small_ok:
         raise ValidationError(
             field, f"{w}x{h}: the shortest side must be at least {op.min_side} px"
         )
-    if filename == field:
-        filename = f"{field}.{info.extension}"
-    return Upload(spec.name, filename, data, info)
+    return Upload(spec.name, _name(filename, field, info), data, info)
+
+
+def _name(filename: str, field: str, info: imageinfo.ImageInfo) -> str:
+    return f"{field}.{info.extension}" if filename == field else filename
 
 
 def _check_mask(upload: Upload, image: Upload | None) -> None:
@@ -108,8 +112,10 @@ def _check_mask(upload: Upload, image: Upload | None) -> None:
         return  # JPEG/WEBP pixels cannot be read without a decoder; the API checks them
     try:
         _, _, mode, pixels = png.decode(upload.data)
-    except png.PNGError:
+    except png.UnsupportedPNG:
         return  # 1-bit and 16-bit grey masks are pure black/white or left to the API
+    except png.PNGError as e:
+        raise ValidationError("mask", str(e)) from None
     if mode != "L":
         raise ValidationError("mask", f"must be grayscale without alpha, not {mode}")
     if not masks.is_binary(pixels):
@@ -293,14 +299,16 @@ def _numbers(name: str, value) -> list:
 def _model(op: Operation, params: dict) -> catalog.Model | None:
     if not op.models:
         return None
-    name = params.get("model") or op.default_model
+    name = params.get("model", op.default_model)
     if name is None:
         return None
+    if not isinstance(name, str):
+        raise ValidationError("model", f"must be a model name, not {name!r}")
     if name not in op.models:
         known = catalog.MODELS.get(name)
-        if known and op.name in ("generate_raster", "generate_vector"):
-            kind = "vector" if known.vector else "raster"
-            want = "raster" if op.name == "generate_raster" else "vector"
+        kinds = {catalog.MODELS[m].vector for m in op.models}
+        if known and kinds == {not known.vector}:
+            kind, want = ("vector", "raster") if known.vector else ("raster", "vector")
             rule = f"{name} is a {kind} model; {op.url_path} takes {want} models only"
         else:
             rule = f"{name!r} is not accepted by {op.name} (accepted: {', '.join(op.models)})"
@@ -360,7 +368,7 @@ def _check_size(field_name: str, size: str, model: catalog.Model) -> tuple[int, 
     return int(w), int(h)
 
 
-def _check_outpaint(params: dict, model: catalog.Model, image: Upload | None) -> None:
+def _check_outpaint(params: dict, image: Upload | None) -> None:
     expands = [params.get(f"expand_{s}") for s in ("left", "right", "top", "bottom")]
     has_expand = any(e is not None for e in expands)
     if has_expand and params.get("size") is not None:
@@ -437,7 +445,7 @@ def validate(op: Operation, params: dict, uploads: dict | None = None) -> dict:
         if out.get("controls") is not None:
             _check_controls(out["controls"], model.generation, model.name)
     if op.field("expand_left") is not None:
-        _check_outpaint(out, model, uploads.get("image"))
+        _check_outpaint(out, uploads.get("image"))
     if op.result == "style":
         _check_style_sources(out, uploads.get("images", []))
     return out

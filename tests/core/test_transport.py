@@ -152,6 +152,7 @@ def test_truncated_body(client, recraft_server):
     recraft_server.fault("truncate", times=1, path="/images/generations")
     with pytest.raises(ConnectionFailed, match="broke while the answer"):
         client.generate(prompt="fox")
+    assert len(attempts(recraft_server, "/images/generations")) == 1
 
 
 def test_invalid_json(client, recraft_server):
@@ -245,11 +246,14 @@ def test_the_token_never_shows(recraft_server, caplog):
     texts = [repr(client), str(client), repr(client._transport), repr(vars(client))]
     recraft_server.fault("status", times=5, status=503, path="/images/generations")
     recraft_server.fault("html", times=1, status=502, path="/images/vectorize")
+    echo = f"invalid header Authorization: Bearer {token}"
+    recraft_server.fault("status", times=1, status=400, message=echo, path="/images/explore")
     for call in (
         lambda: client.generate(prompt="fox"),
         lambda: client.vectorize(png(256, 256)),
         lambda: Client("x" + token, base_url=recraft_server.base_url).user(),
         lambda: client.generate(prompt=""),
+        lambda: client.explore(prompt="owl"),
     ):
         with pytest.raises(Exception) as info:
             call()
