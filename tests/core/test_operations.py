@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
@@ -189,19 +186,10 @@ def test_every_operation_has_a_test_here():
 
 
 @pytest.fixture
-def cli(recraft_server, tmp_path):
-    env = dict(
-        os.environ, RECRAFT_API_URL=recraft_server.base_url, RECRAFT_API_TOKEN=recraft_server.token
-    )
-
+def cli(recraft_server, run_cli):
     def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "recraft_core", *map(str, args)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        return run_cli(
+            *args, RECRAFT_API_URL=recraft_server.base_url, RECRAFT_API_TOKEN=recraft_server.token
         )
 
     return run
@@ -291,15 +279,8 @@ def test_cli_exit_codes(cli, recraft_server):
     assert cli("nope").returncode == 2
 
 
-def test_cli_network_failure(cli, recraft_server, tmp_path):
-    env_url = "http://127.0.0.1:9/v1"
-    r = subprocess.run(
-        [sys.executable, "-m", "recraft_core", "--base-url", env_url, "user"],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, RECRAFT_API_TOKEN="t"),
-        timeout=60,
-    )
+def test_cli_network_failure(run_cli):
+    r = run_cli("--base-url", "http://127.0.0.1:9/v1", "user", RECRAFT_API_TOKEN="t")
     assert r.returncode == 5 and "cannot connect" in r.stderr
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -149,45 +146,39 @@ def test_retry_after_forms():
     assert _retry_after(_response({})) is None
 
 
-def _cli(tmp_path, *args):
-    env = dict(os.environ, RECRAFT_API_TOKEN="t", RECRAFT_API_URL="http://127.0.0.1:9/v1")
-    return subprocess.run(
-        [sys.executable, "-m", "recraft_core", *map(str, args)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+@pytest.fixture
+def cli(run_cli):
+    def run(*args):
+        return run_cli(*args, RECRAFT_API_TOKEN="t", RECRAFT_API_URL="http://127.0.0.1:9/v1")
+
+    return run
 
 
-def test_cli_fit_refuses_a_mask_of_another_size(tmp_path):
+def test_cli_fit_refuses_a_mask_of_another_size(cli, tmp_path):
     Image.new("RGB", (5000, 1000)).save(tmp_path / "big.png")
     Image.new("L", (300, 300)).save(tmp_path / "m.png")
-    r = _cli(
-        tmp_path, "inpaint", "big.png", "--mask", "m.png", "--prompt", "x", "--fit", "--dry-run"
-    )
+    r = cli("inpaint", "big.png", "--mask", "m.png", "--prompt", "x", "--fit", "--dry-run")
     assert r.returncode == 3 and "mask: is 300x300 but the image is 5000x1000" in r.stderr
 
 
-def test_cli_fit_missing_file(tmp_path):
-    r = _cli(tmp_path, "vectorize", "nope.png", "--fit", "--dry-run")
+def test_cli_fit_missing_file(cli, tmp_path):
+    r = cli("vectorize", "nope.png", "--fit", "--dry-run")
     assert r.returncode == 3 and "cannot read nope.png" in r.stderr
 
 
-def test_cli_json_from_a_file(tmp_path):
+def test_cli_json_from_a_file(cli, tmp_path):
     (tmp_path / "c.json").write_text('{"colors": [{"rgb": [1, 2, 3]}]}')
-    r = _cli(tmp_path, "generate", "--prompt", "x", "--controls", "@c.json", "--dry-run")
+    r = cli("generate", "--prompt", "x", "--controls", "@c.json", "--dry-run")
     assert r.returncode == 0, r.stderr
     assert '"rgb": [' in r.stdout
-    r = _cli(tmp_path, "generate", "--prompt", "x", "--controls", "@missing.json", "--dry-run")
+    r = cli("generate", "--prompt", "x", "--controls", "@missing.json", "--dry-run")
     assert (
         r.returncode == 2 and "cannot read missing.json" in r.stderr and "Traceback" not in r.stderr
     )
 
 
-def test_cli_timeout_must_be_positive(tmp_path):
-    r = _cli(tmp_path, "--timeout", "0", "user")
+def test_cli_timeout_must_be_positive(cli, tmp_path):
+    r = cli("--timeout", "0", "user")
     assert r.returncode == 2 and "more than 0" in r.stderr
 
 

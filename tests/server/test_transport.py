@@ -4,7 +4,6 @@ log, concurrency, the Python API's lifecycle and the standalone command."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -307,9 +306,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_standalone_command():
+def test_standalone_command(checkout_env):
     port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = checkout_env(PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [
             sys.executable,
