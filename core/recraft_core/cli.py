@@ -32,7 +32,14 @@ from .operations import OPERATIONS, Field, Operation
 from .results import ImageResult
 from .transport import CancelToken
 
-EXIT_VALIDATION, EXIT_API, EXIT_NETWORK, EXIT_PROTOCOL, EXIT_CANCELLED = 3, 4, 5, 6, 130
+# What each kind of failure is called on stderr, and the exit code it gives.
+_FAILURES = {
+    ValidationError: ("invalid input: ", 3),
+    APIError: ("the API refused: ", 4),
+    TransportError: ("network: ", 5),
+    ProtocolError: ("", 6),
+    Cancelled: ("", 130),
+}
 
 
 def _json_arg(text: str):
@@ -201,24 +208,10 @@ def run(argv: list[str] | None = None) -> int:
         cancel = CancelToken()
         signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
         result = client.call(op.name, cancel=cancel, progress=say, **params)
-    except ValidationError as e:
-        say(f"recraft {op.cli_name}: invalid input: {e}")
-        return EXIT_VALIDATION
-    except APIError as e:
-        say(f"recraft {op.cli_name}: the API refused: {e}")
-        return EXIT_API
-    except TransportError as e:
-        say(f"recraft {op.cli_name}: network: {e}")
-        return EXIT_NETWORK
-    except ProtocolError as e:
-        say(f"recraft {op.cli_name}: {e}")
-        return EXIT_PROTOCOL
-    except Cancelled:
-        say(f"recraft {op.cli_name}: cancelled")
-        return EXIT_CANCELLED
-    except RecraftError as e:  # pragma: no cover - every subclass is handled above
-        say(f"recraft {op.cli_name}: {e}")
-        return 1
+    except RecraftError as e:
+        label, code = next((v for k, v in _FAILURES.items() if isinstance(e, k)), ("", 1))
+        say(f"recraft {op.cli_name}: {label}{e}")
+        return code
 
     if args.json:
         print(client._transport.scrub(json.dumps(result.raw, indent=2)))

@@ -83,7 +83,7 @@ def _scaled_size(width: int, height: int, limits: Limits) -> tuple[int, int]:
         raise ValidationError(
             "image",
             f"{width}x{height} cannot be scaled within the limits (sides {limits.min_side}.."
-            f"{limits.max_side} px, at most {limits.max_pixels // 2**20} MP): "
+            f"{limits.max_side} px, at most {limits.max_pixels:,} pixels): "
             "its aspect ratio is too extreme; crop it first",
         )
     return w, h

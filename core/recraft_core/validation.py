@@ -85,7 +85,9 @@ def _check_image(op: Operation, spec: FileInput, field: str, value) -> Upload:
             field, f"{w}x{h}: the longest side must be at most {catalog.MAX_SIDE} px"
         )
     if w * h > catalog.MAX_PIXELS:
-        raise ValidationError(field, f"{w}x{h} is {w * h / 2**20:.2f} MP; at most 16 MP allowed")
+        raise ValidationError(
+            field, f"{w}x{h} is {w * h:,} pixels; at most 16 MP ({catalog.MAX_PIXELS:,}) allowed"
+        )
     small_ok = info.format == "svg" and not op.svg_min_side
     if op.min_side and min(w, h) < op.min_side and not small_ok:
         raise ValidationError(

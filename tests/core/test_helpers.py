@@ -153,7 +153,7 @@ def test_fit_selection_near_the_border_stays_inside():
 
 def test_fit_selection_of_a_huge_selection_scales_down():
     plan = planning.fit_selection(10000, 10000, (0, 0, 9000, 9000))
-    assert max(plan.width, plan.height) <= 4096 and plan.width * plan.height <= 16 * 2**20
+    assert max(plan.width, plan.height) <= 4096 and plan.width * plan.height <= 16_000_000
     place = plan.placement(plan.width, plan.height)
     assert (place.x, place.y, place.width, place.height) == (0, 0, 10000, 10000)
 
@@ -169,3 +169,9 @@ def test_outpaint_placement_maps_the_origin_back():
 def test_fit_selection_rejects_empty_selection():
     with pytest.raises(ValidationError, match="mask"):
         planning.fit_selection(100, 100, (50, 50, 50, 60))
+
+
+def test_fit_brings_a_4096_square_under_16_megapixels():
+    plan = planning.fit_image(4096, 4096)
+    assert plan.width == plan.height and plan.width * plan.height <= 16_000_000
+    assert plan.width >= 3999

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from PIL import Image
@@ -305,3 +309,24 @@ def test_cli_fit_scales_oversized_images(cli, tmp_path, recraft_server):
         256,
         [0],
     )
+
+
+def test_cli_ctrl_c_cancels_promptly(recraft_server, checkout_env, tmp_path):
+    recraft_server.fault("delay", times=1, seconds=10, path="/images/generations")
+    env = checkout_env(
+        RECRAFT_API_URL=recraft_server.base_url, RECRAFT_API_TOKEN=recraft_server.token
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recraft_core", "generate", "--prompt", "fox"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert "sending" in proc.stderr.readline()
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    assert proc.wait(timeout=5) == 130
+    assert time.monotonic() - started < 2
+    assert "may still be charged" in proc.stderr.read()

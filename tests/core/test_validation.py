@@ -650,12 +650,17 @@ def test_file_size_limit_counts_bytes_before_decoding(client, tmp_path):
 
 
 def test_pixel_limits_from_the_header_only(client):
-    # A 4096x4097 header is enough: the body is never decoded.
-    header = png(4096, 4096)
-    ok(client, "creative_upscale", image=header)
-    big = bytearray(png(256, 256))
-    big[16:24] = (4096).to_bytes(4, "big") + (4097).to_bytes(4, "big")
-    bad(client, "creative_upscale", "image", "at most 4096", image=bytes(big))
+    # Sizes come from the header: a forged one is judged without decoding the body.
+    def forged(w, h):
+        data = bytearray(png(256, 256))
+        data[16:24] = w.to_bytes(4, "big") + h.to_bytes(4, "big")
+        return bytes(data)
+
+    ok(client, "creative_upscale", image=forged(4000, 4000))
+    ok(client, "creative_upscale", image=forged(4096, 3906))  # 15,998,976 pixels
+    bad(client, "creative_upscale", "image", "at most 16 MP", image=forged(4096, 3907))
+    bad(client, "creative_upscale", "image", "at most 16 MP", image=forged(4096, 4096))
+    bad(client, "creative_upscale", "image", "at most 4096", image=forged(4097, 300))
 
 
 def test_style_images_total_at_most_5mb(client):
