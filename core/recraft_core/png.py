@@ -63,6 +63,15 @@ def encode(width: int, height: int, mode: str, pixels: bytes, level: int = 6) ->
     )
 
 
+def swap_red_blue(pixels: bytes, channels: int = 4) -> bytes:
+    """BGRA to RGBA and back (or BGR/RGB): Krita's 8-bit layers and QImage's ARGB32 are BGRA
+    in memory. Slice assignment runs in C, not per pixel in Python."""
+    out = bytearray(pixels)
+    out[0::channels] = pixels[2::channels]
+    out[2::channels] = pixels[0::channels]
+    return bytes(out)
+
+
 class PNGError(ValueError):
     """The PNG is damaged."""
 

@@ -175,3 +175,10 @@ def test_fit_brings_a_4096_square_under_16_megapixels():
     plan = planning.fit_image(4096, 4096)
     assert plan.width == plan.height and plan.width * plan.height <= 16_000_000
     assert plan.width >= 3999
+
+
+def test_swap_red_blue():
+    assert png.swap_red_blue(bytes([1, 2, 3, 4, 5, 6, 7, 8])) == bytes([3, 2, 1, 4, 7, 6, 5, 8])
+    assert png.swap_red_blue(bytes([1, 2, 3, 4, 5, 6]), channels=3) == bytes([3, 2, 1, 6, 5, 4])
+    bgra = bytes(range(256)) * 4
+    assert png.swap_red_blue(png.swap_red_blue(bgra)) == bgra
