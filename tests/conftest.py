@@ -18,6 +18,16 @@ def _checkout_env(**extra) -> dict:
     return env
 
 
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    """Each test gets its own settings file: a developer's saved token never leaks in."""
+    path = tmp_path / "recraft-settings" / "settings.json"
+    monkeypatch.setenv("RECRAFT_CONFIG", str(path))
+    monkeypatch.delenv("RECRAFT_API_TOKEN", raising=False)
+    monkeypatch.delenv("RECRAFT_API_URL", raising=False)
+    return path
+
+
 @pytest.fixture
 def checkout_env():
     return _checkout_env
@@ -25,11 +35,12 @@ def checkout_env():
 
 @pytest.fixture
 def run_cli(tmp_path):
-    """run_cli(*args, **env) runs `recraft` in tmp_path and returns the CompletedProcess."""
+    """run_cli(*args, input=None, **env): `recraft` run in tmp_path; its CompletedProcess."""
 
-    def run(*args, **env):
+    def run(*args, input=None, **env):
         return subprocess.run(
             [sys.executable, "-m", "recraft_core", *map(str, args)],
+            input=input,
             cwd=tmp_path,
             env=_checkout_env(**env),
             capture_output=True,

@@ -3,6 +3,7 @@
     recraft inpaint photo.png --mask mask.png --prompt "a red hat"
     recraft vectorize logo.png -o logo.svg
     recraft generate --prompt "a lighthouse at dusk" --n 2 --json
+    recraft login          # saves the token (from a prompt or stdin) for the CLI and plug-ins
 
 Results are written next to the input (photo.inpaint.png) or to -o. Progress goes to stderr,
 written paths to stdout. Exit codes: 0 done, 2 usage, 3 invalid input, 4 the API refused,
@@ -12,13 +13,14 @@ written paths to stdout. Exit codes: 0 done, 2 usage, 3 invalid input, 4 the API
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import signal
 import sys
 from pathlib import Path
 
-from . import __version__, imageinfo, planning
+from . import __version__, imageinfo, planning, settings
 from .client import Client
 from .exceptions import (
     APIError,
@@ -90,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_seconds, default=180.0, help="seconds to wait for an answer"
     )
     sub = parser.add_subparsers(dest="operation", required=True, metavar="OPERATION")
+    login = sub.add_parser(
+        "login",
+        help="save your API token (read from standard input or a prompt) for the CLI and plug-ins",
+    )
+    login.add_argument("--no-check", action="store_true", help="save without asking the API")
+    login.set_defaults(op=None)
+    sub.add_parser("logout", help="forget the saved API token").set_defaults(op=None)
     for op in OPERATIONS.values():
         p = sub.add_parser(
             op.cli_name, help=op.help, description=f"{op.help}. {op.method} {op.url_path}"
@@ -176,9 +185,37 @@ def _fit(op: Operation, params: dict, say) -> None:
             params[name] = out.getvalue()
 
 
+def _login(args, say) -> int:
+    if args.operation == "logout":
+        settings.forget()
+        say(f"forgot the token saved in {settings.path()}")
+        return 0
+    if sys.stdin.isatty():
+        token = getpass.getpass("Recraft API token (input hidden): ")
+    else:
+        token = sys.stdin.readline()
+    try:
+        client = Client(token.strip() or None, base_url=args.base_url)
+        if not args.no_check:
+            user = client.user()
+            say(f"the token works: {user.credits} credits")
+    except ValidationError as e:
+        say(f"recraft login: invalid input: {e}")
+        return 3
+    except RecraftError as e:
+        say(f"recraft login: not saved, the API did not accept it: {e}")
+        return 4
+    base_url = args.base_url or os.environ.get("RECRAFT_API_URL")
+    path = settings.save(settings.Settings(token.strip(), base_url))
+    say(f"saved to {path} (readable by you only)")
+    return 0
+
+
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.op is None:
+        return _login(args, lambda message: print(message, file=sys.stderr, flush=True))
     op: Operation = args.op
     params = {f.name: getattr(args, f.name) for f in op.fields}
     for spec in op.files:

@@ -10,7 +10,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from . import imageinfo, validation, wire
+from . import imageinfo, settings, validation, wire
 from .exceptions import Cancelled, ProtocolError, ValidationError
 from .operations import OPERATIONS, Operation
 from .results import EnhancedPrompt, Image, ImageResult, Style, User
@@ -37,8 +37,12 @@ def _check_base_url(url: str) -> str:
 
 
 class Client:
-    """A Recraft account. Token from the argument or RECRAFT_API_TOKEN, API base URL from the
-    argument or RECRAFT_API_URL (default https://external.api.recraft.ai/v1)."""
+    """A Recraft account.
+
+    The token comes from the argument, RECRAFT_API_TOKEN or the saved settings (`recraft
+    login`); the API base URL from the argument, RECRAFT_API_URL, the saved settings when the
+    token came from them too, or https://external.api.recraft.ai/v1.
+    """
 
     def __init__(
         self,
@@ -49,14 +53,20 @@ class Client:
         retry: RetryPolicy | None = None,
         session=None,
     ) -> None:
-        token = (token or os.environ.get("RECRAFT_API_TOKEN") or "").strip()
+        saved = settings.load() if not (token or os.environ.get("RECRAFT_API_TOKEN")) else None
+        token = token or os.environ.get("RECRAFT_API_TOKEN") or (saved and saved.token) or ""
+        token = token.strip()
         if not token:
-            raise ValidationError("token", "no API token: pass one or set RECRAFT_API_TOKEN")
+            raise ValidationError(
+                "token", "no API token: pass one, set RECRAFT_API_TOKEN or run `recraft login`"
+            )
         if not all("!" <= c <= "~" for c in token):
             # Said without the token itself: it must not reach a message.
             raise ValidationError("token", "has spaces, line breaks or non-ASCII characters")
+        # A saved login is a token and the server it belongs to: its URL only goes with its token.
+        saved_url = saved.base_url if saved else None
         base_url = _check_base_url(
-            base_url or os.environ.get("RECRAFT_API_URL") or DEFAULT_BASE_URL
+            base_url or os.environ.get("RECRAFT_API_URL") or saved_url or DEFAULT_BASE_URL
         )
         self._transport = Transport(token, base_url, timeout, retry, session)
 

@@ -1,0 +1,78 @@
+"""Where the API token lives between sessions: one small JSON file only its owner can read.
+
+The plug-ins and the CLI share it, so an artist enters the token once. The file is written
+with mode 0600 inside a 0700 folder (on Windows the profile folder is private to the user).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = None
+    base_url: str | None = None
+
+    def __repr__(self) -> str:
+        shown = "***" if self.token else None
+        return f"Settings(token={shown}, base_url={self.base_url!r})"
+
+
+def path() -> Path:
+    """The settings file: RECRAFT_CONFIG, or the platform's per-user config folder."""
+    if os.environ.get("RECRAFT_CONFIG"):
+        return Path(os.environ["RECRAFT_CONFIG"])
+    if sys.platform == "win32":
+        root = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        root = Path.home() / "Library" / "Application Support"
+    else:
+        root = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return root / "recraft" / "settings.json"
+
+
+def load() -> Settings:
+    """The saved settings; empty ones when there is no file or it cannot be read."""
+    file = path()
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Settings()
+    if not isinstance(data, dict):
+        return Settings()
+    if os.name == "posix" and file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        file.chmod(0o600)  # someone loosened it; the token must stay the owner's
+    token, base_url = data.get("token"), data.get("base_url")
+    return Settings(
+        token if isinstance(token, str) and token else None,
+        base_url if isinstance(base_url, str) and base_url else None,
+    )
+
+
+def save(settings: Settings) -> Path:
+    """Write the settings atomically, readable by the user only."""
+    file = path()
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    body = {k: v for k, v in (("token", settings.token), ("base_url", settings.base_url)) if v}
+    # mkstemp creates the file 0600 from the start: the token is never briefly world-readable.
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".settings-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(body, f)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return file
+
+
+def forget() -> None:
+    """Remove the saved settings."""
+    path().unlink(missing_ok=True)

@@ -1,0 +1,75 @@
+"""The saved token: private to its owner, shared by the CLI and the plug-ins."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+
+from recraft_core import Client, ValidationError, settings
+
+
+def test_save_is_private_and_load_reads_it(private_settings):
+    path = settings.save(settings.Settings("tok-123", "http://127.0.0.1:8000/v1"))
+    assert path == private_settings
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert settings.load() == settings.Settings("tok-123", "http://127.0.0.1:8000/v1")
+    assert "tok-123" not in repr(settings.load())
+    assert not [p for p in path.parent.iterdir() if p.name != path.name]  # no temp files left
+
+
+def test_a_loosened_file_is_made_private_again(private_settings):
+    path = settings.save(settings.Settings("tok"))
+    path.chmod(0o644)
+    assert settings.load().token == "tok"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[1]", '{"token": 5}'])
+def test_a_damaged_file_reads_as_empty(private_settings, content):
+    private_settings.parent.mkdir(parents=True)
+    private_settings.write_text(content)
+    assert settings.load() == settings.Settings()
+
+
+def test_client_token_order(private_settings, monkeypatch):
+    settings.save(settings.Settings("saved-token", "http://127.0.0.1:8000/v1"))
+    saved = Client()
+    assert (saved._transport._token, saved.base_url) == ("saved-token", "http://127.0.0.1:8000/v1")
+    monkeypatch.setenv("RECRAFT_API_TOKEN", "env-token")
+    from_env = Client()
+    # The saved URL belongs to the saved token: an env token goes to the default API.
+    assert (from_env._transport._token, from_env.base_url) == (
+        "env-token",
+        "https://external.api.recraft.ai/v1",
+    )
+    assert Client("arg-token")._transport._token == "arg-token"
+    settings.forget()
+    monkeypatch.delenv("RECRAFT_API_TOKEN")
+    with pytest.raises(ValidationError, match="recraft login"):
+        Client()
+
+
+def test_cli_login_checks_saves_and_logout_forgets(run_cli, recraft_server, private_settings):
+    url = recraft_server.base_url
+    env = {"RECRAFT_CONFIG": str(private_settings)}
+    bad = run_cli("--base-url", url, "login", input="wrong-token\n", **env)
+    assert bad.returncode == 4 and not private_settings.exists()
+    good = run_cli("--base-url", url, "login", input=recraft_server.token + "\n", **env)
+    assert good.returncode == 0, good.stderr
+    assert json.loads(private_settings.read_text()) == {
+        "token": recraft_server.token,
+        "base_url": url,
+    }
+    assert recraft_server.token not in good.stderr + good.stdout
+    used = run_cli("user", **env)  # no token or URL in the environment: the saved login
+    assert used.returncode == 0 and "credits" in used.stdout
+    assert run_cli("logout", **env).returncode == 0 and not private_settings.exists()
+
+
+def test_settings_path_follows_the_platform(monkeypatch, tmp_path):
+    monkeypatch.delenv("RECRAFT_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert settings.path() == tmp_path / "recraft" / "settings.json"
