@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import struct
 import sys
 import threading
 import time
-import uuid
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import catalog
@@ -35,6 +36,9 @@ _HTML_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
     "<body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>\n"
 )
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_MAX_TRAILERS = 64
 _NOT_JSON = b'{"created": 1700000000, "credits": 0, "data": [{"image_id": <!-- upstream error -->'
 
 
@@ -63,6 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "RecraftTestServer/0.1"
     sys_version = ""
     timeout = 300  # an idle keep-alive connection gives up its thread after this
+    disable_nagle_algorithm = True  # headers and body go out as two writes; don't wait 40 ms
     server: _HTTPServer
 
     def log_message(self, format, *args):  # one line per request is written by _handle instead
@@ -93,18 +98,24 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         path, _, query = self.path.partition("?")
         rec = app._log.begin(self.command, path, query, self.headers)
-        rec.authorized = app._service.authorized(self.headers.get("Authorization"))
-        fault = app._faults.take(path)
-        rec.fault = fault.kind if fault else None
+        self._answered = False  # True once a status line went out
         try:
+            rec.authorized = app._service.authorized(self.headers.get("Authorization"))
+            # An unauthenticated API request neither uses up a fault nor gets its body parsed.
+            fault = None
+            if rec.authorized or not Service.needs_auth(path):
+                fault = app._faults.take(path)
+            rec.fault = fault.kind if fault else None
             self._serve(app, rec, path, fault)
         except OSError:  # the client went away (reset, broken pipe, timeout)
             self.close_connection = True
+        except Exception as exc:
+            self._internal_error(rec, exc)
         finally:
-            rec.duration = time.monotonic() - started
             for ups in rec.files.values():
                 for up in ups:
                     up.release()
+            app._log.finish(rec, time.monotonic() - started)
             app._write_log_line(self.client_address, rec)
 
     def _serve(self, app: RecraftServer, rec: RequestRecord, path: str, fault: Fault | None):
@@ -121,14 +132,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(error_response(err), rec)
             return
         rec.body_size = len(body)
-        if fault is not None and fault.kind != "delay":
+        if fault is not None and fault.kind not in ("delay", "truncate"):
             with contextlib.suppress(ApiError):
                 parse_body(self.headers.get("Content-Type"), body, rec)  # for the log only
-            self._send_fault(app, fault, rec, path)
+            self._send(self._fault_response(fault, rec, path), rec)
             return
-        host = self.headers.get("Host")
-        base_url = f"http://{host}" if host else app.url
-        self._send(app._service.handle(self.command, path, self.headers, body, base_url, rec), rec)
+        # Result URLs always name the server's own address, never the client's Host header.
+        response = app._service.handle(self.command, path, self.headers, body, app.url, rec)
+        self._send(response, rec, truncate=fault is not None and fault.kind == "truncate")
+
+    def _internal_error(self, rec: RequestRecord, exc: Exception) -> None:
+        """Answer 500 in the API's JSON error shape (or just close, if an answer had begun)."""
+        self.close_connection = True
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        detail = f"{type(exc).__name__}: {exc}"
+        err = {"code": "internal_server_error", "message": f"unexpected error: {detail[:300]}"}
+        rec.error = err
+        rec.status = 500
+        if self._answered:
+            return
+        with contextlib.suppress(OSError):
+            self._send(Response.json(500, err), rec)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -136,12 +160,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
-        try:
-            size = int(length)
-            if size < 0:
-                raise ValueError
-        except ValueError as exc:
-            raise ApiError("invalid_request_body", f"bad Content-Length {length!r}") from exc
+        if not _DIGITS.fullmatch(length.strip()):
+            raise ApiError("invalid_request_body", f"bad Content-Length {length[:40]!r}")
+        size = int(length)
         if size > catalog.MAX_BODY_BYTES:
             if size <= _DRAIN_LIMIT:
                 self._discard(size)
@@ -149,6 +170,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "payload_too_large",
                 f"the body is {size} bytes; this server accepts at most {catalog.MAX_BODY_BYTES}",
             )
+        return self._read_exactly(size)
+
+    def _read_exactly(self, size: int) -> bytes:
         body = self.rfile.read(size)
         if len(body) < size:
             raise ConnectionAbortedError("client closed the connection mid-body")
@@ -165,26 +189,29 @@ class _Handler(BaseHTTPRequestHandler):
         chunks, total = [], 0
         while True:
             line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError as exc:
-                raise ApiError("invalid_request_body", "bad chunk size in a chunked body") from exc
+            size_text = line.split(b";", 1)[0].strip()
+            if not _CHUNK_SIZE.fullmatch(size_text):
+                raise ApiError(
+                    "invalid_request_body",
+                    f"bad chunk size {size_text[:20]!r} in a chunked body (want hex digits)",
+                )
+            size = int(size_text, 16)
             if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
+                for _ in range(_MAX_TRAILERS):
+                    if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
+                        return b"".join(chunks)
+                raise ApiError("invalid_request_body", "too many trailers after a chunked body")
             total += size
             if total > catalog.MAX_BODY_BYTES:
                 raise ApiError("payload_too_large", "the chunked body is over the upload limit")
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(1024)
+            chunks.append(self._read_exactly(size))
+            if self.rfile.readline(1024) not in (b"\r\n", b"\n"):
+                raise ApiError("invalid_request_body", "a chunk is not followed by CRLF")
 
     def _reset(self, body_bytes: int) -> None:
         """Read a little of the upload, then close with SO_LINGER(1, 0) so the peer gets RST."""
-        try:
-            want = min(int(self.headers.get("Content-Length") or 0), body_bytes)
-        except ValueError:
-            want = 0
+        length = (self.headers.get("Content-Length") or "0").strip()
+        want = min(int(length), body_bytes) if _DIGITS.fullmatch(length) else 0
         if want:
             self.rfile.read(want)
         self.close_connection = True
@@ -194,8 +221,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.close()
         self.connection.close()
 
-    def _send(self, response: Response, rec: RequestRecord) -> None:
+    def _send(self, response: Response, rec: RequestRecord, truncate: bool = False) -> None:
+        """Write one answer, always with its full Content-Length.  ``truncate`` (the fault)
+        writes only the first half of the body and then closes the connection."""
         rec.status = response.status
+        if truncate:
+            self.close_connection = True
+        self._answered = True
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -205,9 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(response.body)
+            body = response.body
+            self.wfile.write(body[: len(body) // 2] if truncate else body)
 
-    def _send_fault(self, app: RecraftServer, fault: Fault, rec: RequestRecord, path: str) -> None:
+    def _fault_response(self, fault: Fault, rec: RequestRecord, path: str) -> Response:
         kind, p = fault.kind, fault.params
         extra = {"Retry-After": str(p["retry_after"])} if p.get("retry_after") is not None else {}
         if kind == "status":
@@ -217,45 +250,25 @@ class _Handler(BaseHTTPRequestHandler):
                 "message": p.get("message") or f"injected fault: HTTP {status}",
             }
             rec.error = err
-            self._send(Response.json(status, err, extra), rec)
-        elif kind == "html":
+            return Response.json(status, err, extra)
+        if kind == "html":
             status = p["status"]
             reason = self.responses.get(status, ("Error",))[0]
             page = _HTML_PAGE.format(status=status, reason=reason).encode()
-            self._send(Response(status, page, "text/html; charset=utf-8", extra), rec)
-        elif kind == "invalid_json":
-            self._send(Response(200, _NOT_JSON, "application/json"), rec)
-        elif kind == "expire":
-            err = ApiError("expired", f"the URL of {path} has expired")
-            rec.error = err.body()
-            self._send(error_response(err), rec)
-        elif kind == "truncate":
-            self._send_truncated(app, path, rec)
-
-    def _send_truncated(self, app: RecraftServer, path: str, rec: RequestRecord) -> None:
-        data, content_type = None, "application/json"
-        if path.startswith("/files/"):
-            try:
-                stored = app._state.get_file(path.rsplit("/", 1)[-1])
-                data, content_type = stored.data, stored.content_type
-            except ApiError:
-                data = None
-        if data is None:
-            item = {"image_id": str(uuid.uuid4()), "url": f"{app.url}/files/{uuid.uuid4()}.png"}
-            answer = {"created": int(time.time()), "credits": 0, "data": [item]}
-            data = json.dumps(answer).encode()
-        rec.status = 200
-        self.close_connection = True
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2])
+            return Response(status, page, "text/html; charset=utf-8", extra)
+        if kind == "invalid_json":
+            return Response(200, _NOT_JSON, "application/json")
+        err = ApiError("expired", f"the URL of {path} has expired")  # kind == "expire"
+        rec.error = err.body()
+        return error_response(err)
 
 
 class RecraftServer:
-    """A local Recraft-compatible API server (see the package docstring for the rules)."""
+    """A local Recraft-compatible API server (see the package docstring for the rules).
+
+    ``log_limit`` is how many request records are kept (default 1000); uploaded bytes are
+    kept only in the newest 50 of them.
+    """
 
     def __init__(
         self,
@@ -415,4 +428,15 @@ class RecraftServer:
         if rec.error:
             line += f" {rec.error.get('code')}: {rec.error.get('message')}"
         with self._print_lock:
-            print(line, file=sys.stderr, flush=True)
+            print(printable(line), file=sys.stderr, flush=True)
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters (from a request path or a field
+    name) escaped, so a log line can never drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode()
+        for ch in text
+    )

@@ -145,14 +145,18 @@ OUTPAINT_MAX_SIDE = 4096
 # --- image inputs -----------------------------------------------------------------------------
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 16 * 1024 * 1024
+MAX_PIXELS = 16_000_000  # "16 MP" in decimal megapixels: 4000x4000 passes, 4096x4096 does not
 MAX_SIDE = 4096
 MIN_SIDE = 256
 CRISP_MIN_SIDE = 32
 STYLE_MAX_FILES = 5
 STYLE_MAX_TOTAL_BYTES = 5 * 1024 * 1024
+# The docs set no pixel limit for style images; this sanity cap keeps decoding bounded.
+STYLE_MAX_PIXELS = 16_000_000
 RASTER_FORMATS = ("png", "jpeg", "webp")
 RASTER_AND_SVG = (*RASTER_FORMATS, "svg")
+# Upscale results are capped to this longest side (the factor shrinks to fit).
+UPSCALE_MAX_SIDE = 8192
 # Whole request bodies above this get 413 without being read.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from PIL import Image
+
 from . import catalog, render, uploads
 from .catalog import V2, V3, V4, V4_PRO
 from .errors import ApiError, invalid
 from .render import Output
-from .rules import Call, canonical_uuid
+from .rules import Call, canonical_uuid, check_style_kind
 from .state import ExploreImage, StyleRecord
+from .svg import SvgInfo
 
 JSON, MULTIPART = "json", "multipart"
 IMAGES, IMAGE, STYLE, ENHANCE = "images", "image", "style", "enhance"  # response shapes
@@ -27,7 +30,6 @@ IMAGES, IMAGE, STYLE, ENHANCE = "images", "image", "style", "enhance"  # respons
 @dataclass(frozen=True)
 class Endpoint:
     path: str
-    name: str
     bodies: tuple[str, ...]
     fields: tuple[str, ...]  # documented fields
     run: Callable[[Call], Any]
@@ -38,7 +40,7 @@ class Endpoint:
     required: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # file fields; ("*",) = any field name
     image_formats: tuple[str, ...] = catalog.RASTER_AND_SVG
-    min_side: int = catalog.MIN_SIDE
+    min_side: int | None = catalog.MIN_SIDE  # None: no minimum side
     svg_scaled_up: bool = False  # small SVGs are scaled up instead of rejected
     models: tuple[str, ...] = ()
     default_model: str | None = None
@@ -77,83 +79,71 @@ def _vector(call: Call) -> bool:
     return call.model is not None and catalog.is_vector(call.model)
 
 
-def run_generate(call: Call) -> list[Output]:
+def _patterns(call: Call, prompt: str, seed: int | None = None) -> list[Output]:
     w, h = call.size
-    prompt, seed = call.params.get("prompt", ""), call.get("random_seed")
-    return [
-        render.generate(w, h, d, _vector(call), call.image_format)
-        for d in _digests(call, prompt, seed)
-    ]
+    vector, fmt = _vector(call), call.image_format
+    return [render.generate(w, h, d, vector, fmt) for d in _digests(call, prompt, seed)]
+
+
+def run_generate(call: Call) -> list[Output]:
+    return _patterns(call, call.params.get("prompt", ""), call.get("random_seed"))
 
 
 def run_similar(call: Call) -> list[Output]:
-    w, h = call.size
-    prompt = f"{call.params['source_image_id']}:{call.params['similarity']}"
-    return [
-        render.generate(w, h, d, _vector(call), call.image_format) for d in _digests(call, prompt)
-    ]
+    return _patterns(call, f"{call.params['source_image_id']}:{call.params['similarity']}")
 
 
 def run_remix(call: Call) -> list[Output]:
-    w, h = call.size
     prompt = hashlib.sha256(call.file("image").data).hexdigest()
-    seed = call.get("random_seed")
-    return [
-        render.generate(w, h, d, _vector(call), call.image_format)
-        for d in _digests(call, prompt, seed)
-    ]
+    return _patterns(call, prompt, call.get("random_seed"))
+
+
+RasterEdit = Callable[[Image.Image, bytes, bool, str], Output]
+SvgEdit = Callable[[SvgInfo, bytes], Output]
+
+
+def _edit(call: Call, on_raster: RasterEdit, on_svg: SvgEdit) -> list[Output]:
+    """One edit of the input per requested image.  The output kind follows the model: an SVG
+    input stays SVG with a vector model or on an endpoint without a model (eraseRegion), and is
+    rasterized first (``render.rasterize_svg``) for a raster model."""
+    up = call.file("image")
+    digests = _digests(call, call.params.get("prompt", ""), call.get("random_seed"))
+    if up.is_svg and (call.model is None or _vector(call)):
+        return [on_svg(up.svg, d) for d in digests]
+    image = render.rasterize_svg(up.svg) if up.is_svg else up.image
+    vector, fmt = _vector(call), call.image_format
+    return [on_raster(image, d, vector, fmt) for d in digests]
 
 
 def run_image_to_image(call: Call) -> list[Output]:
-    up, strength = call.file("image"), call.params["strength"]
-    out = []
-    for d in _digests(call, call.params["prompt"], call.get("random_seed")):
-        if up.is_svg and _vector(call):
-            out.append(render.image_to_image_svg(up.svg, strength, d))
-        elif up.is_svg:
-            out.append(render.generate(up.width, up.height, d, False, call.image_format))
-        else:
-            out.append(
-                render.image_to_image(up.image, strength, d, _vector(call), call.image_format)
-            )
-    return out
+    strength = call.params["strength"]
+    return _edit(
+        call,
+        lambda img, d, vector, fmt: render.image_to_image(img, strength, d, vector, fmt),
+        lambda info, d: render.image_to_image_svg(info, strength, d),
+    )
 
 
 def run_masked(call: Call) -> list[Output]:
-    up, mask = call.file("image"), call.file("mask")
-    out = []
-    for d in _digests(call, call.params.get("prompt", ""), call.get("random_seed")):
-        if up.is_svg:
-            out.append(render.masked_fill_svg(up.svg, mask.bbox, d))
-        else:
-            out.append(
-                render.masked_fill(up.image, mask.image, d, _vector(call), call.image_format)
-            )
-    return out
+    mask = call.file("mask")
+    return _edit(
+        call,
+        lambda img, d, vector, fmt: render.masked_fill(img, mask.image, d, vector, fmt),
+        lambda info, d: render.masked_fill_svg(info, mask.bbox, d),
+    )
 
 
 def run_outpaint(call: Call) -> list[Output]:
-    up, canvas, place = call.file("image"), call.plan["canvas"], call.plan["place"]
-    out = []
-    for d in _digests(call, call.params["prompt"], call.get("random_seed")):
-        if up.is_svg:
-            out.append(render.outpaint_svg(up.svg, canvas, place, d))
-        else:
-            out.append(
-                render.outpaint(up.image, canvas, place, d, _vector(call), call.image_format)
-            )
-    return out
+    canvas, place = call.plan["canvas"], call.plan["place"]
+    return _edit(
+        call,
+        lambda img, d, vector, fmt: render.outpaint(img, canvas, place, d, vector, fmt),
+        lambda info, d: render.outpaint_svg(info, canvas, place, d),
+    )
 
 
 def run_replace_background(call: Call) -> list[Output]:
-    up = call.file("image")
-    out = []
-    for d in _digests(call, call.params["prompt"], call.get("random_seed")):
-        if up.is_svg:
-            out.append(render.replace_background_svg(up.svg, d))
-        else:
-            out.append(render.replace_background(up.image, d, _vector(call), call.image_format))
-    return out
+    return _edit(call, render.replace_background, render.replace_background_svg)
 
 
 def run_remove_background(call: Call) -> list[Output]:
@@ -300,8 +290,11 @@ def check_create_style(call: Call) -> None:
             "files",
             f"at most {catalog.STYLE_MAX_FILES} style images are allowed, got {len(images)}",
         )
-    for up in images:
-        uploads.check_image(up, catalog.RASTER_FORMATS, min_side=None, check_dims=False)
+    for up in images:  # format and header size first: nothing is decoded yet
+        uploads.check_file(up, catalog.RASTER_FORMATS)
+        uploads.check_dimensions(
+            up.field, up.width or 0, up.height or 0, None, None, catalog.STYLE_MAX_PIXELS
+        )
     total = sum(up.size for up in images)
     if total > catalog.STYLE_MAX_TOTAL_BYTES:
         raise invalid(
@@ -309,6 +302,8 @@ def check_create_style(call: Call) -> None:
             f"total {total} bytes; all style images together must be at most 5 MB "
             f"({catalog.STYLE_MAX_TOTAL_BYTES} bytes)",
         )
+    for up in images:
+        uploads.decode(up)
     p = call.params
     sources = p.get("source_styles") or []
     canonical = []
@@ -316,8 +311,12 @@ def check_create_style(call: Call) -> None:
         if not isinstance(sid, str):
             raise invalid(f"source_styles[{i}]", f"must be a style id (UUID string), got {sid!r}")
         sid = canonical_uuid(f"source_styles[{i}]", sid)
-        if sid not in call.state.styles:
+        with call.state.lock:
+            record = call.state.styles.get(sid)
+        if record is None:
             raise invalid(f"source_styles[{i}]", f"{sid} is not a known style")
+        if call.model is not None:
+            check_style_kind(f"source_styles[{i}]", record.style, call.model)
         canonical.append(sid)
     if "source_styles" in p:
         p["source_styles"] = canonical
@@ -356,10 +355,9 @@ _VECTORIZE_EXTRAS = ("expire", "image_format", "color_reduction", "limit_num_sha
 _ONLY_IMAGE = "this endpoint takes only the image (and response_format)"
 
 
-def _generations(path: str, name: str, models: tuple[str, ...], default: str) -> Endpoint:
+def _generations(path: str, models: tuple[str, ...], default: str) -> Endpoint:
     return Endpoint(
         path=path,
-        name=name,
         bodies=(JSON, MULTIPART),
         fields=_GEN_FIELDS,
         extras=_GEN_EXTRAS,
@@ -375,10 +373,9 @@ def _generations(path: str, name: str, models: tuple[str, ...], default: str) ->
     )
 
 
-def _transform(path: str, name: str, run, *, mask: bool = False, **kw) -> Endpoint:
+def _transform(path: str, run, *, mask: bool = False, **kw) -> Endpoint:
     return Endpoint(
         path=path,
-        name=name,
         bodies=(MULTIPART,),
         fields=_TRANSFORM_FIELDS + tuple(kw.pop("more_fields", ())),
         extras=_TRANSFORM_EXTRAS,
@@ -393,10 +390,9 @@ def _transform(path: str, name: str, run, *, mask: bool = False, **kw) -> Endpoi
     )
 
 
-def _process(path: str, name: str, run, price: str, **kw) -> Endpoint:
+def _process(path: str, run, price: str, **kw) -> Endpoint:
     return Endpoint(
         path=path,
-        name=name,
         bodies=(MULTIPART,),
         fields=("response_format",),
         extras=kw.pop("extras", _PROCESS_EXTRAS),
@@ -411,30 +407,26 @@ def _process(path: str, name: str, run, price: str, **kw) -> Endpoint:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    _generations("/v1/images/generations", "generations", catalog.GENERATION_MODELS, "recraftv4_1"),
-    _generations(
-        "/v1/images/generations/raster", "generations_raster", catalog.RASTER_MODELS, "recraftv4_1"
-    ),
+    _generations("/v1/images/generations", catalog.GENERATION_MODELS, "recraftv4_1"),
+    _generations("/v1/images/generations/raster", catalog.RASTER_MODELS, "recraftv4_1"),
     _generations(
         "/v1/images/generations/vector",
-        "generations_vector",
         catalog.VECTOR_MODELS,
         "recraftv4_1_vector",
     ),
     _transform(
         "/v1/images/imageToImage",
-        "image_to_image",
         run_image_to_image,
         more_fields=("strength", "random_seed"),
         models=catalog.IMAGE_TO_IMAGE_MODELS,
         default_model="recraftv4_1",
         style_families=(V3, V4, V4_PRO),
         more_required=("strength",),
+        min_side=None,  # the docs give only maximums for imageToImage
     ),
-    _transform("/v1/images/inpaint", "inpaint", run_masked, mask=True),
+    _transform("/v1/images/inpaint", run_masked, mask=True),
     _transform(
         "/v1/images/outpaint",
-        "outpaint",
         run_outpaint,
         more_fields=(
             "size",
@@ -446,11 +438,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         check=check_outpaint,
     ),
-    _transform("/v1/images/replaceBackground", "replace_background", run_replace_background),
-    _transform("/v1/images/generateBackground", "generate_background", run_masked, mask=True),
+    _transform("/v1/images/replaceBackground", run_replace_background),
+    _transform("/v1/images/generateBackground", run_masked, mask=True),
     _process(
         "/v1/images/vectorize",
-        "vectorize",
         run_vectorize,
         "vectorize",
         image_formats=catalog.RASTER_FORMATS,
@@ -458,7 +449,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     _process(
         "/v1/images/removeBackground",
-        "remove_background",
         run_remove_background,
         "remove_background",
         svg_scaled_up=True,
@@ -466,7 +456,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     _process(
         "/v1/images/crispUpscale",
-        "crisp_upscale",
         run_upscale(2),
         "crisp_upscale",
         image_formats=catalog.RASTER_FORMATS,
@@ -474,14 +463,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     _process(
         "/v1/images/creativeUpscale",
-        "creative_upscale",
         run_upscale(4),
         "creative_upscale",
         image_formats=catalog.RASTER_FORMATS,
     ),
     Endpoint(
         path="/v1/images/eraseRegion",
-        name="erase_region",
         bodies=(MULTIPART,),
         fields=("response_format",),
         extras=("expire", "image_format"),
@@ -494,7 +481,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         path="/v1/images/variateImage",
-        name="variate_image",
         bodies=(MULTIPART,),
         fields=("size", "n", "model", "random_seed", "response_format"),
         extras=("expire", "image_format"),
@@ -508,7 +494,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         path="/v1/images/explore",
-        name="explore",
         bodies=(JSON,),
         fields=("prompt", "model", "style", "style_id", "size", "response_format", "controls"),
         extras=("block_nsfw", "expire", "image_format"),
@@ -525,7 +510,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         path="/v1/images/explore/similar",
-        name="explore_similar",
         bodies=(JSON,),
         fields=("source_image_id", "similarity", "response_format"),
         extras=("block_nsfw", "expire", "image_format"),
@@ -538,7 +522,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         path="/v1/styles",
-        name="create_style",
         bodies=(MULTIPART,),
         fields=(
             "style",
@@ -560,7 +543,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         path="/v1/prompts/enhance",
-        name="enhance",
         bodies=(JSON,),
         fields=("prompt",),
         required=("prompt",),

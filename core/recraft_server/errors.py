@@ -15,7 +15,6 @@ STATUS_BY_CODE = {
     "not_found": 404,
     "method_not_allowed": 405,
     "expired": 410,
-    "length_required": 411,
     "payload_too_large": 413,
 }
 

@@ -4,7 +4,14 @@ A fault applies to the next ``times`` requests whose path contains ``path``.  Wi
 ``path`` it applies to any /v1/ request, except "expire" which applies to result-file GETs
 (/files/...).  Result files are never hit by a fault whose ``path`` does not target them.
 The first queued fault that matches a request is the one used, and each hit consumes one of
-its ``times``.
+its ``times``.  An API request without a valid token never takes a fault (it gets its 401).
+
+Kinds: ``status`` (a JSON error answer), ``html`` (an HTML error page, as a proxy sends),
+``invalid_json`` (200 with a broken JSON body), ``delay`` (sleep, then answer normally),
+``reset`` (read up to ``body_bytes`` of the upload, then close with a TCP RST), ``expire``
+(410 for a result file), and ``truncate``: the request is handled for real (charged and stored
+like any other) and its real answer is sent with its full Content-Length but only the first
+half of the body, then the connection is closed.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 Records never hold the API token or the Authorization header.  Records and the uploaded-file
 records inside them can be read as attributes (``rec.path``) or as keys (``rec["path"]``).
+
+Retention: the newest ``limit`` records (default ``DEFAULT_LIMIT``); uploaded files keep their
+bytes only in the newest ``KEEP_BYTES`` finished records (older ones keep the metadata: size,
+format, dimensions, mask statistics).
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .uploads import Upload
+from .uploads import ItemAccess, Upload
 
+DEFAULT_LIMIT = 1000
+KEEP_BYTES = 50
 _SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
 
 @dataclass
-class RequestRecord:
+class RequestRecord(ItemAccess):
     method: str
     path: str
     query: str = ""
@@ -35,13 +41,14 @@ class RequestRecord:
     response: Any = None  # the JSON body of the answer, when it was JSON
     body_size: int = 0
     started: float = field(default_factory=time.time)
-    duration: float | None = None
+    duration: float | None = None  # set when the request is finished
+    bytes_dropped: bool = field(default=False, repr=False)
 
-    def __getitem__(self, key: str):
-        return getattr(self, key)
-
-    def get(self, key: str, default=None):
-        return getattr(self, key, default)
+    def drop_bytes(self) -> None:
+        for ups in self.files.values():
+            for up in ups:
+                up.drop_bytes()
+        self.bytes_dropped = True
 
 
 def public_headers(headers) -> dict[str, str]:
@@ -49,9 +56,13 @@ def public_headers(headers) -> dict[str, str]:
 
 
 class RequestLog:
-    def __init__(self, maxlen: int | None = None) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._lock = threading.Lock()
-        self._records: deque[RequestRecord] = deque(maxlen=maxlen)
+        self._records: deque[RequestRecord] = deque(maxlen=limit or DEFAULT_LIMIT)
+
+    @property
+    def limit(self) -> int:
+        return self._records.maxlen or DEFAULT_LIMIT
 
     def begin(self, method: str, path: str, query: str, headers) -> RequestRecord:
         record = RequestRecord(
@@ -60,6 +71,14 @@ class RequestLog:
         with self._lock:
             self._records.append(record)
         return record
+
+    def finish(self, record: RequestRecord, duration: float) -> None:
+        """Mark a record done; drop the upload bytes of finished records past the newest 50."""
+        with self._lock:
+            record.duration = duration
+            for old in list(self._records)[: -KEEP_BYTES or None]:
+                if old.duration is not None and not old.bytes_dropped:
+                    old.drop_bytes()
 
     def records(self) -> list[RequestRecord]:
         with self._lock:

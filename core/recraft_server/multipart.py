@@ -84,7 +84,11 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part]:
     boundary = params.get("boundary")
     if not boundary:
         raise _bad("the Content-Type header has no boundary parameter")
-    delim = b"--" + boundary.encode("latin-1")
+    if not (len(boundary) <= 70 and boundary.isascii() and boundary.isprintable()):
+        raise _bad(
+            f"the boundary {boundary[:80]!r} is not 1 to 70 printable ASCII characters (RFC 2046)"
+        )
+    delim = b"--" + boundary.encode("ascii")
     pos = body.find(delim)
     if pos < 0:
         raise _bad("the boundary never appears in the body")

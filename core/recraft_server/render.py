@@ -38,8 +38,11 @@ removeBackground
     difference, inclusive) of the top-left pixel's RGB.  Background -> alpha 0 (RGB kept),
     foreground -> its RGB with alpha 255.
 crispUpscale / creativeUpscale
-    Exactly 2x / 4x width and height, nearest neighbour (each pixel becomes a 2x2 / 4x4 block),
-    input mode kept.
+    2x / 4x width and height, nearest neighbour (each pixel becomes a 2x2 / 4x4 block), input
+    mode kept.  The result's longest side is capped at 8192 px (``UPSCALE_MAX_SIDE``): when
+    ``factor * max(W, H)`` would exceed it, the factor shrinks to ``8192 / max(W, H)`` and each
+    side is rounded half up (still nearest neighbour), so the longest side is exactly 8192.
+    Inputs up to 4096 px (crisp) / 2048 px (creative) keep exactly 2x / 4x.
 vectorize
     SVG of the input's size; a grid of square cells of side ceil(max(W, H) / 32), each a rect
     filled with the cell's mean colour (rounded half up; fill-opacity when the mean alpha is
@@ -47,16 +50,25 @@ vectorize
 imageToImage
     Input size; ``out = floor(input * (1 - strength) + pattern * strength + 0.5)`` on the
     colour channels, alpha kept; strength 0 returns the input's pixels.
-Vector models and SVG inputs
+Output format follows the model
+    A vector model returns SVG, a raster model returns a raster image, whatever the input.
     A vector model applied to a raster input returns the raster result vectorized as above.
-    An SVG input returns an SVG: the original nested unchanged as an inner <svg> at its place
-    (outpaint: at the paste position and scaled size), over a c0 background rect for
-    outpaint/replaceBackground, under one c0 rect covering the mask's white bounding box for
-    inpaint/eraseRegion/generateBackground, under a c0 rect with opacity = strength for
-    imageToImage with a vector model.  imageToImage with an SVG input and a raster model
-    returns the plain pattern at the SVG's size (there is no rasterizer to blend with).
-    removeBackground on an SVG drops top-level rects covering the whole canvas and scales an
-    SVG whose shortest side is under 256 up so that side is 256 (rounded half up).
+    An SVG input with a vector model returns an SVG: the original nested unchanged as an inner
+    <svg> at its place (outpaint: at the paste position and scaled size), over a c0 background
+    rect for outpaint/replaceBackground, under one c0 rect covering the mask's white bounding
+    box for inpaint/generateBackground, under a c0 rect with opacity = strength for
+    imageToImage.  An SVG input with a raster model is first rasterized (there is no real
+    rasterizer): an opaque RGB image of the SVG's size filled with its background colour (the
+    fill of the last top-level rect covering the whole canvas, given as #rgb, #rrggbb,
+    rgb(r, g, b), white or black; white when there is none), then processed like a raster
+    input.  variateImage uses only the file's bytes, so it follows the model as generations do.
+    removeBackground and eraseRegion (no model) keep SVG in, SVG out: eraseRegion nests the
+    SVG under one c0 rect (empty prompt) covering the mask's white bounding box;
+    removeBackground drops top-level rects covering the whole canvas and scales an SVG whose
+    shortest side is under 256 up so that side is 256 (rounded half up).
+Image formats
+    ``image_format=webp`` gives lossless WEBP up to WebP's 16383 px side limit; a larger result
+    (none of the rules above makes one) would be PNG.
 """
 
 from __future__ import annotations
@@ -70,10 +82,13 @@ import numpy as np
 from PIL import Image
 
 from . import svg
-from .svg import SvgInfo
+from .catalog import UPSCALE_MAX_SIDE
+from .svg import SvgInfo, round_half_up  # the one rounding rule, shared with svg.py
 
 KEY_TOLERANCE = 32
 VECTORIZE_CELLS = 32
+WEBP_MAX_SIDE = 16383
+_BAND_ROWS = 256  # float work is done this many rows at a time
 
 
 @dataclass
@@ -166,20 +181,17 @@ def overwrite(base: np.ndarray, fill: np.ndarray, where: np.ndarray) -> np.ndarr
 
 
 def encode(img: Image.Image, image_format: str = "png") -> Output:
+    """PNG, or lossless WEBP when asked for and within WebP's side limit (else PNG)."""
     buf = io.BytesIO()
-    if image_format == "webp":
+    if image_format == "webp" and max(img.size) <= WEBP_MAX_SIDE:
         img.save(buf, "WEBP", lossless=True, exact=True, quality=100, method=0)
-    else:
-        img.save(buf, "PNG")
-    return Output(buf.getvalue(), image_format)
+        return Output(buf.getvalue(), "webp")
+    img.save(buf, "PNG")
+    return Output(buf.getvalue(), "png")
 
 
 def svg_output(data: bytes) -> Output:
     return Output(data, "svg")
-
-
-def round_half_up(x: float) -> int:
-    return math.floor(x + 0.5)
 
 
 # --- operations -------------------------------------------------------------------------------
@@ -192,18 +204,24 @@ def generate(width: int, height: int, d: bytes, vector: bool, image_format: str)
 
 
 def vectorize(img: Image.Image) -> bytes:
-    rgba = np.asarray(normalize(img).convert("RGBA"), dtype=np.float64)
+    rgba = np.asarray(normalize(img).convert("RGBA"))  # uint8; no float copy of the image
     h, w = rgba.shape[:2]
     cell = max(1, math.ceil(max(w, h) / VECTORIZE_CELLS))
+    starts = np.arange(0, w, cell)
+    widths = np.minimum(cell, w - starts)
     rects = []
     for y in range(0, h, cell):
-        for x in range(0, w, cell):
-            block = rgba[y : y + cell, x : x + cell].reshape(-1, 4)
-            r, g, b, a = (round_half_up(v) for v in block.mean(axis=0))
+        band = rgba[y : y + cell]
+        bh = band.shape[0]
+        # Integer block sums: one row of cells at a time, exact; mean rounded half up.
+        sums = np.add.reduceat(band.sum(axis=0, dtype=np.int64), starts, axis=0)
+        counts = (widths * bh).astype(np.int64)[:, None]
+        means = (2 * sums + counts) // (2 * counts)
+        cells = zip(starts.tolist(), widths.tolist(), means.tolist(), strict=True)
+        for x, bw, (r, g, b, a) in cells:
             if a == 0:
                 continue
             opacity = "" if a >= 255 else f' fill-opacity="{a / 255:.3f}"'
-            bw, bh = min(cell, w - x), min(cell, h - y)
             rects.append(
                 f'<rect x="{x}" y="{y}" width="{bw}" height="{bh}" '
                 f'fill="{_hex((r, g, b))}"{opacity}/>'
@@ -284,6 +302,11 @@ def remove_background(image: Image.Image, image_format: str) -> Output:
     return encode(Image.fromarray(rgba), image_format)
 
 
+def rasterize_svg(info: SvgInfo) -> Image.Image:
+    """The stand-in rasterization: the SVG's size, filled with its background colour."""
+    return Image.new("RGB", (info.width, info.height), svg.background_color(info))
+
+
 def remove_background_svg(info: SvgInfo, size: tuple[int, int]) -> Output:
     return svg_output(svg.without_background(info, *size))
 
@@ -298,11 +321,19 @@ def svg_upscaled_size(width: int, height: int, min_side: int) -> tuple[int, int]
     )
 
 
+def upscaled_size(width: int, height: int, factor: int) -> tuple[int, int]:
+    """``factor`` times each side, unless that passes UPSCALE_MAX_SIDE: then the factor shrinks
+    so the longest side is exactly UPSCALE_MAX_SIDE."""
+    longest = max(width, height)
+    if longest * factor <= UPSCALE_MAX_SIDE:
+        return width * factor, height * factor
+    scale = UPSCALE_MAX_SIDE / longest
+    return max(1, round_half_up(width * scale)), max(1, round_half_up(height * scale))
+
+
 def upscale(image: Image.Image, factor: int, image_format: str) -> Output:
     img = normalize(image)
-    return encode(
-        img.resize((img.width * factor, img.height * factor), Image.NEAREST), image_format
-    )
+    return encode(img.resize(upscaled_size(*img.size, factor), Image.NEAREST), image_format)
 
 
 def image_to_image(
@@ -311,14 +342,13 @@ def image_to_image(
     img = normalize(image)
     base = np.asarray(img)
     gen = in_mode(pattern(img.width, img.height, d), img.mode)
-    colors = 1 if img.mode in ("L", "LA") else 3
     out = base.copy()
-    if out.ndim == 2:
-        mixed = base * (1.0 - strength) + gen * strength
-        out = np.floor(mixed + 0.5).astype(np.uint8)
-    else:
-        mixed = base[..., :colors] * (1.0 - strength) + gen[..., :colors] * strength
-        out[..., :colors] = np.floor(mixed + 0.5).astype(np.uint8)
+    # Colour channels only (alpha kept); done in bands so no full-size float array exists.
+    colors = slice(None) if out.ndim == 2 else slice(0, 1 if img.mode == "LA" else 3)
+    for y in range(0, img.height, _BAND_ROWS):
+        rows = slice(y, y + _BAND_ROWS)
+        mixed = base[rows, ..., colors] * (1.0 - strength) + gen[rows, ..., colors] * strength
+        out[rows, ..., colors] = np.floor(mixed + 0.5).astype(np.uint8)
     return _raster_result(out, vector, image_format)
 
 

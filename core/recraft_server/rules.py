@@ -7,7 +7,6 @@ reported; every message starts with the field it is about.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -119,7 +118,8 @@ def check_range(name: str, value, lo, hi, hi_open: bool = False) -> None:
     too_high = value >= hi if hi_open else value > hi
     if value < lo or too_high:
         bracket = ")" if hi_open else "]"
-        raise invalid(name, f"must be in [{lo}, {hi}{bracket}, got {value}")
+        shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:20]}... (a huge number)"
+        raise invalid(name, f"must be in [{lo}, {hi}{bracket}, got {shown}")
 
 
 def check_enum(name: str, value: str, allowed) -> None:
@@ -192,9 +192,12 @@ def check_style(ep: Endpoint, model: str | None, params: dict, state: State) -> 
         raise invalid("style", "and style_id cannot be given together")
     if style is not None:
         check_enum("style", style, catalog.BASE_STYLES)
+    record = None
     if style_id is not None:
         params["style_id"] = style_id = canonical_uuid("style_id", style_id)
-        if style_id not in state.styles:
+        with state.lock:
+            record = state.styles.get(style_id)
+        if record is None:
             raise invalid(
                 "style_id", f"{style_id} is not a known style (create one with POST /v1/styles)"
             )
@@ -212,6 +215,20 @@ def check_style(ep: Endpoint, model: str | None, params: dict, state: State) -> 
             f"{style} is a {catalog.style_kinds(style)[0]} style and cannot be used with the "
             f"{catalog.kind(model)} model {model}",
         )
+    if record is not None:
+        check_style_kind("style_id", record.style, model)
+
+
+def check_style_kind(name: str, base_style: str, model: str) -> None:
+    """A saved style made from a raster-only (vector-only) base style needs a raster (vector)
+    model; a style based on "any" fits both."""
+    kinds = catalog.style_kinds(base_style)
+    if catalog.kind(model) not in kinds:
+        raise invalid(
+            name,
+            f"is a {kinds[0]} style (based on {base_style}) and cannot be used with the "
+            f"{catalog.kind(model)} model {model}",
+        )
 
 
 def check_negative_prompt(ep: Endpoint, model: str | None, value: str) -> None:
@@ -220,10 +237,6 @@ def check_negative_prompt(ep: Endpoint, model: str | None, value: str) -> None:
         raise invalid(
             "negative_prompt", f"is supported by {'/'.join(families)} models only, not {model}"
         )
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_text_layout(model: str | None, value: list) -> None:
@@ -251,11 +264,15 @@ def check_text_layout(model: str | None, value: list) -> None:
         if not isinstance(bbox, list) or len(bbox) != 4:
             raise invalid(f"{where}.bbox", "must be a list of exactly 4 points")
         for point in bbox:
-            if not (isinstance(point, list) and len(point) == 2 and all(map(_is_number, point))):
-                raise invalid(f"{where}.bbox", f"points must be [x, y] number pairs, got {point!r}")
+            pair = isinstance(point, list) and len(point) == 2
+            if not (pair and all(map(fields.is_finite_number, point))):
+                shown = repr(point) if len(repr(point)) <= 60 else repr(point)[:57] + "..."
+                raise invalid(
+                    f"{where}.bbox", f"points must be [x, y] finite number pairs, got {shown}"
+                )
 
 
-def _check_color(where: str, color, allow_weight: bool = True) -> float:
+def _check_color(where: str, color) -> float:
     if not isinstance(color, dict):
         raise invalid(where, "must be an object with rgb")
     extra = set(color) - {"rgb", "weight"}
@@ -271,7 +288,7 @@ def _check_color(where: str, color, allow_weight: bool = True) -> float:
     weight = color.get("weight")
     if weight is None:
         return 0.0
-    if not _is_number(weight):
+    if not fields.is_finite_number(weight):
         raise invalid(f"{where}.weight", f"must be a number, got {weight!r}")
     check_range(f"{where}.weight", weight, 0, 1)
     return float(weight)
@@ -310,8 +327,10 @@ def check_controls(model: str | None, value: dict) -> None:
 
 
 def _check_numbers(name: str, value: list) -> None:
-    if not all(_is_number(v) for v in value):
-        raise invalid(name, f"must be an array of numbers, got {value!r}")
+    if not all(fields.is_finite_number(v) for v in value):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise invalid(name, f"must be an array of finite numbers, got {shown}")
 
 
 # --- the whole request -----------------------------------------------------------------------

@@ -5,7 +5,11 @@ missing_parameter, unknown_parameter, invalid_parameter, invalid_image; unknown 
 explore source ids are 400 invalid_parameter too, because they are bad field values), 401 with
 a plain-text body for a missing or wrong token, 402 not_enough_credits, 404 not_found (unknown
 path, unknown result file, unknown style in GET/DELETE /v1/styles/{id}), 405
-method_not_allowed, 410 expired (a result URL past its lifetime), 413 payload_too_large.
+method_not_allowed, 410 expired (a result URL past its lifetime), 413 payload_too_large, and
+500 internal_server_error for anything unexpected (answered by the HTTP layer).
+
+Result files are served with ``X-Content-Type-Options: nosniff`` and
+``Content-Security-Policy: sandbox`` so a browser never runs anything in them.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from . import multipart, rules, uploads
+from . import fields, multipart, rules, uploads
 from .endpoints import BY_PATH, IMAGE, IMAGES, Endpoint, style_json
 from .errors import ApiError
 from .log import RequestRecord
@@ -27,6 +31,11 @@ from .state import State
 USER_ID = "6f1c2a52-8d1e-4b9a-9a57-3c0d6e1f0b7a"
 _STYLE_PATH = re.compile(r"/v1/styles/([^/]+)")
 _FILE_PATH = re.compile(r"/files/([0-9a-f-]{36}\.(?:png|webp|svg))")
+FILE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox",
+}
 
 
 @dataclass
@@ -60,6 +69,10 @@ class Service:
         self.state = state
         self._token = token.encode()
 
+    @staticmethod
+    def needs_auth(path: str) -> bool:
+        return path == "/v1" or path.startswith("/v1/")
+
     def authorized(self, header: str | None) -> bool:
         if not header:
             return False
@@ -71,10 +84,12 @@ class Service:
     def handle(
         self, method: str, path: str, headers, body: bytes, base_url: str, rec: RequestRecord
     ) -> Response:
+        """The answer to one request; ``base_url`` is the server's own address for result URLs."""
+        self.state.forget_expired()
         try:
             if path.startswith("/files/"):
                 return self._file(method, path)
-            if path.startswith("/v1/") or path == "/v1":
+            if self.needs_auth(path):
                 if not rec.authorized:
                     return unauthorized()
                 return self._api(method, path, headers, body, base_url, rec)
@@ -96,7 +111,7 @@ class Service:
         if method not in ("GET", "HEAD"):
             raise _method_not_allowed(method, path, "GET, HEAD")
         stored = self.state.get_file(m.group(1))
-        return Response(200, stored.data, stored.content_type, {"Cache-Control": "no-store"})
+        return Response(200, stored.data, stored.content_type, dict(FILE_HEADERS))
 
     def _api(self, method, path, headers, body, base_url, rec) -> Response:
         if path == "/v1/users/me":
@@ -148,25 +163,24 @@ class Service:
         cost = ep.price(call)
         self.state.charge(cost)
         try:
-            result = ep.run(call)
+            answer = self._answer(ep, call, cost, base_url)
         except Exception:
             self.state.refund(cost)
             raise
         rec.credits = cost
-        created = int(time.time())
-        if ep.response in (IMAGES, IMAGE):
-            fmt = call.params.get("response_format", "url")
-            items = [self._deliver(out, fmt, base_url) for out in result]
-            if ep.on_result is not None:
-                ep.on_result(call, [item["image_id"] for item in items])
-            if ep.response == IMAGE:
-                answer = {"created": created, "credits": cost, "image": items[0]}
-            else:
-                answer = {"created": created, "credits": cost, "data": items}
-        else:
-            answer = {**result, "credits": cost}
         rec.response = answer
         return Response.json(200, answer)
+
+    def _answer(self, ep: Endpoint, call: rules.Call, cost: int, base_url: str) -> dict:
+        result = ep.run(call)
+        if ep.response not in (IMAGES, IMAGE):
+            return {**result, "credits": cost}
+        fmt = call.params.get("response_format", "url")
+        items = [self._deliver(out, fmt, base_url) for out in result]
+        if ep.on_result is not None:
+            ep.on_result(call, [item["image_id"] for item in items])
+        key, value = ("image", items[0]) if ep.response == IMAGE else ("data", items)
+        return {"created": int(time.time()), "credits": cost, key: value}
 
     def _deliver(self, out, response_format: str, base_url: str) -> dict:
         if response_format == "b64_json":
@@ -199,9 +213,10 @@ def parse_body(content_type: str | None, body: bytes, rec: RequestRecord):
     rec.content_type = kind
     if kind == "json":
         try:
-            obj = json.loads(body.decode("utf-8")) if body.strip() else None
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ApiError("invalid_request_body", f"the body is not valid JSON: {exc}") from exc
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ApiError("invalid_request_body", f"the body is not valid UTF-8: {exc}") from exc
+        obj = fields.load_json(text) if text.strip() else None
         if not isinstance(obj, dict):
             raise ApiError("invalid_request_body", "the body must be a JSON object")
         rec.fields = obj

@@ -1,6 +1,8 @@
 """What the server remembers between requests: balance, styles, explore images, result files.
 
-All of it sits behind one lock because handler threads run concurrently.
+All of it sits behind one lock because handler threads run concurrently.  Expired result files
+are dropped from memory at the next request; only their names are kept (the newest
+``EXPIRED_NAMES_KEPT``) so that a late GET still says 410 expired rather than 404.
 """
 
 from __future__ import annotations
@@ -8,16 +10,18 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .errors import ApiError
 
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "svg": "image/svg+xml"}
+EXPIRED_NAMES_KEPT = 100_000
 
 
 @dataclass
 class StoredFile:
-    data: bytes | None  # None once expired: the name is kept so a late GET can say "expired"
+    data: bytes
     content_type: str
     expires_at: float
 
@@ -51,6 +55,7 @@ class State:
             self.styles: dict[str, StyleRecord] = {}
             self.explore_images: dict[str, ExploreImage] = {}
             self.files: dict[str, StoredFile] = {}
+            self.expired: OrderedDict[str, None] = OrderedDict()  # names of dropped files
 
     # --- credits ---------------------------------------------------------------------------
 
@@ -75,22 +80,25 @@ class State:
         name = f"{uuid.uuid4()}.{ext}"
         now = time.time()
         with self.lock:
-            self._forget_expired(now)
             self.files[name] = StoredFile(data, CONTENT_TYPES[ext], now + self.url_ttl)
         return name
 
     def get_file(self, name: str) -> StoredFile:
         with self.lock:
+            self.forget_expired()
+            if name in self.expired:
+                raise ApiError("expired", f"the URL of {name} has expired")
             stored = self.files.get(name)
             if stored is None:
                 raise ApiError("not_found", f"no such file: {name}")
-            if stored.data is None or time.time() >= stored.expires_at:
-                stored.data = None
-                raise ApiError("expired", f"the URL of {name} has expired")
-            # A copy: another thread may expire the stored entry while this one is answering.
-            return StoredFile(stored.data, stored.content_type, stored.expires_at)
+            return stored  # never changed once stored, so safe to read after the lock
 
-    def _forget_expired(self, now: float) -> None:
-        for stored in self.files.values():
-            if stored.data is not None and now >= stored.expires_at:
-                stored.data = None
+    def forget_expired(self) -> None:
+        """Drop the bytes of every expired result file, keeping its name for a 410."""
+        now = time.time()
+        with self.lock:
+            for name in [n for n, f in self.files.items() if now >= f.expires_at]:
+                del self.files[name]
+                self.expired[name] = None
+            while len(self.expired) > EXPIRED_NAMES_KEPT:
+                self.expired.popitem(last=False)

@@ -2,6 +2,10 @@
 
 An ``Upload`` is both what the endpoint works on and what the request log keeps, so it is
 filled in for every file part, even ones that are later rejected.
+
+Pixels are decoded only after the format (PNG, JPEG or WEBP: nothing else is even handed to a
+Pillow decoder) and the dimensions read from the file's header have passed the rules, so a small
+file that claims a huge canvas (a decompression bomb) is refused without being decoded.
 """
 
 from __future__ import annotations
@@ -18,11 +22,28 @@ from .errors import ApiError
 from .multipart import Part
 
 _FORMAT_NAMES = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "WEBP": "webp"}
+_PIL_FORMATS = ("PNG", "JPEG", "WEBP")
 _FORMAT_LABELS = {"png": "PNG", "jpeg": "JPG", "webp": "WEBP", "svg": "SVG"}
+# Other formats are recognised by their magic bytes only, to name them in the error message.
+_MAGIC = (
+    (b"GIF87a", "gif"), (b"GIF89a", "gif"), (b"BM", "bmp"), (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"), (b"\x00\x00\x01\x00", "ico"), (b"8BPS", "psd"),
+    (b"\x00\x00\x00\x0cjP  ", "jpeg2000"), (b"qoif", "qoi"), (b"%PDF", "pdf"),
+)  # fmt: skip
+
+
+class ItemAccess:
+    """Read a dataclass's fields as keys too: ``rec["path"]`` is ``rec.path``."""
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+    def get(self, key: str, default=None):
+        return getattr(self, key, default)
 
 
 @dataclass
-class Upload:
+class Upload(ItemAccess):
     field: str
     filename: str | None
     content_type: str | None
@@ -41,12 +62,6 @@ class Upload:
     svg: svg.SvgInfo | None = field(default=None, repr=False, compare=False)
     image: Image.Image | None = field(default=None, repr=False, compare=False)
 
-    def __getitem__(self, key: str):
-        return getattr(self, key)
-
-    def get(self, key: str, default=None):
-        return getattr(self, key, default)
-
     @property
     def is_svg(self) -> bool:
         return self.format == "svg"
@@ -54,6 +69,21 @@ class Upload:
     def release(self) -> None:
         """Drop decoded pixels once the request is answered; the log keeps only metadata."""
         self.image = None
+
+    def drop_bytes(self) -> None:
+        """Forget the file's bytes and parsed content (old log records); ``size`` stays."""
+        self.data = b""
+        self.image = None
+        self.svg = None
+
+
+def _sniff(data: bytes) -> str | None:
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    if data[4:8] == b"ftyp":
+        return "heif/avif"
+    return None
 
 
 def describe(part: Part) -> Upload:
@@ -75,19 +105,24 @@ def describe(part: Part) -> Upload:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(part.data))
+            img = Image.open(io.BytesIO(part.data), formats=_PIL_FORMATS)  # reads the header only
     except Image.DecompressionBombError:
         up.problem = "has far more pixels than the 16 MP limit"
         return up
     except Exception:
+        up.format = _sniff(part.data)
         return up
     up.format = _FORMAT_NAMES.get(img.format or "", (img.format or "").lower() or None)
     up.width, up.height = img.size
     up.mode = img.mode
     up.image = img
-    if part.name == "mask" and img.size[0] * img.size[1] <= catalog.MAX_PIXELS:
-        _mask_stats(up)
+    if part.name == "mask" and _within(up.width, up.height, catalog.MAX_SIDE, catalog.MAX_PIXELS):
+        _mask_stats(up)  # for the log, even when the mask is rejected later
     return up
+
+
+def _within(width: int, height: int, max_side: int | None, max_pixels: int) -> bool:
+    return (max_side is None or max(width, height) <= max_side) and width * height <= max_pixels
 
 
 def _load(up: Upload) -> Image.Image | None:
@@ -124,13 +159,8 @@ def bad_image(message: str) -> ApiError:
     return ApiError("invalid_image", message)
 
 
-def check_image(
-    up: Upload,
-    formats: tuple[str, ...],
-    min_side: int | None = catalog.MIN_SIDE,
-    check_dims: bool = True,
-) -> None:
-    """Apply the input-file rules; ``min_side=None`` skips the minimum side check."""
+def check_file(up: Upload, formats: tuple[str, ...]) -> None:
+    """Byte size, readability and format: everything known without looking at pixels."""
     name = up.field
     if up.size > catalog.MAX_FILE_BYTES:
         raise bad_image(
@@ -146,22 +176,42 @@ def check_image(
         raise bad_image(f"{name} must be {_formats_text(formats)} (got {got})")
     if up.problem:
         raise bad_image(f"{name} {up.problem}")
-    if check_dims:
-        check_dimensions(name, up.width or 0, up.height or 0, min_side)
+
+
+def decode(up: Upload) -> None:
+    """Decode a raster upload's pixels (after its header passed every rule)."""
     if not up.is_svg and _load(up) is None:
-        raise bad_image(f"{name} {up.problem}")
+        raise bad_image(f"{up.field} {up.problem}")
 
 
-def check_dimensions(name: str, width: int, height: int, min_side: int | None) -> None:
-    if max(width, height) > catalog.MAX_SIDE:
+def check_image(
+    up: Upload,
+    formats: tuple[str, ...],
+    min_side: int | None = catalog.MIN_SIDE,
+    max_side: int | None = catalog.MAX_SIDE,
+    max_pixels: int = catalog.MAX_PIXELS,
+) -> None:
+    """Apply the input-file rules, then decode; ``min_side``/``max_side`` None skip a check."""
+    check_file(up, formats)
+    check_dimensions(up.field, up.width or 0, up.height or 0, min_side, max_side, max_pixels)
+    decode(up)
+
+
+def check_dimensions(
+    name: str,
+    width: int,
+    height: int,
+    min_side: int | None,
+    max_side: int | None = catalog.MAX_SIDE,
+    max_pixels: int = catalog.MAX_PIXELS,
+) -> None:
+    if max_side is not None and max(width, height) > max_side:
         raise bad_image(
-            f"{name} is {width}x{height}; the longest side must be at most {catalog.MAX_SIDE} px"
+            f"{name} is {width}x{height}; the longest side must be at most {max_side} px"
         )
-    if width * height > catalog.MAX_PIXELS:
-        raise bad_image(
-            f"{name} is {width}x{height} ({width * height} pixels); the limit is 16 MP "
-            f"({catalog.MAX_PIXELS} pixels)"
-        )
+    if width * height > max_pixels:
+        mp = f"{max_pixels / 1_000_000:g} MP ({max_pixels:,} pixels)"
+        raise bad_image(f"{name} is {width}x{height} ({width * height:,} pixels); at most {mp}")
     if min_side is not None and min(width, height) < min_side:
         raise bad_image(
             f"{name} is {width}x{height}; the shortest side must be at least {min_side} px"
@@ -169,7 +219,7 @@ def check_dimensions(name: str, width: int, height: int, min_side: int | None) -
 
 
 def check_mask(mask: Upload, image: Upload) -> None:
-    check_image(mask, catalog.RASTER_FORMATS, min_side=None, check_dims=False)
+    check_file(mask, catalog.RASTER_FORMATS)
     if mask.mode not in ("L", "1"):
         raise bad_image(
             f"mask must be a grayscale image (Pillow mode L or 1), got mode {mask.mode}"
@@ -179,6 +229,8 @@ def check_mask(mask: Upload, image: Upload) -> None:
             f"mask is {mask.width}x{mask.height} but image is {image.width}x{image.height}; "
             "they must be the same size"
         )
+    # The image passed the size rules and the mask has its size, so decoding is bounded.
+    decode(mask)
     if mask.values is None:
         _mask_stats(mask)
     stray = [v for v in mask.values or [] if v not in (0, 255)]

@@ -1,5 +1,6 @@
-"""Helpers for the server tests: an authenticated HTTP client, in-memory test images, and the
-OpenAPI response-schema check.  Everything talks real HTTP to the `recraft_server` fixture."""
+"""Helpers for the server tests: an authenticated HTTP client, a raw-socket HTTP/1.1 client,
+in-memory test images, and the OpenAPI response-schema check.  Everything talks real HTTP to
+the `recraft_server` fixture."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import base64
 import io
 import json
 import pathlib
+import socket
+import struct
 import xml.etree.ElementTree as ET
+import zlib
 
 import jsonschema
 import numpy as np
@@ -76,8 +80,17 @@ def svg_doc(width=320, height=256, attrs=None, body=None) -> bytes:
     return f'<svg xmlns="http://www.w3.org/2000/svg" {attrs}>{body}</svg>'.encode()
 
 
-def as_array(img: Image.Image) -> np.ndarray:
-    return np.asarray(img)
+def png_header_only(width: int, height: int, color_type: int = 2) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` but whose pixel data is cut short: it
+    opens (size known) but cannot be decoded; a server must refuse it from the header alone."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 64)[:20]
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -110,6 +123,58 @@ def check_schema(name: str, body) -> None:
     jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     ).validate(body)
+
+
+# --- raw HTTP/1.1 ---------------------------------------------------------------------------------
+
+
+def raw_request(method: str, path: str, headers=None, body: bytes = b"") -> bytes:
+    """The bytes of one HTTP/1.1 request; Content-Length is added for a body unless chunked."""
+    headers = {"Host": "127.0.0.1", **(headers or {})}
+    if body and "Transfer-Encoding" not in headers:
+        headers.setdefault("Content-Length", str(len(body)))
+    head = [f"{method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+class RawConnection:
+    """One TCP connection to the server, read and written by hand."""
+
+    def __init__(self, server, timeout: float = 10):
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+        self.reader = self.sock.makefile("rb")
+
+    def __enter__(self) -> RawConnection:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_head(self) -> tuple[int, dict[str, str]]:
+        """The status code and headers (names lower-cased) of the next answer."""
+        status_line = self.reader.readline()
+        assert status_line.startswith(b"HTTP/1.1 "), status_line
+        headers = {}
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            key, _, value = line.decode("latin-1").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        return int(status_line.split()[1]), headers
+
+    def read_response(self) -> tuple[int, dict[str, str], bytes]:
+        """One whole answer, its body read by its Content-Length."""
+        status, headers = self.read_head()
+        body = self.reader.read(int(headers["content-length"]))
+        return status, headers, body
+
+    def read_to_close(self) -> bytes:
+        return self.reader.read()
 
 
 # --- client ---------------------------------------------------------------------------------------

@@ -138,7 +138,7 @@ def test_create_style_and_use_it(api, recraft_server):
     )
     data = {"prompt": "x", "strength": "0.2", "model": "recraftv4", "style_id": sid}
     api.ok(api.upload("/images/imageToImage", data, image=png()))
-    api.ok(api.post(EXPLORE, json={"prompt": "x", "style_id": sid, "model": "recraftv4_vector"}))
+    api.ok(api.post(EXPLORE, json={"prompt": "x", "style_id": sid, "model": "recraftv4"}))
 
     mixed = api.ok(
         api.upload(
@@ -185,6 +185,40 @@ def test_create_style_rejections(api):
     )
     assert_error(_style(api, {"model": "recraftv9"}, f=img), 400, "model")
     assert_error(_style(api, {"image_weights": "0.5"}, f=img), 400, "image_weights", "array")
+
+
+@pytest.mark.parametrize(
+    ("base", "raster_ok", "vector_ok"),
+    [
+        ("digital_illustration", True, False),
+        ("realistic_image", True, False),
+        ("logo_raster", True, False),
+        ("icon", False, True),
+        ("vector_illustration", False, True),
+        ("any", True, True),
+    ],
+)
+def test_style_id_kind_must_fit_the_model(api, base, raster_ok, vector_ok):
+    sid = api.ok(_style(api, {"style": base}, f=png()))["id"]
+    for model, fits in (("recraftv3", raster_ok), ("recraftv3_vector", vector_ok)):
+        r = api.post("/images/generations", json={"prompt": "x", "model": model, "style_id": sid})
+        if fits:
+            api.ok(r)
+        else:
+            other = "vector" if raster_ok else "raster"
+            assert_error(r, 400, "style_id", base, other, model, code="invalid_parameter")
+    r = api.post(EXPLORE, json={"prompt": "x", "style_id": sid, "model": "recraftv4_vector"})
+    assert r.status_code == (200 if vector_ok else 400), r.text
+
+
+def test_source_styles_kind_must_fit_the_model(api):
+    raster = api.ok(_style(api, f=png()))["id"]  # digital_illustration
+    r = _style(
+        api, {"style": "any", "model": "recraftv3_vector", "source_styles": json.dumps([raster])}
+    )
+    assert_error(r, 400, "source_styles[0]", "raster", "recraftv3_vector")
+    api.ok(_style(api, {"model": "recraftv3", "source_styles": json.dumps([raster])}))
+    api.ok(_style(api, {"style": "any", "source_styles": json.dumps([raster])}))  # no model
 
 
 def test_source_style_weights_must_match(api):

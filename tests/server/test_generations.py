@@ -45,12 +45,14 @@ def test_pixels_follow_the_documented_pattern(api):
     d = hashlib.sha256(b"p\x003\x000").digest()
     c0, c1 = np.array(list(d[0:3])), np.array(list(d[3:6]))
     tile = 16 + d[9] % 48
-    assert (arr[0, 0] == c0).all()  # x=0 is c0 on an even cell
-    # last column: x = W-1 => c1 (odd or even cell decides whether c2 is mixed in)
-    if ((1023 // tile) % 2) == 0:
-        assert (arr[0, 1023] == c1).all()
-    # an odd cell: (gradient + c2) / 2, rounded half up
     c2 = np.array(list(d[6:9]))
+    assert (arr[0, 0] == c0).all()  # x=0 is c0 on an even cell
+    # last column: x = W-1 => the gradient is c1; on an odd cell c2 is mixed in
+    last_odd = (1023 // tile) % 2 == 1
+    assert (arr[0, 1023] == (np.floor((c1 + c2) / 2 + 0.5) if last_odd else c1)).all()
+    # one row down a tile flips every cell: the other case at the same column
+    assert (arr[tile, 1023] == (c1 if last_odd else np.floor((c1 + c2) / 2 + 0.5))).all()
+    # an odd cell: (gradient + c2) / 2, rounded half up
     g = c0 + (c1 - c0) * tile / 1023
     assert (arr[0, tile] == np.floor((g + c2) / 2 + 0.5)).all()
     assert (arr[tile, 0] == np.floor((c0 + c2) / 2 + 0.5)).all()

@@ -87,10 +87,14 @@ def test_image_to_image_keeps_alpha_and_vector_model(api):
 
 
 def test_image_to_image_svg_input(api):
+    # a raster model rasterizes the SVG as its background colour (#ffffff here), then blends
     body = api.ok(
         api.upload("/images/imageToImage", {"prompt": "p", "strength": "0.3"}, image=svg_doc())
     )
-    assert api.fetch_image(body["data"][0]).size == (320, 256)
+    out = api.fetch_image(body["data"][0])
+    assert out.format == "PNG" and out.mode == "RGB" and out.size == SIZE
+    expected = np.floor(255 * 0.7 + _pattern(*SIZE, "p") * 0.3 + 0.5).astype(np.uint8)
+    assert np.array_equal(np.asarray(out), expected)
     data = {"prompt": "p", "strength": "0.3", "model": "recraftv3_vector"}
     body = api.ok(api.upload("/images/imageToImage", data, image=svg_doc()))
     assert svg_size(parse_svg(api.fetch(body["data"][0]))) == (320, 256)
@@ -178,13 +182,33 @@ def test_inpaint_n_vector_and_svg(api, recraft_server):
     assert body["credits"] == 240 and len(body["data"]) == 3
     assert svg_size(parse_svg(api.fetch(body["data"][0]))) == SIZE
 
-    body = api.ok(
-        api.upload("/images/inpaint", {"prompt": "x"}, image=svg_doc(), mask=png(mask(SIZE)))
-    )
+    data = {"prompt": "x", "model": "recraftv3_vector"}
+    body = api.ok(api.upload("/images/inpaint", data, image=svg_doc(), mask=png(mask(SIZE))))
     root = parse_svg(api.fetch(body["data"][0]))
     assert svg_size(root) == SIZE
     rect = root[-1]
     assert [rect.get(k) for k in ("x", "y", "width", "height")] == ["40", "30", "80", "60"]
+
+
+@pytest.mark.parametrize("path", ["/images/inpaint", "/images/generateBackground"])
+def test_svg_input_with_a_raster_model_gives_a_png(api, path):
+    doc = svg_doc(body='<rect width="100%" height="100%" fill="#0a141e"/><circle r="5"/>')
+    body = api.ok(api.upload(path, {"prompt": "sky"}, image=doc, mask=png(mask(SIZE))))
+    assert body["data"][0]["url"].endswith(".png")
+    out = np.asarray(api.fetch_image(body["data"][0]))
+    white = np.asarray(mask(SIZE)) == 255
+    assert out.shape == (256, 320, 3)
+    assert (out[~white] == (10, 20, 30)).all()  # the SVG's background colour
+    pat = _pattern(*SIZE, "sky")
+    differs = (pat != (10, 20, 30)).any(axis=-1)
+    assert np.array_equal(out[white & differs], pat[white & differs])
+
+
+def test_erase_region_and_remove_background_keep_svg(api):
+    body = api.ok(api.upload("/images/eraseRegion", image=svg_doc(), mask=png(mask(SIZE))))
+    assert body["image"]["url"].endswith(".svg")
+    body = api.ok(api.upload("/images/removeBackground", image=svg_doc()))
+    assert body["image"]["url"].endswith(".svg")
 
 
 def test_erase_region(api, recraft_server):
@@ -301,9 +325,8 @@ def test_outpaint_zoom(api):
 
 
 def test_outpaint_svg_and_vector(api):
-    body = api.ok(
-        api.upload("/images/outpaint", {"prompt": "x", "expand_left": "100"}, image=svg_doc())
-    )
+    data = {"prompt": "x", "expand_left": "100", "model": "recraftv3_vector"}
+    body = api.ok(api.upload("/images/outpaint", data, image=svg_doc()))
     root = parse_svg(api.fetch(body["data"][0]))
     assert svg_size(root) == (420, 256)
     inner = root[-1]
@@ -312,6 +335,12 @@ def test_outpaint_svg_and_vector(api):
     body = api.ok(api.upload("/images/outpaint", data, image=png()))
     assert body["credits"] == 80
     assert svg_size(parse_svg(api.fetch(body["data"][0]))) == (320, 300)
+    # an SVG with a raster model: a PNG; the SVG (no background rect: white) pasted at its place
+    data = {"prompt": "x", "expand_left": "100"}
+    body = api.ok(api.upload("/images/outpaint", data, image=svg_doc(body="<circle r='3'/>")))
+    out = np.asarray(api.fetch_image(body["data"][0]))
+    assert out.shape == (256, 420, 3) and (out[:, 100:] == 255).all()
+    assert np.array_equal(out[:, :100], _pattern(420, 256, "x")[:, :100])
 
 
 @pytest.mark.parametrize(
@@ -356,9 +385,14 @@ def test_replace_background(api):
     assert np.array_equal(out[fg], a[fg])
     assert (out[~fg] != a[~fg]).any(axis=-1).all()
 
-    body = api.ok(api.upload("/images/replaceBackground", {"prompt": "beach"}, image=svg_doc()))
+    data = {"prompt": "beach", "model": "recraftv3_vector"}
+    body = api.ok(api.upload("/images/replaceBackground", data, image=svg_doc()))
     root = parse_svg(api.fetch(body["data"][0]))
     assert svg_size(root) == SIZE and root[0].tag.endswith("rect")
+    # raster model: the flat rasterized SVG is all background, so all of it is replaced
+    body = api.ok(api.upload("/images/replaceBackground", {"prompt": "beach"}, image=svg_doc()))
+    out = np.asarray(api.fetch_image(body["data"][0]))
+    assert out.shape == (256, 320, 3) and (out != 255).any(axis=-1).all()
 
 
 def test_remove_background_keying(api):

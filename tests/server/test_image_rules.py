@@ -19,14 +19,7 @@ def _inpaint(api, image, **data):
 @pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
 def test_other_raster_formats_are_rejected(api, fmt):
     r = _inpaint(api, encode(scene(SIZE), fmt))
-    assert_error(
-        r,
-        400,
-        "image",
-        "PNG, JPG, WEBP or SVG",
-        fmt if fmt != "TIFF" else "TIFF",
-        code="invalid_image",
-    )
+    assert_error(r, 400, "image", "PNG, JPG, WEBP or SVG", f"(got {fmt})", code="invalid_image")
 
 
 def test_garbage_and_empty_files(api):
@@ -39,6 +32,22 @@ def test_garbage_and_empty_files(api):
 def test_file_size_limit(api):
     big = png(scene(SIZE)) + b"\0" * (10 * 1024 * 1024)
     assert_error(_inpaint(api, big), 400, "image", "10 MB", "10485760", code="invalid_image")
+
+
+def test_image_to_image_has_no_minimum_side(api):
+    body = api.ok(
+        api.upload(
+            "/images/imageToImage", {"prompt": "x", "strength": "0.5"}, image=png(scene((40, 24)))
+        )
+    )
+    assert api.fetch_image(body["data"][0]).size == (40, 24)
+    r = api.upload(
+        "/images/inpaint",
+        {"prompt": "x"},
+        image=png(scene((40, 24))),
+        mask=png(mask((40, 24), None)),
+    )
+    assert_error(r, 400, "image", "at least 256", code="invalid_image")
 
 
 def test_dimension_limits(api):
@@ -71,17 +80,54 @@ def test_svg_sizes_and_limits(api):
     api.ok(api.upload("/images/variateImage", {"size": "1:1"}, image=mm))
 
 
+XLINK = 'xmlns:xlink="http://www.w3.org/1999/xlink"'
+RECT = '<rect width="1" height="1"/>'
+
+
 @pytest.mark.parametrize(
     ("body", "word"),
     [
         ("<script>alert(1)</script>", "script"),
         ('<rect width="10" height="10" onclick="x()"/>', "onclick"),
-        ('<a href="javascript:alert(1)"><rect width="1" height="1"/></a>', "javascript"),
+        (f'<a href="javascript:alert(1)">{RECT}</a>', "javascript"),
+        (f'<a href="&#106;avascript:alert(1)">{RECT}</a>', "javascript"),
+        (f'<a href="&#x6A;&#x61;vascript:alert(1)">{RECT}</a>', "javascript"),
+        (f'<a href=" java&#10;scr&#x09;ipt:alert(1)">{RECT}</a>', "javascript"),
+        (f'<a href="&#x7f;&#xA0;JaVaScRiPt:alert(1)">{RECT}</a>', "javascript"),
+        (f'<a {XLINK} xlink:href="javascript:alert(1)">{RECT}</a>', "javascript"),
+        ('<rect width="1" height="1" style="fill:url(javascript:alert(1))"/>', "javascript"),
+        ("<style>rect { background: url('java\tscript:x') }</style>", "javascript"),
+        (
+            '<foreignObject width="10" height="10"><div xmlns="http://www.w3.org/1999/xhtml">'
+            "hi</div></foreignObject>",
+            "foreignObject",
+        ),
+        ('<image href="https://example.com/a.png" width="1" height="1"/>', "href"),
+        (f'<image {XLINK} xlink:href="file:///etc/passwd" width="1" height="1"/>', "href"),
+        ('<image href="//example.com/a.png" width="1" height="1"/>', "href"),
+        ('<image href="data:text/html,&lt;script&gt;x()&lt;/script&gt;"/>', "href"),
+        ('<iframe src="https://example.com/"/>', "src"),
+        (f'<a href="#x"><set attributeName="href" to="https://example.com/"/>{RECT}</a>', "href"),
+        (
+            f'<a {XLINK} xlink:href="#x"><animate attributeName="xlink:href" values="#a;#b"/>'
+            f"{RECT}</a>",
+            "href",
+        ),
     ],
 )
 def test_unsafe_svg_is_rejected(api, body, word):
     r = api.upload("/images/removeBackground", image=svg_doc(body=body))
     assert_error(r, 400, "image", "unsafe", word, code="invalid_image")
+
+
+def test_local_references_and_data_images_are_allowed(api):
+    body = (
+        f'<defs><rect id="r" width="10" height="10"/></defs><use href="#r"/>'
+        f'<use {XLINK} xlink:href="#r" x="20"/>'
+        '<image href="data:image/png;base64,iVBORw0KGgo=" width="5" height="5"/>'
+        '<animate attributeName="opacity" values="0;1" dur="1s"/>'
+    )
+    api.ok(api.upload("/images/removeBackground", image=svg_doc(body=body)))
 
 
 def test_entity_svg_is_rejected(api):

@@ -13,12 +13,20 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from recraft_server import RecraftServer
+from recraft_server import RecraftServer, render
+from recraft_server.log import RequestLog
 
-from .helpers import assert_error, mask, png, scene
+from .helpers import RawConnection, assert_error, mask, png, raw_request, scene
 
 GEN = "/images/generations"
 VEC = {"prompt": "x", "model": "recraftv3_vector"}  # SVG answers keep these tests quick
+AUTH = {"Authorization": "Bearer test-token"}
+
+
+def _post_json(path: str, obj, headers=None) -> bytes:
+    body = json.dumps(obj).encode()
+    headers = {**AUTH, "Content-Type": "application/json", **(headers or {})}
+    return raw_request("POST", "/v1" + path, headers, body)
 
 
 # --- auth and routing -----------------------------------------------------------------------------
@@ -47,7 +55,10 @@ def test_bearer_scheme_is_case_insensitive(recraft_server):
 
 def test_files_need_no_auth_and_404s(api, recraft_server):
     item = api.ok(api.post(GEN, json=VEC))["data"][0]
-    assert requests.get(item["url"], timeout=10).status_code == 200
+    r = requests.get(item["url"], timeout=10)
+    assert r.status_code == 200
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Content-Security-Policy"] == "sandbox"
     assert_error(requests.get(recraft_server.url + "/files/nothing.png"), 404, code="not_found")
     missing = recraft_server.url + "/files/2f1c2a52-8d1e-4b9a-9a57-3c0d6e1f0b7a.png"
     assert_error(requests.get(missing), 404, code="not_found")
@@ -67,6 +78,36 @@ def test_url_expiry(api, recraft_server):
     assert_error(requests.get(item["url"]), 410, "expired", code="expired")
     recraft_server.reset()
     assert recraft_server.url_ttl == 3600
+
+
+def test_expired_files_leave_memory(api, recraft_server):
+    recraft_server.url_ttl = 0.2
+    item = api.ok(api.post(GEN, json=VEC))["data"][0]
+    assert len(recraft_server._state.files) == 1
+    time.sleep(0.3)
+    assert requests.get(recraft_server.url + "/ping", timeout=10).text == "pong"
+    assert recraft_server._state.files == {}  # any request drops expired bytes
+    assert_error(requests.get(item["url"]), 410, code="expired")  # the name is remembered
+
+
+def test_result_urls_ignore_the_host_header(api, recraft_server):
+    r = api.post(GEN, json=VEC, headers={"Host": "evil.example:6666"})
+    assert api.ok(r)["data"][0]["url"].startswith(recraft_server.url + "/files/")
+
+
+def test_unexpected_errors_are_500_json(api, recraft_server, monkeypatch):
+    def explode(img):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(render, "vectorize", explode)
+    r = api.upload("/images/vectorize", image=png())
+    body = assert_error(r, 500, "boom", code="internal_server_error")
+    assert body["message"].startswith("unexpected error")
+    rec = recraft_server.last("/images/vectorize")
+    assert rec.status == 500 and rec.error["code"] == "internal_server_error"
+    assert recraft_server.credits == 100000  # refunded
+    monkeypatch.undo()
+    api.ok(api.upload("/images/vectorize", image=png()))
 
 
 # --- faults ---------------------------------------------------------------------------------------
@@ -109,12 +150,23 @@ def test_fault_delay(api, recraft_server):
 
 def test_fault_reset(api, recraft_server):
     recraft_server.fault("reset")
+    with RawConnection(recraft_server) as conn:
+        conn.send(_post_json(GEN, VEC))
+        with pytest.raises(ConnectionResetError):  # an RST, not an orderly close (b"")
+            while conn.sock.recv(4096):
+                pass
+    assert recraft_server.last().fault == "reset"
+    assert recraft_server.credits == 100000
+    api.ok(api.post(GEN, json=VEC))
+
+
+def test_fault_reset_during_a_big_upload(api, recraft_server):
+    recraft_server.fault("reset")
     big = png(scene((1024, 1024))) + b"\0" * (2 * 1024 * 1024)
     with pytest.raises(requests.exceptions.ConnectionError):
         api.upload("/images/removeBackground", image=big)
     assert recraft_server.last().fault == "reset"
     assert recraft_server.credits == 100000
-    api.ok(api.post(GEN, json=VEC))
 
 
 def test_fault_reset_small_request(api, recraft_server):
@@ -132,19 +184,74 @@ def test_faulted_requests_are_logged_with_their_body(api, recraft_server):
     assert rec.fields == {"response_format": "b64_json"} and rec.files["image"][0].format == "png"
 
 
+def _truncated(server, request: bytes) -> tuple[int, dict, bytes]:
+    """Send one request and read its (cut) answer up to the server's close."""
+    with RawConnection(server) as conn:
+        conn.send(request)
+        status, headers = conn.read_head()
+        rest = conn.read_to_close()
+    assert 0 < len(rest) < int(headers["content-length"])  # a prefix, under the full length
+    assert headers["connection"] == "close"
+    return status, headers, rest
+
+
 def test_fault_truncate(api, recraft_server):
     recraft_server.fault("truncate")
-    with pytest.raises(
-        (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)
-    ):
-        api.post(GEN, json=VEC)
+    status, headers, rest = _truncated(recraft_server, _post_json(GEN, VEC))
+    assert status == 200 and headers["content-type"] == "application/json"
+    assert rest.startswith(b'{"created": ') and b'"credits": 80, "data": [{"image_id": ' in rest
+    with pytest.raises(ValueError):
+        json.loads(rest)
+    assert recraft_server.credits == 100000 - 80  # the work was done; only the answer broke
+
     item = api.ok(api.post(GEN, json=VEC))["data"][0]
+    whole = requests.get(item["url"], timeout=10).content
     recraft_server.fault("truncate", path="/files/")
-    with pytest.raises(
-        (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)
-    ):
-        requests.get(item["url"], timeout=10)
-    assert requests.get(item["url"], timeout=10).status_code == 200
+    path = item["url"][len(recraft_server.url) :]
+    status, headers, rest = _truncated(recraft_server, raw_request("GET", path))
+    assert status == 200 and headers["content-type"] == "image/svg+xml"
+    assert int(headers["content-length"]) == len(whole) and whole.startswith(rest)
+    assert requests.get(item["url"], timeout=10).content == whole
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "prefix"),
+    [
+        (raw_request("GET", "/v1/users/me", AUTH), b'{"id": "'),
+        (raw_request("GET", "/v1/styles", AUTH), b'{"styles": ['),
+        (raw_request("GET", "/v1/nothing", AUTH), b'{"code": "not_found", "message": "no such'),
+        (_post_json("/prompts/enhance", {"prompt": "a cat with a hat"}), b'{"enhanced_prompt": '),
+    ],
+)
+def test_fault_truncate_cuts_each_real_answer(recraft_server, request_bytes, prefix):
+    recraft_server.fault("truncate")
+    _, _, rest = _truncated(recraft_server, request_bytes)
+    assert rest.startswith(prefix) or prefix.startswith(rest), rest
+
+
+def test_fault_truncate_of_an_image_answer(recraft_server):
+    recraft_server.fault("truncate")
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + png() + b"\r\n--b--\r\n"
+    )
+    headers = {**AUTH, "Content-Type": "multipart/form-data; boundary=b"}
+    request = raw_request("POST", "/v1/images/removeBackground", headers, body)
+    status, _, rest = _truncated(recraft_server, request)
+    assert status == 200 and b'"credits": 10, "image": {"image_id": ' in rest
+
+
+def test_unauthenticated_requests_take_no_fault(recraft_server):
+    recraft_server.fault("status", status=503)
+    r = requests.post(
+        recraft_server.base_url + GEN, json=VEC, headers={"Authorization": "Bearer nope"}
+    )
+    assert r.status_code == 401
+    rec = recraft_server.last()
+    assert rec.fault is None and rec.fields == {} and rec.content_type is None  # not parsed
+    assert len(recraft_server.pending_faults) == 1
+    r = requests.post(recraft_server.base_url + GEN, json=VEC, headers=AUTH)
+    assert r.status_code == 503 and recraft_server.pending_faults == []
 
 
 def test_fault_invalid_json(api, recraft_server):
@@ -213,8 +320,7 @@ def test_request_log_records_multipart_and_mask_stats(api, recraft_server):
     assert image.size == len(image.data) == len(png())
     mk = rec["files"]["mask"][0]
     assert mk["values"] == [0, 255] and mk["white"] == 80 * 60 and mk["bbox"] == (40, 30, 120, 90)
-    assert mk.mode == "L"
-    assert mk.white == 80 * 60 and mk["bbox"] == (40, 30, 120, 90)
+    assert mk.mode == "L" and mk.get("white") == mk.white and rec.get("path") == rec.path
     assert image.values is None
 
 
@@ -239,6 +345,25 @@ def test_request_log_never_holds_the_token(api, recraft_server):
     assert "test-token" not in dump and "secret-guess" not in dump
     assert all("Authorization" not in r.headers for r in recraft_server.requests)
     assert [r.authorized for r in recraft_server.requests] == [True, False]
+
+
+def test_old_records_drop_upload_bytes(api, recraft_server):
+    image = png()
+    api.ok(api.upload("/images/removeBackground", image=image))
+    up = recraft_server.last("/images/removeBackground").files["image"][0]
+    for _ in range(49):
+        assert api.session.get(recraft_server.url + "/ping").status_code == 200
+    assert up.data == image  # still among the newest 50
+    assert api.session.get(recraft_server.url + "/ping").status_code == 200
+    assert up.data == b"" and up.size == len(image) and up.format == "png"
+
+
+def test_request_log_keeps_at_most_1000_records_by_default():
+    log = RequestLog()
+    for i in range(1001):
+        log.finish(log.begin("GET", f"/ping/{i}", "", {}), 0.0)
+    records = log.records()
+    assert len(records) == 1000 and records[0].path == "/ping/1"
 
 
 def test_requests_is_a_copy(api, recraft_server):
@@ -269,11 +394,19 @@ def test_concurrent_requests(recraft_server):
     assert recraft_server.credits == 100000 - 16 * 80
 
 
-def test_keep_alive(api, recraft_server):
-    r1 = api.get("/users/me")
-    r2 = api.get("/users/me")
-    assert r1.raw.version == 11 and "close" not in r2.headers.get("Connection", "")
-    assert int(r2.headers["Content-Length"]) == len(r2.content)
+def test_keep_alive(recraft_server):
+    request = raw_request("GET", "/v1/users/me", AUTH)
+    with RawConnection(recraft_server) as conn:
+        conn.send(request)
+        first = conn.read_response()
+        conn.send(request)  # the same socket again: the server kept it open
+        second = conn.read_response()
+        conn.send(request + request)  # and pipelined
+        third, fourth = conn.read_response(), conn.read_response()
+    for status, headers, body in (first, second, third, fourth):
+        assert status == 200 and "connection" not in headers
+        assert json.loads(body)["credits"] == 100000
+    assert len(recraft_server.requests) == 4
 
 
 def test_reset_restores_everything(api, recraft_server):
@@ -283,6 +416,19 @@ def test_reset_restores_everything(api, recraft_server):
     recraft_server.reset()
     assert recraft_server.credits == 100000 and recraft_server.url_ttl == 3600
     assert recraft_server.requests == [] and recraft_server.pending_faults == []
+
+
+def test_verbose_log_escapes_control_characters(capsys):
+    with RecraftServer(verbose=True) as server, RawConnection(server) as conn:
+        conn.send(b"GET /v1/\x1b[2J\x07bell HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conn.read_response()[0] == 401
+        deadline = time.monotonic() + 5
+        err = ""
+        while "bell" not in err and time.monotonic() < deadline:
+            time.sleep(0.02)
+            err += capsys.readouterr().err
+    assert '"GET /v1/\\x1b[2J\\x07bell" 401' in err
+    assert "\x1b" not in err and "\x07" not in err
 
 
 def test_own_server_lifecycle():
@@ -372,6 +518,17 @@ def test_multipart_without_closing_boundary(api):
     assert_error(r, 400, "closing boundary", code="invalid_request_body")
     r = api.post(GEN, data=body, headers={"Content-Type": "multipart/form-data"})
     assert_error(r, 400, "boundary", code="invalid_request_body")
+
+
+@pytest.mark.parametrize("size_line", [b"-5", b"0x5", b"+5", b"5_0", b"zz", b"1" * 17])
+def test_bad_chunk_sizes_are_400(recraft_server, size_line):
+    headers = {**AUTH, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    request = raw_request("POST", "/v1" + GEN, headers) + size_line + b"\r\nhello\r\n0\r\n\r\n"
+    with RawConnection(recraft_server, timeout=5) as conn:
+        conn.send(request)
+        status, headers, body = conn.read_response()
+    assert status == 400 and headers["connection"] == "close"
+    assert json.loads(body)["code"] == "invalid_request_body" and b"chunk size" in body
 
 
 def test_chunked_request_body(api, recraft_server):
