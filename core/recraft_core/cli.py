@@ -185,17 +185,24 @@ def _fit(op: Operation, params: dict, say) -> None:
             params[name] = out.getvalue()
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _login(args, say) -> int:
     if args.operation == "logout":
         settings.forget()
         say(f"forgot the token saved in {settings.path()}")
         return 0
     if sys.stdin.isatty():
-        token = getpass.getpass("Recraft API token (input hidden): ")
+        token = getpass.getpass("Recraft API token (input hidden): ").strip()
     else:
-        token = sys.stdin.readline()
+        token = sys.stdin.readline().strip()
+    if not token:
+        say("recraft login: no token given; nothing saved")
+        return 3
     try:
-        client = Client(token.strip() or None, base_url=args.base_url)
+        client = Client(token, base_url=args.base_url)
         if not args.no_check:
             user = client.user()
             say(f"the token works: {user.credits} credits")
@@ -206,7 +213,7 @@ def _login(args, say) -> int:
         say(f"recraft login: not saved, the API did not accept it: {e}")
         return 4
     base_url = args.base_url or os.environ.get("RECRAFT_API_URL")
-    path = settings.save(settings.Settings(token.strip(), base_url))
+    path = settings.save(settings.Settings(token, base_url))
     say(f"saved to {path} (readable by you only)")
     return 0
 
@@ -215,7 +222,7 @@ def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.op is None:
-        return _login(args, lambda message: print(message, file=sys.stderr, flush=True))
+        return _login(args, _say)
     op: Operation = args.op
     params = {f.name: getattr(args, f.name) for f in op.fields}
     for spec in op.files:
@@ -223,17 +230,16 @@ def run(argv: list[str] | None = None) -> int:
     if op.models:
         params["model"] = args.model
 
-    def say(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
+    say = _say
     try:
         if getattr(args, "fit", False):
             _fit(op, params, say)
         if args.dry_run:
             # A dry run needs no account: validation and building never touch the token.
-            client = Client(
-                os.environ.get("RECRAFT_API_TOKEN") or "dry-run", base_url=args.base_url
-            )
+            try:
+                client = Client(base_url=args.base_url)
+            except ValidationError:
+                client = Client("dry-run", base_url=args.base_url)
             prepared = client.prepare(op.name, **params)
             print(
                 json.dumps(

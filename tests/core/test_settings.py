@@ -73,3 +73,10 @@ def test_settings_path_follows_the_platform(monkeypatch, tmp_path):
     monkeypatch.delenv("RECRAFT_CONFIG")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert settings.path() == tmp_path / "recraft" / "settings.json"
+
+
+def test_cli_login_without_a_token_saves_nothing(run_cli):
+    settings.save(settings.Settings("old-token"))
+    r = run_cli("login", "--no-check", input="\n", RECRAFT_API_TOKEN="env-token")
+    assert r.returncode == 3 and "no token given" in r.stderr
+    assert settings.load().token == "old-token"
