@@ -133,3 +133,18 @@ def fit_selection(
     x0, x1 = _grow(x0, x1, limits.min_side, width)
     y0, y1 = _grow(y0, y1, limits.min_side, height)
     return FitPlan((x0, y0, x1, y1), *_scaled_size(x1 - x0, y1 - y0, limits))
+
+
+def shrink_for_upload(
+    width: int, height: int, encoded_bytes: int, limit: int = catalog.MAX_FILE_BYTES
+) -> tuple[int, int] | None:
+    """A smaller size whose encoding should come in under `limit`, or None if it already does.
+
+    A large photo can pass every pixel limit and still encode to 10 MB or more. Encoded size
+    grows about with the pixel count, so scale both sides by the square root of the ratio,
+    with a margin; encode again and repeat if an unusual image still comes out too large.
+    """
+    if encoded_bytes < limit:
+        return None
+    scale = math.sqrt(limit * 0.9 / encoded_bytes)
+    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))

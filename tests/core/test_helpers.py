@@ -182,3 +182,45 @@ def test_swap_red_blue():
     assert png.swap_red_blue(bytes([1, 2, 3, 4, 5, 6]), channels=3) == bytes([3, 2, 1, 6, 5, 4])
     bgra = bytes(range(256)) * 4
     assert png.swap_red_blue(png.swap_red_blue(bgra)) == bgra
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+@pytest.mark.parametrize("kind", [0, 1, 2, 3, None])
+def test_png_filters_round_trip(mode, kind):
+    rng = random.Random(kind or 9)
+    w, h = 29, 17
+    pixels = bytes(rng.randrange(256) for _ in range(w * h * png.CHANNELS[mode]))
+    data = png.encode(w, h, mode, pixels, filter=kind)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.tobytes() == pixels
+    assert png.decode(data)[3] == pixels
+
+
+def _photo(w, h):
+    """Smooth gradients with mild noise: filters matter on such images."""
+    rng = random.Random(4)
+    return bytes(
+        min(255, (x * 255 // w + y * 128 // h + c * 40 + rng.randrange(6)) % 256)
+        for y in range(h)
+        for x in range(w)
+        for c in range(3)
+    )
+
+
+def test_png_picks_a_filter_that_beats_no_filter_on_photos():
+    w, h = 320, 200
+    photo = _photo(w, h)
+    chosen = png.encode(w, h, "RGB", photo)
+    assert len(chosen) < 0.8 * len(png.encode(w, h, "RGB", photo, filter=0))
+    assert png.decode(chosen)[3] == photo
+
+
+def test_png_rejects_an_unknown_filter():
+    with pytest.raises(ValueError, match="filter must be"):
+        png.encode(1, 1, "L", b"\0", filter=4)
+
+
+def test_shrink_for_upload():
+    assert planning.shrink_for_upload(4000, 3000, 9 * 2**20) is None
+    w, h = planning.shrink_for_upload(4000, 3000, 20 * 2**20)
+    assert (w, h) == (2683, 2012)  # 45 % of the pixels: 90 % of the limit over twice the limit
