@@ -98,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         path, _, query = self.path.partition("?")
         rec = app._log.begin(self.command, path, query, self.headers)
+        rec.epoch = app._state.epoch
         self._answered = False  # True once a status line went out
         try:
             rec.authorized = app._service.authorized(self.headers.get("Authorization"))

@@ -16,6 +16,7 @@ STATUS_BY_CODE = {
     "method_not_allowed": 405,
     "expired": 410,
     "payload_too_large": 413,
+    "service_unavailable": 503,
 }
 
 

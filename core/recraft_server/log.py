@@ -28,6 +28,7 @@ class RequestRecord(ItemAccess):
     method: str
     path: str
     query: str = ""
+    epoch: int = 0  # the server state this request began in (see State.reset)
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = None  # "multipart" | "json" | None
     fields: dict[str, Any] = field(default_factory=dict)

@@ -161,7 +161,7 @@ class Service:
         if call.size is not None:
             rec.params.setdefault("size", f"{call.size[0]}x{call.size[1]}")
         cost = ep.price(call)
-        self.state.charge(cost)
+        self.state.charge(cost, rec.epoch)
         try:
             answer = self._answer(ep, call, cost, base_url)
         except Exception:

@@ -46,10 +46,14 @@ class State:
         self.lock = threading.RLock()
         self.initial_credits = credits
         self.initial_url_ttl = url_ttl
+        self.epoch = 0
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
+            # Requests begun before a reset (a test's slow or cancelled call) must not charge
+            # or store anything in the next test's fresh state.
+            self.epoch += 1
             self.credits = self.initial_credits
             self.url_ttl = self.initial_url_ttl
             self.styles: dict[str, StyleRecord] = {}
@@ -59,9 +63,14 @@ class State:
 
     # --- credits ---------------------------------------------------------------------------
 
-    def charge(self, cost: int) -> None:
-        """Take ``cost`` credits, or raise 402 and take nothing."""
+    def charge(self, cost: int, epoch: int) -> None:
+        """Take ``cost`` credits, or raise 402 and take nothing. ``epoch`` is the state the
+        request began in: after a reset it gets a 503 and changes nothing."""
         with self.lock:
+            if epoch != self.epoch:
+                raise ApiError(
+                    "service_unavailable", "the server was reset while this request waited"
+                )
             if cost > self.credits:
                 raise ApiError(
                     "not_enough_credits",

@@ -552,3 +552,15 @@ def test_head_on_a_result_file(api):
     r = requests.head(item["url"], timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/svg+xml"
     assert int(r.headers["Content-Length"]) > 0 and r.content == b""
+
+
+def test_a_request_begun_before_a_reset_changes_nothing_after_it(api, recraft_server):
+    """A test's slow or abandoned call must not charge the next test's fresh balance."""
+    recraft_server.fault("delay", seconds=0.5, path="/images/generations")
+    with ThreadPoolExecutor(1) as pool:
+        late = pool.submit(api.post, "/images/generations", json={"prompt": "x"})
+        time.sleep(0.2)
+        recraft_server.reset()
+        answer = late.result(timeout=10)
+    assert answer.status_code == 503 and answer.json()["code"] == "service_unavailable"
+    assert recraft_server.credits == 100000 and not recraft_server.style_ids
