@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import io
 import json
 import os
 import signal
@@ -150,13 +151,16 @@ def _outputs(op: Operation, args, result: ImageResult) -> list[Path]:
     return [folder / f"{stem}-{i + 1}.{ext}" for i, ext in enumerate(exts)]
 
 
-def _fit(op: Operation, params: dict, say) -> None:
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _fit(op: Operation, params: dict) -> None:
     """Scale the image (and mask) to the API's limits with Pillow, when they are outside."""
     try:
         from PIL import Image
     except ImportError:
         raise ValidationError("--fit", "needs Pillow: pip install 'recraft-editors[cli]'") from None
-    import io
 
     sizes = {}
     for name in ("image", "mask"):
@@ -176,7 +180,7 @@ def _fit(op: Operation, params: dict, say) -> None:
     plan = planning.fit_image(info.width, info.height, planning.Limits(min_side=op.min_side))
     if plan.is_identity:
         return
-    say(f"--fit: scaling {info.width}x{info.height} to {plan.width}x{plan.height}")
+    _say(f"--fit: scaling {info.width}x{info.height} to {plan.width}x{plan.height}")
     for name, resample in (("image", Image.Resampling.LANCZOS), ("mask", Image.Resampling.NEAREST)):
         if params.get(name):
             with Image.open(params[name]) as im:
@@ -185,36 +189,32 @@ def _fit(op: Operation, params: dict, say) -> None:
             params[name] = out.getvalue()
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _login(args, say) -> int:
+def _login(args) -> int:
     if args.operation == "logout":
         settings.forget()
-        say(f"forgot the token saved in {settings.path()}")
+        _say(f"forgot the token saved in {settings.path()}")
         return 0
     if sys.stdin.isatty():
         token = getpass.getpass("Recraft API token (input hidden): ").strip()
     else:
         token = sys.stdin.readline().strip()
     if not token:
-        say("recraft login: no token given; nothing saved")
+        _say("recraft login: no token given; nothing saved")
         return 3
     try:
         client = Client(token, base_url=args.base_url)
         if not args.no_check:
             user = client.user()
-            say(f"the token works: {user.credits} credits")
+            _say(f"the token works: {user.credits} credits")
     except ValidationError as e:
-        say(f"recraft login: invalid input: {e}")
+        _say(f"recraft login: invalid input: {e}")
         return 3
     except RecraftError as e:
-        say(f"recraft login: not saved, the API did not accept it: {e}")
+        _say(f"recraft login: not saved, the API did not accept it: {e}")
         return 4
     base_url = args.base_url or os.environ.get("RECRAFT_API_URL")
     path = settings.save(settings.Settings(token, base_url))
-    say(f"saved to {path} (readable by you only)")
+    _say(f"saved to {path} (readable by you only)")
     return 0
 
 
@@ -222,7 +222,7 @@ def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.op is None:
-        return _login(args, _say)
+        return _login(args)
     op: Operation = args.op
     params = {f.name: getattr(args, f.name) for f in op.fields}
     for spec in op.files:
@@ -230,10 +230,9 @@ def run(argv: list[str] | None = None) -> int:
     if op.models:
         params["model"] = args.model
 
-    say = _say
     try:
         if getattr(args, "fit", False):
-            _fit(op, params, say)
+            _fit(op, params)
         if args.dry_run:
             # A dry run needs no account: validation and building never touch the token.
             try:
@@ -250,10 +249,10 @@ def run(argv: list[str] | None = None) -> int:
         client = Client(base_url=args.base_url, timeout=(10.0, args.timeout))
         cancel = CancelToken()
         signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
-        result = client.call(op.name, cancel=cancel, progress=say, **params)
+        result = client.call(op.name, cancel=cancel, progress=_say, **params)
     except RecraftError as e:
         label, code = next((v for k, v in _FAILURES.items() if isinstance(e, k)), ("", 1))
-        say(f"recraft {op.cli_name}: {label}{e}")
+        _say(f"recraft {op.cli_name}: {label}{e}")
         return code
 
     if args.json:
@@ -261,7 +260,7 @@ def run(argv: list[str] | None = None) -> int:
     if isinstance(result, ImageResult):
         for image, path in zip(result.images, _outputs(op, args, result), strict=True):
             image.save(path)
-            say(f"wrote {path}")
+            _say(f"wrote {path}")
             if not args.json:
                 print(path)
     elif not args.json:
@@ -273,7 +272,7 @@ def run(argv: list[str] | None = None) -> int:
             print(f"{result.name or result.email or result.id}: {result.credits} credits")
     credits = getattr(result, "credits", None)
     if credits is not None and op.result != "user":
-        say(f"cost: {credits} credits")
+        _say(f"cost: {credits} credits")
     return 0
 
 

@@ -53,9 +53,9 @@ class Client:
         retry: RetryPolicy | None = None,
         session=None,
     ) -> None:
-        saved = settings.load() if not (token or os.environ.get("RECRAFT_API_TOKEN")) else None
-        token = token or os.environ.get("RECRAFT_API_TOKEN") or (saved and saved.token) or ""
-        token = token.strip()
+        token = token or os.environ.get("RECRAFT_API_TOKEN")
+        saved = None if token else settings.load()
+        token = (token or (saved and saved.token) or "").strip()
         if not token:
             raise ValidationError(
                 "token", "no API token: pass one, set RECRAFT_API_TOKEN or run `recraft login`"

@@ -47,7 +47,6 @@ class _Lanes:
     """
 
     def __init__(self, n: int) -> None:
-        self.n = n
         self.high = int.from_bytes(b"\x80" * n, "big")
         self.low = int.from_bytes(b"\x7f" * n, "big")
         self.even = int.from_bytes(b"\xfe" * n, "big")
@@ -80,8 +79,13 @@ def _filtered(kind: int, x: int, prev: int, bpp: int, lanes: _Lanes) -> int:
 def _rows(kind: int, pixels: bytes, stride: int, rows, bpp: int, lanes: _Lanes):
     """(filter byte + filtered row) for each row index in `rows`."""
     for y in rows:
-        x = int.from_bytes(pixels[y * stride : (y + 1) * stride], "big")
-        prev = int.from_bytes(pixels[(y - 1) * stride : y * stride], "big") if y else 0
+        row = pixels[y * stride : (y + 1) * stride]
+        if kind == 0:
+            yield b"\x00" + row
+            continue
+        x = int.from_bytes(row, "big")
+        above = kind >= 2 and y  # Sub looks left only
+        prev = int.from_bytes(pixels[(y - 1) * stride : y * stride], "big") if above else 0
         yield bytes((kind,)) + _filtered(kind, x, prev, bpp, lanes).to_bytes(stride, "big")
 
 
@@ -187,19 +191,19 @@ def _decode(data: bytes) -> tuple[int, int, str, bytes]:
         raise PNGError("image data has the wrong length")
     out = bytearray(stride * height)
     prev = bytes(stride)
+    lanes = _Lanes(stride)
     for y in range(height):
         start = y * (stride + 1)
-        row = _unfilter(raw[start], raw[start + 1 : start + 1 + stride], prev, bpp)
+        row = _unfilter(raw[start], raw[start + 1 : start + 1 + stride], prev, bpp, lanes)
         out[y * stride : (y + 1) * stride] = row
         prev = row
     return width, height, mode, bytes(out)
 
 
-def _unfilter(kind: int, row: bytes, prev: bytes, bpp: int) -> bytes:
+def _unfilter(kind: int, row: bytes, prev: bytes, bpp: int, lanes: _Lanes) -> bytes:
     if kind == 0:
         return row
     if kind == 2:
-        lanes = _Lanes(len(row))
         total = lanes.add(int.from_bytes(row, "big"), int.from_bytes(prev, "big"))
         return total.to_bytes(len(row), "big")
     if kind == 1 and bpp == 1:
