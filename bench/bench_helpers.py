@@ -14,7 +14,7 @@ import random
 import sys
 import time
 
-from recraft_core import masks, png
+from recraft_core.imaging import masks, png
 
 
 def _photo(side: int, rng: random.Random) -> bytes:

@@ -1,11 +1,23 @@
-"""Recraft's image API for editors: operations, checks, masks, image-limit planning.
+"""Recraft's image API for editors: operations, checks, masks, image-limit planning, workflow.
 
 Needs only the standard library and requests, so it runs inside Krita's and GIMP's Pythons.
+The parts, bottom up (each imports only those above it):
+
+    exceptions, settings   errors; the saved token
+    api/                   the operations table, validation, requests, transport, Client
+    imaging/               PNG, image headers, masks, limit planning, SVG sanitising
+    workflow/              the editor pipeline: Canvas, Job, forms; a Canvas in memory
+    cli                    the `recraft` command
+
+Names below are loaded on first use, so `import recraft_core.imaging.png` does not pay for
+requests.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from .client import Client
+import importlib
+
+from ._version import __version__
 from .exceptions import (
     APIError,
     AuthenticationError,
@@ -20,9 +32,23 @@ from .exceptions import (
     TransportError,
     ValidationError,
 )
-from .operations import OPERATIONS
-from .png import Raster
-from .transport import CancelToken, RetryPolicy
+
+_LAZY = {
+    "Client": "api.client",
+    "CancelToken": "api.transport",
+    "RetryPolicy": "api.transport",
+    "OPERATIONS": "api.operations",
+    "Raster": "imaging.png",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'recraft_core' has no attribute {name!r}")
+
 
 __all__ = [
     "OPERATIONS",
@@ -42,4 +68,5 @@ __all__ = [
     "Timeout",
     "TransportError",
     "ValidationError",
+    "__version__",
 ]

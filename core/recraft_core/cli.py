@@ -21,8 +21,12 @@ import signal
 import sys
 from pathlib import Path
 
-from . import __version__, imageinfo, planning, settings
-from .client import Client
+from . import settings
+from ._version import __version__
+from .api.client import Client
+from .api.operations import OPERATIONS, Field, Operation
+from .api.results import ImageResult
+from .api.transport import CancelToken
 from .exceptions import (
     APIError,
     Cancelled,
@@ -31,9 +35,7 @@ from .exceptions import (
     TransportError,
     ValidationError,
 )
-from .operations import OPERATIONS, Field, Operation
-from .results import ImageResult
-from .transport import CancelToken
+from .imaging import imageinfo, planning
 
 # What each kind of failure is called on stderr, and the exit code it gives.
 _FAILURES = {

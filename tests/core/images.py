@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from recraft_core.png import Raster
+from recraft_core.imaging.png import Raster
 
 
 def raster(w: int, h: int, mode: str = "RGB", value: int = 128) -> Raster:

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from images import encoded, svg
-from recraft_core import ValidationError, imageinfo, masks, planning, png
+from recraft_core import ValidationError
+from recraft_core.imaging import imageinfo, masks, planning, png
 
 # -- PNG ------------------------------------------------------------------------------------
 

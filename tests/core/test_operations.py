@@ -18,7 +18,7 @@ from PIL import Image
 
 from images import encoded, mask, png, svg
 from recraft_core import Client, Raster, RetryPolicy
-from recraft_core.operations import OPERATIONS
+from recraft_core.api.operations import OPERATIONS
 
 
 @pytest.fixture

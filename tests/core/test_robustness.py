@@ -11,8 +11,8 @@ from PIL import Image
 
 from images import mask, png, svg
 from recraft_core import Client, ProtocolError, Raster, ValidationError
-from recraft_core.operations import OPERATIONS
-from recraft_core.transport import _retry_after
+from recraft_core.api.operations import OPERATIONS
+from recraft_core.api.transport import _retry_after
 
 
 @pytest.fixture(scope="module")

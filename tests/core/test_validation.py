@@ -8,7 +8,7 @@ import pytest
 
 from images import encoded, mask, png, raster, svg
 from recraft_core import Client, ValidationError
-from recraft_core.operations import OPERATIONS
+from recraft_core.api.operations import OPERATIONS
 
 SID = str(uuid.uuid4())
 IMG = png(512, 512)
@@ -665,7 +665,7 @@ def test_pixel_limits_from_the_header_only(client):
 
 def test_style_images_total_at_most_5mb(client):
     noisy = bytes(range(256)) * (512 * 3 * 512 // 256)
-    from recraft_core.png import Raster
+    from recraft_core.imaging.png import Raster
 
     one = Raster(512, 512, "RGB", noisy).to_png(level=0)  # ~0.75 MB each, stored uncompressed
     ok(client, "create_style", images=[one] * 5, style="any")

@@ -10,8 +10,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from . import imageinfo, settings, validation, wire
-from .exceptions import Cancelled, ProtocolError, ValidationError
+from .. import settings
+from ..exceptions import Cancelled, ProtocolError, ValidationError
+from ..imaging import imageinfo
+from . import validation, wire
 from .operations import OPERATIONS, Operation
 from .results import EnhancedPrompt, Image, ImageResult, Style, User
 from .transport import DEFAULT_BASE_URL, CancelToken, RetryPolicy, Transport

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from . import __version__
-from .exceptions import (
+from .._version import __version__
+from ..exceptions import (
     APIError,
     AuthenticationError,
     Cancelled,

@@ -11,8 +11,9 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from . import catalog, imageinfo, masks, png
-from .exceptions import ValidationError
+from ..exceptions import ValidationError
+from ..imaging import imageinfo, masks, png
+from . import catalog
 from .operations import Field, FileInput, Operation
 
 _GEN_LABEL = {"v2": "V2", "v3": "V3", "v4": "V4"}

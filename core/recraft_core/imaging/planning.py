@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import catalog
-from .exceptions import ValidationError
+from ..api import catalog
+from ..exceptions import ValidationError
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1; end-exclusive
 

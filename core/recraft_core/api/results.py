@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import imageinfo
+from ..imaging import imageinfo
 
 
 @dataclass(frozen=True, repr=False)
