@@ -25,6 +25,7 @@ from . import settings
 from ._version import __version__
 from .api.client import Client
 from .api.operations import OPERATIONS, Field, Operation
+from .api.progress import STAGES
 from .api.results import ImageResult
 from .api.transport import CancelToken
 from .exceptions import (
@@ -67,7 +68,24 @@ def _seconds(text: str) -> float:
     return value
 
 
-_TYPES = {"int": int, "float": float, "json": _json_arg}
+def _bool(text: str) -> bool:
+    if text.lower() in ("true", "yes", "1"):
+        return True
+    if text.lower() in ("false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError("must be true or false")
+
+
+# Structured fields are given as JSON on the command line.
+_TYPES = {
+    "int": int,
+    "float": float,
+    "bool": _bool,
+    "json": _json_arg,
+    "object": _json_arg,
+    "color": _json_arg,
+    "colors": _json_arg,
+}
 
 
 def _add_field(parser: argparse.ArgumentParser, field: Field) -> None:
@@ -75,7 +93,7 @@ def _add_field(parser: argparse.ArgumentParser, field: Field) -> None:
     kwargs = {"dest": field.name, "help": field.help, "default": None}
     if field.type in _TYPES:
         kwargs["type"] = _TYPES[field.type]
-    if field.type == "json":
+    if kwargs.get("type") is _json_arg:
         kwargs["metavar"] = "JSON"
     if field.choices:
         kwargs["metavar"] = "{" + ",".join(field.choices) + "}"
@@ -155,6 +173,18 @@ def _outputs(op: Operation, args, result: ImageResult) -> list[Path]:
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _stages():
+    """A progress callback that prints a line when the stage changes, not for every chunk."""
+    last = [None]
+
+    def report(event) -> None:
+        if event.stage != last[0]:
+            last[0] = event.stage
+            _say(f"{STAGES.get(event.stage, event.stage)}...")
+
+    return report
 
 
 def _fit(op: Operation, params: dict) -> None:
@@ -251,7 +281,7 @@ def run(argv: list[str] | None = None) -> int:
         client = Client(base_url=args.base_url, timeout=(10.0, args.timeout))
         cancel = CancelToken()
         signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
-        result = client.call(op.name, cancel=cancel, progress=_say, **params)
+        result = client.call(op.name, cancel=cancel, progress=_stages(), **params)
     except RecraftError as e:
         label, code = next((v for k, v in _FAILURES.items() if isinstance(e, k)), ("", 1))
         _say(f"recraft {op.cli_name}: {label}{e}")

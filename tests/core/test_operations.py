@@ -252,7 +252,7 @@ def test_cli_json_and_progress(cli):
     r = cli("generate", "--prompt", "fox", "--json", "--response-format", "b64_json")
     assert r.returncode == 0
     assert json.loads(r.stdout[: r.stdout.rindex("}") + 1])["credits"] == 40
-    assert "sending" in r.stderr and "wrote" in r.stderr
+    assert "uploading" in r.stderr and "waiting for Recraft" in r.stderr and "wrote" in r.stderr
 
 
 def test_cli_dry_run_sends_nothing(cli, tmp_path, recraft_server):
@@ -323,7 +323,7 @@ def test_cli_ctrl_c_cancels_promptly(recraft_server, checkout_env, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert "sending" in proc.stderr.readline()
+    assert "uploading" in proc.stderr.readline()
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     started = time.monotonic()

@@ -415,7 +415,7 @@ CASES = [
         dict(prompt="x", model="recraftv3", controls={"artistic_level": 5}),
         dict(prompt="x", model="recraftv3", controls={"artistic_level": 6}),
         "controls.artistic_level",
-        "0-5",
+        "out of range [0, 5]",
     ),
     (
         "generate",
@@ -436,7 +436,7 @@ CASES = [
         dict(prompt="x", controls={}),
         dict(prompt="x", controls={"colours": []}),
         "controls.colours",
-        "not a control",
+        "unknown in controls",
     ),
     # text_layout
     (

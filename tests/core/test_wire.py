@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import json
 
 from images import mask, png
@@ -52,8 +53,14 @@ def test_multipart_fields_are_text_and_structures_json():
         ("image", "image.png", "image/png"),
         ("mask", "mask.png", "image/png"),
     ]
-    parts = p.requests_files()
-    assert parts[1][0] == "mask" and parts[1][1][1][:8] == b"\x89PNG\r\n\x1a\n"
+    body, content_type = p.body()
+    message = email.message_from_bytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    parts = {part.get_param("name", header="content-disposition"): part for part in message.walk()}
+    assert parts["mask"].get_filename() == "mask.png"
+    assert parts["mask"].get_payload(decode=True)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert parts["prompt"].get_payload() == "hat"
 
 
 def test_numbers_and_lists_in_multipart():

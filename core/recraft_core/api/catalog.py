@@ -160,6 +160,27 @@ MAX_EXPAND = 4096
 MAX_ENHANCE_CHARS = 2000
 UINT32_MAX = 2**32 - 1
 
+# Credits, from Recraft's published API price list (the API docs themselves give none, so a
+# form shows these as an estimate; the answer's `credits` is what was charged). Per image for
+# the model's family and kind, or per request.
+IMAGE_PRICES: dict[str, dict[str, int]] = {
+    "v2": {"raster": 22, "vector": 44},
+    "v3": {"raster": 40, "vector": 80},
+    "v4": {"raster": 40, "vector": 80},
+    "v4pro": {"raster": 250, "vector": 300},
+}
+REQUEST_PRICES: dict[str, int] = {
+    "create_style": 40,
+    "vectorize": 10,
+    "remove_background": 10,
+    "crisp_upscale": 4,
+    "creative_upscale": 250,
+    "erase_region": 2,
+    "enhance_prompt": 0,
+}
+# explore/similar is priced as images of this model.
+EXPLORE_SIMILAR_PRICE_MODEL = "recraftv4_1"
+
 
 def _text_layout_chars() -> frozenset[str]:
     """Characters a text_layout word may use.

@@ -7,15 +7,16 @@ import binascii
 import inspect
 import ipaddress
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from .. import settings
 from ..exceptions import Cancelled, ProtocolError, ValidationError
-from ..imaging import imageinfo
-from . import validation, wire
+from . import results, validation, wire
 from .operations import OPERATIONS, Operation
-from .results import EnhancedPrompt, Image, ImageResult, Style, User
+from .progress import Progress
+from .results import Image, ImageResult
 from .transport import DEFAULT_BASE_URL, CancelToken, RetryPolicy, Transport
 
 
@@ -96,52 +97,51 @@ class Client:
         return wire.build(op, validation.validate(op, params, uploads), uploads)
 
     def call(self, operation: str, *, cancel: CancelToken | None = None, progress=None, **params):
-        """Run one operation: check, send, download the results, return them typed."""
+        """Run one operation: check, send, download the results, return them typed.
+
+        `progress` is called with a Progress (stage, bytes done, total) from the calling
+        thread or the download threads; `cancel` stops the call at the next chunk or wait.
+        """
         op = _operation(operation)
-        report = progress or (lambda message: None)
+        report = progress or (lambda event: None)
         prepared = self.prepare(op.name, **params)
         if cancel is not None:
             cancel.check()
-        report(f"{op.name}: sending")
-        body = self._transport.request(
+        body, content_type = prepared.body()
+        answer = self._transport.request(
             prepared.method,
             prepared.path,
-            json=prepared.json,
-            data=prepared.data or None,
-            files=prepared.requests_files(),
+            body=body,
+            content_type=content_type,
             cancel=cancel,
+            progress=report,
         )
-        return self._result(op, body, cancel, report)
+        return self._result(op, answer, cancel, report)
 
     # -- results ------------------------------------------------------------------------------
 
-    def _result(self, op: Operation, body: dict, cancel, report):
-        def text(key: str) -> str:
-            value = body.get(key)
-            if not isinstance(value, str) or not value:
-                raise ProtocolError(f"the API's answer to {op.name} has no {key}")
-            return value
+    def _result(self, op: Operation, answer: dict, cancel, report):
+        """The typed result of an answer, its images downloaded."""
+        credits = results.credits_of(op.name, answer)
+        if op.result in results.PARSERS:
+            return results.PARSERS[op.result](op.name, answer)
+        items = results.image_items(op.name, op.result, answer)
+        images = self._images(items, cancel, report)
+        return ImageResult(images, credits, answer.get("created"), answer.get("style_id"), answer)
 
-        credits = body.get("credits")
-        if credits is not None and (isinstance(credits, bool) or not isinstance(credits, int)):
-            raise ProtocolError(f"the API's answer to {op.name} has credits {credits!r}")
-        if op.result == "style":
-            return Style(text("id"), body.get("style"), credits, body)
-        if op.result == "prompt":
-            return EnhancedPrompt(text("enhanced_prompt"), credits, body)
-        if op.result == "user":
-            if credits is None:
-                raise ProtocolError("the API's answer to user has no credits")
-            return User(text("id"), credits, body.get("name"), body.get("email"), body)
-        items = body.get("data") if op.result == "images" else [body.get("image")]
-        if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-            raise ProtocolError(f"the API's answer to {op.name} has no images")
-        report(f"{op.name}: downloading {len(items)} result(s)")
-        images = self._images(items, cancel)
-        return ImageResult(images, credits, body.get("created"), body.get("style_id"), body)
+    def _images(self, items: list[dict], cancel, report) -> list[Image]:
+        received = [0] * len(items)
+        totals: list[int | None] = [None] * len(items)
+        lock = threading.Lock()
 
-    def _images(self, items: list[dict], cancel) -> list[Image]:
-        def one(item: dict) -> Image:
+        def one(index: int, item: dict) -> Image:
+            def counted(event: Progress) -> None:
+                # Several downloads run at once: report their sum as one bar.
+                with lock:
+                    received[index], totals[index] = event.done, event.total
+                    known = None if None in totals else sum(totals)
+                    report(Progress("downloading", sum(received), known))
+
             b64, url = item.get("b64_json"), item.get("url")
             if b64:
                 try:
@@ -152,19 +152,18 @@ class Client:
             elif url:
                 if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
                     raise ProtocolError(f"an image URL in the answer is not usable: {url!r}")
-                data, header = self._transport.download(url, cancel)
+                data, header = self._transport.download(url, cancel, counted)
             else:
                 raise ProtocolError("an image in the answer has neither url nor b64_json")
-            fmt = imageinfo.sniff(data)
-            if fmt is None:
-                raise ProtocolError(f"a result is not an image ({header or 'unknown type'})")
-            return Image(data, imageinfo.MIME[fmt], item.get("image_id"), url)
+            info = results.check_image(data, header)
+            return Image(data, info.mime, item.get("image_id"), url)
 
+        report(Progress("downloading", 0, None))
         if len(items) == 1:
-            return [one(items[0])]
+            return [one(0, items[0])]
         # URLs expire and each download waits on the network: fetch them side by side.
         with ThreadPoolExecutor(max_workers=min(len(items), 6)) as pool:
-            futures = [pool.submit(one, item) for item in items]
+            futures = [pool.submit(one, i, item) for i, item in enumerate(items)]
             try:
                 return [f.result() for f in futures]
             except Cancelled:

@@ -1,26 +1,48 @@
-"""The API's operations as data: path, fields, files, models and result kind of each.
+"""The API's operations as data: path, fields, files, models, outputs and form hints of each.
 
-This table drives validation, request building, the Client's methods and the CLI. Adding an
-operation means adding one entry here.
+This one table drives validation, request building, the Client's methods, the CLI and the
+editors' forms. Adding an operation means adding one entry here (and, for a rule that spans
+several fields, one function in `rules`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from . import catalog
+from . import catalog, rules
+
+INT32_MAX = 2**31 - 1  # GIMP's integer arguments are signed 32-bit
 
 
 @dataclass(frozen=True)
 class Field:
+    """One parameter: its rule, and how a form shows it."""
+
     name: str
-    type: str  # text, int, float, choice, uuid, json
+    type: str  # text, int, float, bool, choice, uuid, color, colors, object, json
     help: str
     required: bool = False
     low: float | None = None
     high: float | None = None
     high_open: bool = False  # the range excludes `high`
     choices: tuple[str, ...] = ()
+    label: str = ""  # short, for a form; derived from the name when empty
+    default: object = None  # what the API uses when the field is left out
+    widget: str = ""  # multiline, slider, seed, size, style; empty: by type
+    step: float | None = None
+    # Model generations (v2, v3, v4) that accept it; None: every model of the operation.
+    generations: frozenset[str] | None = None
+    advanced: bool = False  # folded away in a form
+    hidden: bool = False  # never in a form: the transport's business
+    parts: tuple[Field, ...] = ()  # an object's sub-fields
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def accepts(self, model: catalog.Model | None) -> bool:
+        return model is None or self.generations is None or model.generation in self.generations
 
 
 @dataclass(frozen=True)
@@ -32,29 +54,40 @@ class FileInput:
     required: bool = True
     check_dimensions: bool = True  # the docs set no pixel limits for style references
 
+    @property
+    def role(self) -> str:
+        """Where an editor takes it from: the layer, the selection, or several layers."""
+        return {"image": "layer", "mask": "selection", "images": "layers"}[self.kind]
+
 
 @dataclass(frozen=True)
 class Operation:
     name: str
     path: str
     help: str
+    label: str = ""  # for menus
     method: str = "POST"
     body: str = "multipart"  # multipart, json, or none
     fields: tuple[Field, ...] = ()
     files: tuple[FileInput, ...] = ()
     models: tuple[str, ...] = ()  # empty: the operation takes no model
     default_model: str | None = None
-    style_generations: frozenset[str] = frozenset()  # generations whose models take a style
-    negative_prompt_generations: frozenset[str] | None = None  # None: every model
-    text_layout_generations: frozenset[str] = frozenset({"v3"})
-    prompt_rule: str = "model"  # model: UTF-8 bytes by model family; chars: MAX_ENHANCE_CHARS
-    result: str = "images"  # images, image, style, prompt, user
+    prompt_rule: str = "model"  # model: UTF-8 bytes by model family; chars; none
+    result: str = "images"  # how the answer reads: images, image, style, prompt, user
+    # What an editor does with it: layers, document (a new one), vector, style, prompt, account
+    output: str = "layers"
+    price: int | str | None = None  # credits per request, "image" (per image, by model), None
     min_side: int = catalog.MIN_SIDE
     svg_min_side: bool = True  # False where small SVGs are scaled up instead of refused
+    check: Callable[[dict, dict], None] | None = None  # a rule spanning several fields
 
     @property
     def cli_name(self) -> str:
         return self.name.replace("_", "-")
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
 
     @property
     def url_path(self) -> str:
@@ -67,60 +100,142 @@ class Operation:
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.files) + tuple(f.name for f in self.fields)
 
+    @property
+    def needs_selection(self) -> bool:
+        return any(f.role == "selection" for f in self.files)
+
+
+V2_V3 = frozenset({"v2", "v3"})
+V3 = frozenset({"v3"})
+V3_V4 = frozenset({"v3", "v4"})
 
 # Fields shared by many operations; `model` is added per operation with its own choices.
-PROMPT = Field("prompt", "text", "what to draw (or to change)", required=True)
-N = Field("n", "int", "number of images, 1-6", low=1, high=6)
-STYLE = Field("style", "choice", "base style", choices=tuple(catalog.STYLES))
-STYLE_ID = Field("style_id", "uuid", "a style created with create_style")
-SIZE = Field("size", "text", "output size, WxH or w:h")
-NEGATIVE_PROMPT = Field("negative_prompt", "text", "what the image should not show")
+PROMPT = Field("prompt", "text", "what to draw (or to change)", required=True, widget="multiline")
+N = Field("n", "int", "number of images, 1-6", low=1, high=6, default=1, label="Images")
+STYLE = Field("style", "choice", "base style", choices=tuple(catalog.STYLES), widget="style")
+STYLE_ID = Field(
+    "style_id", "uuid", "a style created with create_style", label="Saved style", widget="style"
+)
+SIZE = Field("size", "text", "output size, WxH or w:h", widget="size")
+NEGATIVE_PROMPT = Field(
+    "negative_prompt", "text", "what the image should not show", widget="multiline"
+)
 RANDOM_SEED = Field(
-    "random_seed", "int", "seed for reproducible results", low=0, high=catalog.UINT32_MAX
+    "random_seed",
+    "int",
+    "seed for reproducible results; empty for a new one each run",
+    low=0,
+    high=catalog.UINT32_MAX,
+    label="Seed",
+    widget="seed",
+    advanced=True,
 )
 RESPONSE_FORMAT = Field(
-    "response_format", "choice", "url or b64_json", choices=catalog.RESPONSE_FORMATS
+    "response_format",
+    "choice",
+    "url or b64_json",
+    choices=catalog.RESPONSE_FORMATS,
+    default="url",
+    hidden=True,
 )
-TEXT_LAYOUT = Field("text_layout", "json", "words and their 4-point boxes (V3 models)")
-CONTROLS = Field("controls", "json", "colors, background_color, artistic_level, no_text")
-STRENGTH = Field("strength", "float", "0 keeps the image, 1 departs most", True, 0, 1)
+TEXT_LAYOUT = Field(
+    "text_layout",
+    "json",
+    "words and their 4-point boxes",
+    generations=V3,
+    advanced=True,
+    hidden=True,  # a list of boxes needs an on-canvas tool, not a form field
+)
+_RGB = "[r, g, b], each 0-255"
+CONTROLS = Field(
+    "controls",
+    "object",
+    "colors, background color, artistic level, no text",
+    advanced=True,
+    parts=(
+        Field("colors", "colors", f"preferred colors: {_RGB}, each with an optional weight"),
+        Field("background_color", "color", f"the background color wished for: {_RGB}"),
+        Field(
+            "artistic_level",
+            "int",
+            "0 static and clean .. 5 dynamic and eccentric",
+            low=0,
+            high=5,
+            widget="slider",
+            step=1,
+            generations=V3,
+        ),
+        Field("no_text", "bool", "do not embed text", generations=V3),
+    ),
+)
+STRENGTH = Field(
+    "strength",
+    "float",
+    "0 keeps the image, 1 departs most",
+    required=True,
+    low=0,
+    high=1,
+    default=0.5,
+    widget="slider",
+    step=0.05,
+)
 EXPAND = tuple(
-    Field(f"expand_{side}", "int", f"pixels to add on the {side}", low=0, high=catalog.MAX_EXPAND)
+    Field(
+        f"expand_{side}",
+        "int",
+        f"pixels to add on the {side}",
+        low=0,
+        high=catalog.MAX_EXPAND,
+        label=f"Expand {side}",
+    )
     for side in ("left", "right", "top", "bottom")
 )
 ZOOM = Field(
-    "zoom_out_percentage", "float", "shrink the image by this %", low=0, high=100, high_open=True
+    "zoom_out_percentage",
+    "float",
+    "shrink the image by this % inside the result",
+    low=0,
+    high=100,
+    high_open=True,
+    default=0,
+    widget="slider",
+    step=1,
+    label="Zoom out %",
 )
 
 IMAGE = FileInput("image", "the image to work on")
 RASTER_IMAGE = FileInput("image", "the image to work on", formats=("png", "jpeg", "webp"))
 MASK = FileInput("mask", "white: change, black: keep", formats=("png", "jpeg", "webp"), kind="mask")
 
-_EDIT_FIELDS = (N, STYLE, STYLE_ID, RESPONSE_FORMAT, NEGATIVE_PROMPT, TEXT_LAYOUT, CONTROLS)
+
+def _edit_fields(style_generations: frozenset[str]) -> tuple[Field, ...]:
+    return (
+        N,
+        replace(STYLE, generations=style_generations),
+        replace(STYLE_ID, generations=style_generations),
+        RESPONSE_FORMAT,
+        NEGATIVE_PROMPT,
+        TEXT_LAYOUT,
+        CONTROLS,
+    )
+
+
 _GENERATE_FIELDS = (
     PROMPT,
     N,
-    STYLE,
-    STYLE_ID,
+    replace(STYLE, generations=V2_V3),
+    replace(STYLE_ID, generations=V2_V3),
     SIZE,
-    NEGATIVE_PROMPT,
+    replace(NEGATIVE_PROMPT, generations=V2_V3),
     RANDOM_SEED,
     RESPONSE_FORMAT,
     TEXT_LAYOUT,
     CONTROLS,
 )
 _V3_EDIT = dict(
-    models=catalog.V3_MODELS,
-    default_model="recraftv3",
-    style_generations=frozenset({"v3"}),
+    models=catalog.V3_MODELS, default_model="recraftv3", price="image", fields=_edit_fields(V3)
 )
-_GENERATE = dict(
-    body="json",
-    fields=_GENERATE_FIELDS,
-    default_model="recraftv4_1",
-    style_generations=frozenset({"v2", "v3"}),
-    negative_prompt_generations=frozenset({"v2", "v3"}),
-)
+_GENERATE = dict(body="json", fields=_GENERATE_FIELDS, default_model="recraftv4_1", price="image")
 _PROCESS = dict(fields=(RESPONSE_FORMAT,), result="image")
 
 OPERATIONS: dict[str, Operation] = {
@@ -151,6 +266,7 @@ OPERATIONS: dict[str, Operation] = {
             "create_style",
             "/styles",
             "Create a style from up to 5 reference images and/or existing styles",
+            label="Create style from layers",
             fields=(
                 Field(
                     "style",
@@ -158,12 +274,20 @@ OPERATIONS: dict[str, Operation] = {
                     "the base style",
                     required=True,
                     choices=tuple(catalog.STYLES),
+                    default="any",
+                    widget="style",
                 ),
-                Field("prompt", "text", "a prompt kept with the style"),
-                Field("image_weights", "json", "one weight per image"),
-                Field("source_styles", "json", "existing style ids to mix in"),
-                Field("source_style_weights", "json", "one weight per source style"),
-                Field("mix_policy", "choice", "how sources mix", choices=catalog.MIX_POLICIES),
+                Field("prompt", "text", "a prompt kept with the style", widget="multiline"),
+                Field("image_weights", "json", "one weight per image", advanced=True),
+                Field("source_styles", "json", "existing style ids to mix in", advanced=True),
+                Field("source_style_weights", "json", "one weight per source style", advanced=True),
+                Field(
+                    "mix_policy",
+                    "choice",
+                    "how sources mix",
+                    choices=catalog.MIX_POLICIES,
+                    advanced=True,
+                ),
             ),
             files=(
                 FileInput(
@@ -177,56 +301,61 @@ OPERATIONS: dict[str, Operation] = {
             ),
             models=catalog.ALL_MODELS,
             result="style",
+            output="style",
             prompt_rule="none",
+            price=catalog.REQUEST_PRICES["create_style"],
+            check=rules.style_sources,
         ),
         Operation(
             "image_to_image",
             "/images/imageToImage",
             "Make images like the given one, changed as the prompt says",
-            fields=(PROMPT, STRENGTH, RANDOM_SEED, *_EDIT_FIELDS),
+            label="Image to image",
+            fields=(PROMPT, STRENGTH, RANDOM_SEED, *_edit_fields(V3_V4)),
             files=(IMAGE,),
             models=catalog.IMAGE_TO_IMAGE_MODELS,
             default_model="recraftv4_1",
-            style_generations=frozenset({"v3", "v4"}),
+            price="image",
             min_side=0,  # its docs give a maximum only
         ),
         Operation(
             "inpaint",
             "/images/inpaint",
             "Regenerate the white part of the mask as the prompt says",
-            fields=(PROMPT, *_EDIT_FIELDS),
+            label="Inpaint selection",
             files=(IMAGE, MASK),
-            **_V3_EDIT,
+            **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
         ),
         Operation(
             "outpaint",
             "/images/outpaint",
             "Extend the image beyond its borders",
-            fields=(PROMPT, *EXPAND, SIZE, ZOOM, *_EDIT_FIELDS),
             files=(IMAGE,),
-            **_V3_EDIT,
+            check=rules.outpaint,
+            **{**_V3_EDIT, "fields": (PROMPT, *EXPAND, SIZE, ZOOM, *_V3_EDIT["fields"])},
         ),
         Operation(
             "replace_background",
             "/images/replaceBackground",
             "Detect the background and replace it as the prompt says",
-            fields=(PROMPT, *_EDIT_FIELDS),
             files=(IMAGE,),
-            **_V3_EDIT,
+            **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
         ),
         Operation(
             "generate_background",
             "/images/generateBackground",
             "Generate a background in the white part of the mask",
-            fields=(PROMPT, *_EDIT_FIELDS),
+            label="Generate background in selection",
             files=(IMAGE, MASK),
-            **_V3_EDIT,
+            **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
         ),
         Operation(
             "vectorize",
             "/images/vectorize",
             "Convert a raster image to SVG",
             files=(RASTER_IMAGE,),
+            output="vector",
+            price=catalog.REQUEST_PRICES["vectorize"],
             **_PROCESS,
         ),
         Operation(
@@ -235,6 +364,7 @@ OPERATIONS: dict[str, Operation] = {
             "Remove the background (SVG in, SVG out)",
             files=(IMAGE,),
             svg_min_side=False,
+            price=catalog.REQUEST_PRICES["remove_background"],
             **_PROCESS,
         ),
         Operation(
@@ -243,6 +373,8 @@ OPERATIONS: dict[str, Operation] = {
             "Upscale, sharper and cleaner",
             files=(RASTER_IMAGE,),
             min_side=32,
+            output="document",
+            price=catalog.REQUEST_PRICES["crisp_upscale"],
             **_PROCESS,
         ),
         Operation(
@@ -250,13 +382,17 @@ OPERATIONS: dict[str, Operation] = {
             "/images/creativeUpscale",
             "Upscale, refining small details and faces",
             files=(RASTER_IMAGE,),
+            output="document",
+            price=catalog.REQUEST_PRICES["creative_upscale"],
             **_PROCESS,
         ),
         Operation(
             "erase_region",
             "/images/eraseRegion",
             "Erase the white part of the mask",
+            label="Erase selection",
             files=(IMAGE, MASK),
+            price=catalog.REQUEST_PRICES["erase_region"],
             **_PROCESS,
         ),
         Operation(
@@ -264,7 +400,7 @@ OPERATIONS: dict[str, Operation] = {
             "/images/variateImage",
             "New versions of the image in another size",
             fields=(
-                Field("size", "text", "output size, WxH or w:h", required=True),
+                Field("size", "text", "output size, WxH or w:h", required=True, widget="size"),
                 N,
                 RANDOM_SEED,
                 RESPONSE_FORMAT,
@@ -272,44 +408,70 @@ OPERATIONS: dict[str, Operation] = {
             files=(IMAGE,),
             models=catalog.ALL_MODELS,
             default_model="recraftv4_1",
+            price="image",
         ),
         Operation(
             "explore",
             "/images/explore",
             "A set of diverse images for a prompt",
             body="json",
-            fields=(PROMPT, STYLE, STYLE_ID, SIZE, RESPONSE_FORMAT, CONTROLS),
+            fields=(
+                PROMPT,
+                STYLE,
+                STYLE_ID,
+                replace(SIZE, default="1:1"),
+                RESPONSE_FORMAT,
+                CONTROLS,
+            ),
             models=catalog.EXPLORE_MODELS,
             default_model="recraftv4_1",
-            style_generations=frozenset({"v4"}),
+            price="image",
         ),
         Operation(
             "explore_similar",
             "/images/explore/similar",
             "Images similar to one that explore made",
+            label="Explore similar",
             body="json",
             fields=(
                 Field("source_image_id", "uuid", "image_id from explore", required=True),
-                Field("similarity", "int", "1 a little .. 5 extremely", True, 1, 5),
+                Field(
+                    "similarity",
+                    "int",
+                    "1 a little .. 5 extremely",
+                    required=True,
+                    low=1,
+                    high=5,
+                    default=3,
+                    widget="slider",
+                    step=1,
+                ),
                 RESPONSE_FORMAT,
             ),
+            price="image",
         ),
         Operation(
             "enhance_prompt",
             "/prompts/enhance",
             "Expand a short prompt into a detailed one",
+            label="Improve prompt",
             body="json",
             fields=(PROMPT,),
             result="prompt",
+            output="prompt",
             prompt_rule="chars",
+            price=catalog.REQUEST_PRICES["enhance_prompt"],
         ),
         Operation(
             "user",
             "/users/me",
             "Your account and its credits balance",
+            label="Credits",
             method="GET",
             body="none",
             result="user",
+            output="account",
+            price=0,
         ),
     )
 }

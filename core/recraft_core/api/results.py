@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..exceptions import ProtocolError
 from ..imaging import imageinfo
+
+# A result larger than this is not an image any model makes: refuse it before decoding.
+MAX_RESULT_SIDE = 16384
+MAX_RESULT_PIXELS = 160_000_000
 
 
 @dataclass(frozen=True, repr=False)
@@ -70,3 +75,65 @@ class User:
     name: str | None = None
     email: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
+
+
+def _text(op_name: str, body: dict, key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise ProtocolError(f"the API's answer to {op_name} has no {key}")
+    return value
+
+
+def credits_of(op_name: str, body: dict) -> int | None:
+    credits = body.get("credits")
+    if credits is not None and (isinstance(credits, bool) or not isinstance(credits, int)):
+        raise ProtocolError(f"the API's answer to {op_name} has credits {credits!r}")
+    return credits
+
+
+def _user(op_name: str, body: dict) -> User:
+    credits = credits_of(op_name, body)
+    if credits is None:
+        raise ProtocolError(f"the API's answer to {op_name} has no credits")
+    return User(_text(op_name, body, "id"), credits, body.get("name"), body.get("email"), body)
+
+
+# How each kind of answer (the table's `result`) reads; images are fetched by the client.
+PARSERS = {
+    "style": lambda op, body: Style(
+        _text(op, body, "id"), body.get("style"), credits_of(op, body), body
+    ),
+    "prompt": lambda op, body: EnhancedPrompt(
+        _text(op, body, "enhanced_prompt"), credits_of(op, body), body
+    ),
+    "user": _user,
+}
+
+
+def image_items(op_name: str, kind: str, body: dict) -> list[dict]:
+    """The answer's image entries: `data` for several images, `image` for one."""
+    items = body.get("data") if kind == "images" else [body.get("image")]
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise ProtocolError(f"the API's answer to {op_name} has no images")
+    return items
+
+
+def check_image(data: bytes, content_type: str = "") -> imageinfo.ImageInfo:
+    """What a result file really is, refused unless it is a whole image of a sane size and
+    the type the server claimed. Read from the header: no pixel is decoded here."""
+    fmt = imageinfo.sniff(data)
+    if fmt is None:
+        raise ProtocolError(f"a result is not an image ({content_type or 'unknown type'})")
+    claimed = content_type.split(";")[0].strip().lower()
+    if claimed.startswith("image/") and claimed not in (imageinfo.MIME[fmt], "image/jpg"):
+        raise ProtocolError(f"a result claims to be {claimed} but is {fmt.upper()}")
+    try:
+        info = imageinfo.read(data)
+    except imageinfo.UnknownImage as e:
+        raise ProtocolError(f"a result image is damaged: {e}") from None
+    if fmt == "png" and not data.rstrip(b"\0").endswith(b"IEND\xaeB`\x82"):
+        raise ProtocolError("a result PNG is cut short (no IEND chunk)")
+    w, h = info.width, info.height
+    if not (0 < w <= MAX_RESULT_SIDE and 0 < h <= MAX_RESULT_SIDE) or w * h > MAX_RESULT_PIXELS:
+        raise ProtocolError(f"a result image is {w}x{h}, not a size any model makes")
+    return info

@@ -33,6 +33,7 @@ from ..exceptions import (
     ServerError,
     Timeout,
 )
+from .progress import Progress
 
 log = logging.getLogger("recraft_core")
 
@@ -63,6 +64,38 @@ class CancelToken:
 
 
 _NEVER = CancelToken()  # stands in when the caller passed none; nobody can set it
+
+
+def _silent(progress: Progress) -> None:
+    pass
+
+
+class _Upload:
+    """A request body that requests streams chunk by chunk: each chunk is counted, and a
+    cancel stops the upload between chunks instead of after the last byte."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, data: bytes, cancel: CancelToken, report) -> None:
+        self._view = memoryview(data)
+        self._pos = 0
+        self._cancel = cancel
+        self._report = report
+
+    def __len__(self) -> int:  # requests sends it as Content-Length
+        return len(self._view)
+
+    def read(self, size: int = -1) -> bytes:
+        self._cancel.check()
+        size = self.CHUNK if size is None or size < 0 else min(size, self.CHUNK)
+        chunk = self._view[self._pos : self._pos + size]
+        self._pos += len(chunk)
+        total = len(self._view)
+        if chunk:
+            self._report(Progress("uploading", self._pos, total))
+        if self._pos >= total:
+            self._report(Progress("waiting"))
+        return bytes(chunk)
 
 
 @dataclass(frozen=True)
@@ -174,13 +207,26 @@ class Transport:
         return box["value"]
 
     def request(
-        self, method: str, path: str, *, json=None, data=None, files=None, cancel=None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        cancel=None,
+        progress=None,
     ) -> dict:
-        """Send to the API and return the JSON answer; raises the matching RecraftError."""
+        """Send to the API and return the JSON answer; raises the matching RecraftError.
+
+        `progress` gets a Progress for each chunk uploaded, then "waiting".
+        """
         cancel = cancel or _NEVER
+        report = progress or _silent
         url = self.base_url + path
         idempotent = method == "GET"
         headers = {"Authorization": f"Bearer {self._token}"}
+        if content_type:
+            headers["Content-Type"] = content_type
         note = "cancelled" if idempotent else "cancelled; it was sent and may still be charged"
         attempt = 0
         while True:
@@ -194,9 +240,7 @@ class Transport:
                     url,
                     cancelled_note=note,
                     headers=headers,
-                    json=json,
-                    data=data,
-                    files=files,
+                    data=None if body is None else _Upload(body, cancel, report),
                     timeout=self.timeout,
                 )
             except requests.RequestException as e:
@@ -235,17 +279,19 @@ class Transport:
                     continue
             raise self._api_error(response)
 
-    def download(self, url: str, cancel=None) -> tuple[bytes, str]:
+    def download(self, url: str, cancel=None, progress=None) -> tuple[bytes, str]:
         """(bytes, content type) of a result URL. Result URLs expire: fetch them at once.
 
-        The token is not sent: result files live on other hosts and need none.
+        The token is not sent: result files live on other hosts and need none. `progress`
+        gets a Progress("downloading", bytes so far, Content-Length) for each chunk.
         """
         cancel = cancel or _NEVER
+        report = progress or _silent
         host = urlsplit(url).netloc
         for attempt in range(self.retry.retries + 1):
             cancel.check()
             try:
-                return self._run(cancel, self._fetch, url, cancel)
+                return self._run(cancel, self._fetch, url, cancel, report)
             except requests.RequestException as e:
                 error = self._transport_error(e, "GET", f"result file from {host}", host)
                 if not _transient(e):
@@ -256,7 +302,7 @@ class Transport:
                 cancel.sleep(self.retry.delay(attempt))
         raise error
 
-    def _fetch(self, url: str, cancel: CancelToken) -> tuple[bytes, str]:
+    def _fetch(self, url: str, cancel: CancelToken, report) -> tuple[bytes, str]:
         with self.session.get(url, timeout=self.timeout, stream=True) as response:
             if not response.ok:
                 error = self._api_error(response)
@@ -270,10 +316,15 @@ class Transport:
                     )
                 raise error
             chunks = []
+            length = response.headers.get("Content-Length", "")
+            total = int(length) if length.isdigit() else None
+            received = 0
             for chunk in response.iter_content(64 * 1024):
                 if cancel.cancelled:
                     raise Cancelled("cancelled")
                 chunks.append(chunk)
+                received += len(chunk)
+                report(Progress("downloading", received, total))
             return b"".join(chunks), response.headers.get("Content-Type", "")
 
     # -- errors -------------------------------------------------------------------------------

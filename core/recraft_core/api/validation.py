@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
 from dataclasses import dataclass
 
 from ..exceptions import ValidationError
 from ..imaging import imageinfo, masks, png
-from . import catalog
+from . import catalog, rules
 from .operations import Field, FileInput, Operation
 
 _GEN_LABEL = {"v2": "V2", "v3": "V3", "v4": "V4"}
@@ -156,55 +155,24 @@ def load_files(op: Operation, given: dict) -> dict[str, Upload | list[Upload]]:
 # -- single fields ------------------------------------------------------------------------
 
 
-def _number(field: Field, value, integer: bool):
+def _number(field: Field, value, integer: bool, name: str):
     if isinstance(value, bool) or not isinstance(value, int | float):
         kind = "an integer" if integer else "a number"
-        raise ValidationError(field.name, f"must be {kind}, not {value!r}")
+        raise ValidationError(name, f"must be {kind}, not {value!r}")
     if integer and not isinstance(value, int):
-        if not float(value).is_integer():
-            raise ValidationError(field.name, f"must be an integer, not {value!r}")
+        if not math.isfinite(value) or not float(value).is_integer():
+            raise ValidationError(name, f"must be an integer, not {value!r}")
         value = int(value)
     if not integer and not math.isfinite(value):
-        raise ValidationError(field.name, f"must be a finite number, not {value!r}")
+        raise ValidationError(name, f"must be a finite number, not {value!r}")
     low, high = field.low, field.high
-    too_high = value >= high if field.high_open else value > high
-    if value < low or too_high:
+    too_low = low is not None and value < low
+    too_high = high is not None and (value >= high if field.high_open else value > high)
+    if too_low or too_high:
         bracket = ")" if field.high_open else "]"
-        show = (lambda v: int(v)) if integer else (lambda v: v)
-        raise ValidationError(
-            field.name, f"{value} is out of range [{show(low)}, {show(high)}{bracket}"
-        )
+        show = (lambda v: "" if v is None else int(v)) if integer else (lambda v: v)
+        raise ValidationError(name, f"{value} is out of range [{show(low)}, {show(high)}{bracket}")
     return value
-
-
-def _uuid(name: str, value) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise ValidationError(name, f"{value!r} is not a UUID") from None
-
-
-def check_field(field: Field, value):
-    if field.type == "int":
-        return _number(field, value, integer=True)
-    if field.type == "float":
-        return _number(field, value, integer=False)
-    if field.type == "text":
-        if not isinstance(value, str):
-            raise ValidationError(field.name, f"must be text, not {type(value).__name__}")
-        return value
-    if field.type == "choice":
-        if value not in field.choices:
-            raise ValidationError(
-                field.name, f"{value!r} is not one of: {', '.join(field.choices)}"
-            )
-        return value
-    if field.type == "uuid":
-        return _uuid(field.name, value)
-    return value  # json: checked by its own rule below
-
-
-# -- structured fields --------------------------------------------------------------------
 
 
 def _rgb(where: str, color) -> None:
@@ -219,47 +187,68 @@ def _rgb(where: str, color) -> None:
         raise ValidationError(f"{where}.rgb", f"must be 3 integers 0-255, not {rgb!r}")
 
 
-def _check_controls(controls, generation: str, model: str) -> None:
-    if not isinstance(controls, dict):
-        raise ValidationError("controls", "must be an object")
-    known = {"colors", "background_color", "artistic_level", "no_text"}
-    for key in controls:
-        if key not in known:
-            raise ValidationError(
-                f"controls.{key}", f"is not a control (known: {', '.join(sorted(known))})"
-            )
-    colors = controls.get("colors")
-    if colors is not None:
-        if not isinstance(colors, list | tuple):
-            raise ValidationError("controls.colors", "must be a list of colors")
-        total = 0.0
-        for i, color in enumerate(colors):
-            _rgb(f"controls.colors[{i}]", color)
-            weight = color.get("weight")
-            if weight is not None:
-                if (
-                    isinstance(weight, bool)
-                    or not isinstance(weight, int | float)
-                    or not 0 <= weight <= 1
-                ):
-                    raise ValidationError(
-                        f"controls.colors[{i}].weight", f"{weight!r} is not in [0, 1]"
-                    )
-                total += weight
-        if total > 1 + 1e-9:
-            raise ValidationError("controls.colors", f"weights sum to {total:g}; at most 1 allowed")
-    if controls.get("background_color") is not None:
-        _rgb("controls.background_color", controls["background_color"])
-    for key in ("artistic_level", "no_text"):
-        if controls.get(key) is not None and generation != "v3":
-            raise ValidationError(f"controls.{key}", f"is for V3 models only, not {model}")
-    level = controls.get("artistic_level")
-    if level is not None and (
-        isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5
-    ):
-        raise ValidationError("controls.artistic_level", f"{level!r} is not an integer 0-5")
-    if controls.get("no_text") is not None and not isinstance(controls["no_text"], bool):
-        raise ValidationError("controls.no_text", "must be true or false")
+def _colors(where: str, colors) -> None:
+    if not isinstance(colors, list | tuple):
+        raise ValidationError(where, "must be a list of colors")
+    total = 0.0
+    for i, color in enumerate(colors):
+        _rgb(f"{where}[{i}]", color)
+        weight = color.get("weight")
+        if weight is not None:
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, int | float)
+                or not 0 <= weight <= 1
+            ):
+                raise ValidationError(f"{where}[{i}].weight", f"{weight!r} is not in [0, 1]")
+            total += weight
+    if total > 1 + 1e-9:
+        raise ValidationError(where, f"weights sum to {total:g}; at most 1 allowed")
+
+
+def check_field(field: Field, value, name: str | None = None):
+    """The value to send for one field, or ValidationError. `name` is where it sits
+    (controls.no_text for a part)."""
+    name = name or field.name
+    if field.type in ("int", "float"):
+        return _number(field, value, field.type == "int", name)
+    if field.type == "text":
+        if not isinstance(value, str):
+            raise ValidationError(name, f"must be text, not {type(value).__name__}")
+        return value
+    if field.type == "bool":
+        if not isinstance(value, bool):
+            raise ValidationError(name, "must be true or false")
+        return value
+    if field.type == "choice":
+        if value not in field.choices:
+            raise ValidationError(name, f"{value!r} is not one of: {', '.join(field.choices)}")
+        return value
+    if field.type == "uuid":
+        return rules.as_uuid(name, value)
+    if field.type == "color":
+        _rgb(name, value)
+        return value
+    if field.type == "colors":
+        _colors(name, value)
+        return value
+    if field.type == "object":
+        if not isinstance(value, dict):
+            raise ValidationError(name, "must be an object")
+        known = {part.name: part for part in field.parts}
+        out = {}
+        for key, item in value.items():
+            if key not in known:
+                raise ValidationError(
+                    f"{name}.{key}", f"is unknown in {name} (known: {', '.join(known)})"
+                )
+            if item is not None:
+                out[key] = check_field(known[key], item, f"{name}.{key}")
+        return out
+    return value  # json: checked by its own rule below
+
+
+# -- structured fields --------------------------------------------------------------------
 
 
 def _check_text_layout(layout) -> None:
@@ -288,18 +277,11 @@ def _check_text_layout(layout) -> None:
                 raise ValidationError(f"{where}.bbox", f"point {point!r} is not [x, y]")
 
 
-def _numbers(name: str, value) -> list:
-    if not isinstance(value, list | tuple) or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) for v in value
-    ):
-        raise ValidationError(name, "must be a list of numbers")
-    return list(value)
-
-
 # -- the whole request --------------------------------------------------------------------
 
 
-def _model(op: Operation, params: dict) -> catalog.Model | None:
+def model_of(op: Operation, params: dict) -> catalog.Model | None:
+    """The model the request will use (the operation's default when none is given)."""
     if not op.models:
         return None
     name = params.get("model", op.default_model)
@@ -340,27 +322,30 @@ def _check_prompt(op: Operation, params: dict, model: catalog.Model | None) -> N
         )
 
 
-def _check_style(op: Operation, params: dict, model: catalog.Model) -> None:
-    style, style_id = params.get("style"), params.get("style_id")
-    if style is not None and style_id is not None:
-        raise ValidationError("style_id", "cannot be given together with style; choose one")
-    for name in ("style", "style_id"):
-        if params.get(name) is not None and model.generation not in op.style_generations:
-            raise ValidationError(
-                name,
-                f"is not supported by {model.name} on {op.name} "
-                f"(only with {_labels(op.style_generations)} models)",
-            )
-    if style is not None:
-        kind = catalog.STYLES[style]
-        if kind != "any" and kind != ("vector" if model.vector else "raster"):
-            need = "vector" if model.vector else "raster"
-            raise ValidationError(
-                "style", f"{style} is a {kind} style; {model.name} needs a {need} style"
-            )
+def style_kind_fits(style: str, model: catalog.Model) -> bool:
+    """Raster styles go with raster models, vector styles with vector ones; "any" with both."""
+    kind = catalog.STYLES[style]
+    return kind == "any" or kind == ("vector" if model.vector else "raster")
 
 
-def _check_size(field_name: str, size: str, model: catalog.Model) -> tuple[int, int]:
+def _check_for_model(field: Field, value, model: catalog.Model, name: str) -> None:
+    """The field's compatibility with the chosen model, and its parts'."""
+    if not field.accepts(model):
+        raise ValidationError(
+            name, f"is for {_labels(field.generations)} models only, not {model.name}"
+        )
+    if field.widget == "style" and field.type == "choice" and not style_kind_fits(value, model):
+        kind = catalog.STYLES[value]
+        need = "vector" if model.vector else "raster"
+        raise ValidationError(name, f"{value} is a {kind} style; {model.name} needs a {need} style")
+    if field.widget == "size":
+        check_size(name, value, model)
+    for part in field.parts:
+        if isinstance(value, dict) and value.get(part.name) is not None:
+            _check_for_model(part, value[part.name], model, f"{name}.{part.name}")
+
+
+def check_size(field_name: str, size: str, model: catalog.Model) -> tuple[int, int]:
     wxh = model.family.resolve_size(size)
     if wxh is None:
         choices = ", ".join(model.family.size_choices())
@@ -369,48 +354,6 @@ def _check_size(field_name: str, size: str, model: catalog.Model) -> tuple[int, 
         )
     w, h = wxh.split("x")
     return int(w), int(h)
-
-
-def _check_outpaint(params: dict, image: Upload | None) -> None:
-    expands = [params.get(f"expand_{s}") for s in ("left", "right", "top", "bottom")]
-    has_expand = any(e is not None for e in expands)
-    if has_expand and params.get("size") is not None:
-        raise ValidationError("size", "cannot be combined with expand_*; use one or the other")
-    if not has_expand and params.get("size") is None and params.get("zoom_out_percentage") is None:
-        raise ValidationError(
-            "expand_*", "give expand_*, size or zoom_out_percentage (at least one)"
-        )
-    if has_expand and image is not None:
-        left, right, top, bottom = (e or 0 for e in expands)
-        w = image.info.width + left + right
-        h = image.info.height + top + bottom
-        if max(w, h) > catalog.MAX_SIDE:
-            raise ValidationError(
-                "expand_*", f"the result would be {w}x{h}; at most {catalog.MAX_SIDE} px a side"
-            )
-
-
-def _check_style_sources(params: dict, images: list) -> None:
-    sources = params.get("source_styles")
-    if sources is not None:
-        if not isinstance(sources, list | tuple):
-            raise ValidationError("source_styles", "must be a list of style ids")
-        params["source_styles"] = [_uuid("source_styles", s) for s in sources]
-    if not images and not sources:
-        raise ValidationError("images", "give at least one image, or source_styles")
-    if len(images) > catalog.MAX_STYLE_IMAGES:
-        raise ValidationError("images", f"{len(images)} given; at most {catalog.MAX_STYLE_IMAGES}")
-    total = sum(len(u.data) for u in images)
-    if total > catalog.MAX_STYLE_BYTES:
-        raise ValidationError("images", f"{total / 2**20:.1f} MB in all; at most 5 MB")
-    for name, count, what in (
-        ("image_weights", len(images), "images"),
-        ("source_style_weights", len(sources or ()), "source_styles"),
-    ):
-        if params.get(name) is not None:
-            weights = _numbers(name, params[name])
-            if len(weights) != count:
-                raise ValidationError(name, f"has {len(weights)} weights for {count} {what}")
 
 
 def validate(op: Operation, params: dict, uploads: dict | None = None) -> dict:
@@ -429,26 +372,16 @@ def validate(op: Operation, params: dict, uploads: dict | None = None) -> dict:
             out[field.name] = check_field(field, out[field.name])
         elif field.required:
             raise ValidationError(field.name, "is required")
-    model = _model(op, out)
+    if out.get("style") is not None and out.get("style_id") is not None:
+        raise ValidationError("style_id", "cannot be given together with style; choose one")
+    model = model_of(op, out)
     _check_prompt(op, out, model)
-    if model is not None and op.result == "images":
-        _check_style(op, out, model)
-        if out.get("size") is not None:
-            _check_size("size", out["size"], model)
-        allowed = op.negative_prompt_generations
-        if out.get("negative_prompt") is not None and allowed and model.generation not in allowed:
-            raise ValidationError(
-                "negative_prompt",
-                f"is not supported by {model.name} (only {_labels(allowed)} models)",
-            )
-        if out.get("text_layout") is not None:
-            if model.generation not in op.text_layout_generations:
-                raise ValidationError("text_layout", f"is for V3 models only, not {model.name}")
-            _check_text_layout(out["text_layout"])
-        if out.get("controls") is not None:
-            _check_controls(out["controls"], model.generation, model.name)
-    if op.field("expand_left") is not None:
-        _check_outpaint(out, uploads.get("image"))
-    if op.result == "style":
-        _check_style_sources(out, uploads.get("images", []))
+    if model is not None:
+        for field in op.fields:
+            if out.get(field.name) is not None:
+                _check_for_model(field, out[field.name], model, field.name)
+    if out.get("text_layout") is not None:
+        _check_text_layout(out["text_layout"])
+    if op.check is not None:
+        op.check(out, uploads)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 
 from .operations import Operation
@@ -17,11 +18,26 @@ class Prepared:
     data: list[tuple[str, str]] = field(default_factory=list)
     files: list[tuple[str, Upload]] = field(default_factory=list)
 
-    def requests_files(self) -> list | None:
-        """The files in the form requests' `files=` takes."""
-        if not self.files:
-            return None
-        return [(name, (u.filename, u.data, u.info.mime)) for name, u in self.files]
+    def body(self) -> tuple[bytes | None, str | None]:
+        """(the request body, its Content-Type), or (None, None) for a GET.
+
+        Built here rather than by requests so that its upload can be counted and cancelled
+        chunk by chunk.
+        """
+        if self.json is not None:
+            return json.dumps(self.json).encode("utf-8"), "application/json"
+        if not self.data and not self.files:
+            return None, None
+        boundary = os.urandom(16).hex()
+        parts = []
+        for name, value in self.data:
+            parts.append(_part_head(boundary, name) + b"\r\n\r\n" + value.encode("utf-8"))
+        for name, upload in self.files:
+            head = _part_head(boundary, name, upload.filename)
+            head += f"\r\nContent-Type: {upload.info.mime}".encode()
+            parts.append(head + b"\r\n\r\n" + upload.data)
+        body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
+        return body, f"multipart/form-data; boundary={boundary}"
 
     def describe(self) -> dict:
         """A JSON-able picture of the request, without file contents: for --dry-run."""
@@ -42,6 +58,18 @@ class Prepared:
                 for name, u in self.files
             ]
         return out
+
+
+def _quoted(text: str) -> str:
+    """A header parameter value: quotes and line breaks escaped as browsers do (WHATWG)."""
+    return text.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
+
+
+def _part_head(boundary: str, name: str, filename: str | None = None) -> bytes:
+    disposition = f'form-data; name="{_quoted(name)}"'
+    if filename is not None:
+        disposition += f'; filename="{_quoted(filename)}"'
+    return f"--{boundary}\r\nContent-Disposition: {disposition}".encode()
 
 
 def _form_value(value) -> str:
