@@ -14,6 +14,8 @@
     └── Cancelled                the caller's CancelToken fired
 
 Messages never contain the API token: the client scrubs every text that came from the network.
+`str(error)` is the technical detail, for logs; `error.user_message` is one or two plain
+sentences for a person: what failed and what to do. Editors show the latter.
 """
 
 from __future__ import annotations
@@ -21,6 +23,20 @@ from __future__ import annotations
 
 class RecraftError(Exception):
     """Base class of every error raised by recraft_core."""
+
+    advice = "Try again; if it keeps failing, report it with the details."
+
+    @property
+    def user_message(self) -> str:
+        return f"{_sentence(str(self))} {self.advice}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 class ValidationError(RecraftError, ValueError):
@@ -30,6 +46,11 @@ class ValidationError(RecraftError, ValueError):
         self.field = field
         self.rule = rule
         super().__init__(f"{field}: {rule}")
+
+    @property
+    def user_message(self) -> str:
+        label = self.field.replace("_", " ").capitalize()
+        return f"{label}: {_sentence(self.rule)} Change it and run again."
 
 
 class APIError(RecraftError):
@@ -43,13 +64,30 @@ class APIError(RecraftError):
         label = f"HTTP {status}" + (f" {code}" if code else "")
         super().__init__(f"{label}: {message}")
 
+    advice = "Check the settings and the inputs, then run again."
+
+    @property
+    def user_message(self) -> str:
+        return f"Recraft refused the request: {_sentence(self.message)} {self.advice}"
+
 
 class AuthenticationError(APIError):
     """The token is missing, wrong or not allowed to do this (401/403)."""
 
+    @property
+    def user_message(self) -> str:
+        return "Your Recraft token was refused. Open Settings and paste a new one."
+
 
 class InsufficientCreditsError(APIError):
     """The account has too few API units for this call."""
+
+    @property
+    def user_message(self) -> str:
+        return (
+            "Your Recraft account does not have enough credits for this. "
+            "Top up your API balance on recraft.ai, then run again."
+        )
 
 
 class RateLimitError(APIError):
@@ -59,13 +97,33 @@ class RateLimitError(APIError):
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after
 
+    @property
+    def user_message(self) -> str:
+        return (
+            "Recraft is getting too many requests from this account. Wait a minute, then run again."
+        )
+
 
 class ServerError(APIError):
     """The API failed on its side (5xx)."""
 
+    @property
+    def user_message(self) -> str:
+        return (
+            f"Recraft had a problem on its side (HTTP {self.status}). "
+            "Wait a minute and try again; nothing in your image was changed."
+        )
+
 
 class ProtocolError(RecraftError):
     """The API answered 2xx with a body we could not read (bad JSON, missing data)."""
+
+    @property
+    def user_message(self) -> str:
+        return (
+            f"Recraft's answer could not be used ({self}). "
+            "Try again; if it keeps happening, report it."
+        )
 
 
 class TransportError(RecraftError):
@@ -75,10 +133,31 @@ class TransportError(RecraftError):
 class ConnectionFailed(TransportError):
     """The connection could not be made or broke off."""
 
+    @property
+    def user_message(self) -> str:
+        return (
+            f"Could not reach Recraft ({self}). "
+            "Check the internet connection and the server address in Settings."
+        )
+
 
 class Timeout(TransportError):
     """The server did not answer within the timeout."""
 
+    @property
+    def user_message(self) -> str:
+        return (
+            "Recraft did not answer in time. It may still finish and charge the request: "
+            "check your credits before running it again."
+        )
+
 
 class Cancelled(RecraftError):
     """The operation was cancelled by the caller."""
+
+    @property
+    def user_message(self) -> str:
+        charged = "charged" in str(self)
+        return "Cancelled." + (
+            " The request had been sent and may still be charged." if charged else ""
+        )

@@ -6,6 +6,8 @@ import re
 import struct
 from dataclasses import dataclass
 
+from ..exceptions import RecraftError
+
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "svg": "image/svg+xml"}
 EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp", "svg": "svg"}
 
@@ -26,7 +28,7 @@ class ImageInfo:
         return EXTENSION[self.format]
 
 
-class UnknownImage(ValueError):
+class UnknownImage(RecraftError, ValueError):
     """The bytes are not an image we can read the header of."""
 
 

@@ -13,6 +13,8 @@ import zlib
 from dataclasses import dataclass
 from itertools import accumulate
 
+from ..exceptions import RecraftError
+
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _COLOR_TYPE = {"L": 0, "LA": 4, "RGB": 2, "RGBA": 6}
 _MODE = {v: k for k, v in _COLOR_TYPE.items()}
@@ -144,7 +146,7 @@ def swap_red_blue(pixels: bytes, channels: int = 4) -> bytes:
     return bytes(out)
 
 
-class PNGError(ValueError):
+class PNGError(RecraftError, ValueError):
     """The PNG is damaged."""
 
 
