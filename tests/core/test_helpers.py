@@ -146,17 +146,32 @@ def test_fit_selection_crops_around_the_selection_with_context():
 
 
 def test_fit_selection_near_the_border_stays_inside():
-    plan = planning.fit_selection(1000, 300, (0, 0, 10, 10))
-    assert plan.box == (0, 0, 256, 256)
+    plan = planning.fit_selection(8000, 3000, (0, 0, 10, 10))
+    assert plan.box == (0, 0, 10 + 512, 10 + 512)
+    plan = planning.fit_selection(8000, 3000, (7990, 2990, 8000, 3000))
+    assert plan.box == (7990 - 512, 2990 - 512, 8000, 3000)
+
+
+def test_fit_selection_sends_a_canvas_within_the_limits_whole():
     plan = planning.fit_selection(1000, 300, (990, 290, 1000, 300))
-    assert plan.box == (744, 44, 1000, 300)
+    assert plan.box == (0, 0, 1000, 300) and plan.is_identity
+    assert plan.describe((1000, 300)) == []
+    small = planning.fit_selection(200, 100, (10, 10, 20, 20))
+    assert small.box == (0, 0, 200, 100) and (small.width, small.height) == (512, 256)
+    assert "scaled up" in small.describe((200, 100))[0]
+
+
+def test_fit_selection_context_grows_with_the_canvas():
+    plan = planning.fit_selection(16000, 1000, (8000, 400, 8100, 500))
+    assert plan.box == (8000 - 1000, 0, 8100 + 1000, 1000)  # 16000 / 16 = 1000 px a side
+    assert "Only the area around the selection" in plan.describe((16000, 1000))[0]
 
 
 def test_fit_selection_of_a_huge_selection_scales_down():
     plan = planning.fit_selection(10000, 10000, (0, 0, 9000, 9000))
     assert max(plan.width, plan.height) <= 4096 and plan.width * plan.height <= 16_000_000
     place = plan.placement(plan.width, plan.height)
-    assert (place.x, place.y, place.width, place.height) == (0, 0, 10000, 10000)
+    assert (place.x, place.y, place.width, place.height) == (0, 0, 9000 + 625, 9000 + 625)
 
 
 def test_outpaint_placement_maps_the_origin_back():

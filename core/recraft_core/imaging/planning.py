@@ -2,8 +2,9 @@
 
 An editor's image may be 8000 px wide, or 100 px tall; the API takes 256..4096 px a side and
 at most 16 MP. A plan says which region of the canvas to send (the whole image, or for mask
-operations a box around the selection with some context) and the size to scale it to. Its
-`placement` turns a result's size into the canvas rectangle the result covers.
+operations on a large canvas a box around the selection with context) and the size to scale
+it to. Its `placement` turns a result's size into the canvas rectangle the result covers, and
+`describe` says in plain words what was done.
 """
 
 from __future__ import annotations
@@ -43,22 +44,44 @@ class FitPlan:
         """Upload pixels per canvas pixel, horizontally."""
         return self.width / (self.box[2] - self.box[0])
 
+    def describe(self, canvas: tuple[int, int]) -> list[str]:
+        """Plain words for the user on cropping and scaling, nothing when neither happened."""
+        x0, y0, x1, y1 = self.box
+        w, h = x1 - x0, y1 - y0
+        notes = []
+        if (w, h) != tuple(canvas):
+            notes.append(
+                f"Only the area around the selection was sent ({w}x{h} px at {x0},{y0}): "
+                f"the {canvas[0]}x{canvas[1]} image is larger than Recraft accepts."
+            )
+        if not self.is_identity:
+            way = "up" if self.width > w else "down"
+            notes.append(
+                f"It was scaled {way} to {self.width}x{self.height} px to fit Recraft's limits "
+                "(256 to 4096 px a side, at most 16 MP); the result was scaled back."
+            )
+        return notes
+
     @property
     def is_identity(self) -> bool:
         return (self.width, self.height) == (self.box[2] - self.box[0], self.box[3] - self.box[1])
 
-    def placement(self, result_width: int, result_height: int, origin=None) -> Placement:
+    def placement(
+        self, result_width: int, result_height: int, origin=None, content_scale: float = 1.0
+    ) -> Placement:
         """The canvas rectangle a result covers.
 
         Without `origin` the result shows the sent region, at whatever resolution (an upscale
         is larger), and covers the box. With `origin` the result is at upload scale and the
         sent region's top-left corner lies at `origin` inside it, as with outpainting's
-        (expand_left, expand_top).
+        (expand_left, expand_top); `content_scale` is how much the sent image was shrunk
+        inside the result (outpainting's zoom out), so the canvas content keeps its size.
         """
         x0, y0, x1, y1 = self.box
         if origin is None:
             return Placement(x0, y0, x1 - x0, y1 - y0)
-        kx, ky = (x1 - x0) / self.width, (y1 - y0) / self.height
+        kx = (x1 - x0) / self.width / content_scale
+        ky = (y1 - y0) / self.height / content_scale
         return Placement(
             round(x0 - origin[0] * kx),
             round(y0 - origin[1] * ky),
@@ -109,25 +132,38 @@ def _grow(lo: int, hi: int, want: int, size: int) -> tuple[int, int]:
     return lo, hi
 
 
+def within(width: int, height: int, limits: Limits = Limits()) -> bool:
+    """True when an image this size may be sent as it is."""
+    return (
+        limits.min_side <= min(width, height)
+        and max(width, height) <= limits.max_side
+        and width * height <= limits.max_pixels
+    )
+
+
 def fit_selection(
     width: int,
     height: int,
     selection: Box,
     limits: Limits = Limits(),
-    context: float = 0.5,
-    min_context: int = 32,
+    context: float = 1 / 16,
+    min_context: int = 512,
 ) -> FitPlan:
-    """Send a box around `selection`: padded for context, at least min_side where the image
-    allows, clipped to the image, then scaled within the limits.
+    """What a mask operation sends for a selection on a `width` x `height` canvas.
 
-    Context matters: the model matches the new pixels to what surrounds them. Half the
-    selection's longer side on every side is enough for a seamless fill without paying for
-    the whole canvas.
+    A canvas within the limits goes whole: the model sees everything and nothing is
+    scaled. A larger one is cropped to the selection plus a margin on every side that grows
+    with the canvas (`context` of its longest side, at least `min_context` px), clipped to
+    the canvas and at least min_side a side where the canvas allows, then scaled within the
+    limits if the crop is still too large. The model matches new pixels to what surrounds
+    them, so the margin is generous; a fixed small margin gives visible seams.
     """
     x0, y0, x1, y1 = selection
     if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
         raise ValidationError("mask", f"selection {selection} is empty or outside {width}x{height}")
-    pad = max(min_context, math.ceil(context * max(x1 - x0, y1 - y0)))
+    if max(width, height) <= limits.max_side and width * height <= limits.max_pixels:
+        return fit_image(width, height, limits)
+    pad = max(min_context, math.ceil(context * max(width, height)))
     x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
     x1, y1 = min(width, x1 + pad), min(height, y1 + pad)
     x0, x1 = _grow(x0, x1, limits.min_side, width)
