@@ -259,6 +259,9 @@ class _Handler(BaseHTTPRequestHandler):
             return Response(status, page, "text/html; charset=utf-8", extra)
         if kind == "invalid_json":
             return Response(200, _NOT_JSON, "application/json")
+        if kind == "body":
+            body = p["body"].encode() if isinstance(p["body"], str) else p["body"]
+            return Response(p["status"], body, p["content_type"])
         err = ApiError("expired", f"the URL of {path} has expired")  # kind == "expire"
         rec.error = err.body()
         return error_response(err)

@@ -9,9 +9,11 @@ its ``times``.  An API request without a valid token never takes a fault (it get
 Kinds: ``status`` (a JSON error answer), ``html`` (an HTML error page, as a proxy sends),
 ``invalid_json`` (200 with a broken JSON body), ``delay`` (sleep, then answer normally),
 ``reset`` (read up to ``body_bytes`` of the upload, then close with a TCP RST), ``expire``
-(410 for a result file), and ``truncate``: the request is handled for real (charged and stored
-like any other) and its real answer is sent with its full Content-Length but only the first
-half of the body, then the connection is closed.
+(410 for a result file), ``body`` (answer ``status`` with the given ``body`` bytes and
+``content_type``: a hostile or broken result file, with ``path="/files/"``), and
+``truncate``: the request is handled for real (charged and stored like any other) and its
+real answer is sent with its full Content-Length but only the first half of the body, then
+the connection is closed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ KINDS: dict[str, tuple[tuple[str, ...], dict]] = {
     "invalid_json": ((), {}),
     "html": (("status", "retry_after"), {"status": 502}),
     "expire": ((), {}),
+    "body": (("body", "content_type", "status"), {"content_type": "image/png", "status": 200}),
 }
 
 
@@ -63,6 +66,8 @@ class FaultQueue:
             )
         if kind == "delay" and "seconds" not in params:
             raise TypeError("fault 'delay' needs seconds=...")
+        if kind == "body" and not isinstance(params.get("body"), bytes | str):
+            raise TypeError("fault 'body' needs body=bytes or str")
         if times < 1:
             raise ValueError("times must be at least 1")
         fault = Fault(kind, times, path, {**defaults, **params})

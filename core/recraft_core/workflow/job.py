@@ -1,0 +1,463 @@
+"""One Recraft operation on an editor's canvas, from the selection to the new layers.
+
+    job = Job(client, "inpaint", canvas, {"prompt": "a red hat"})
+    job.prepare()        # UI thread: checks the form, reads pixels and selection, plans
+    job.start()          # a worker thread: masks, encoding, upload, wait, download, decoding
+    ...                  # the UI polls job.progress and job.done; job.cancel() at any time
+    job.apply()          # UI thread: inserts the results, unless cancelled or failed
+
+A job never raises from `run` or `apply`: a failure is kept in `job.error` (a RecraftError
+with a `user_message`), and the canvas is left untouched. Nothing is applied after a cancel.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass, field
+
+from ..api import forms, validation
+from ..api.catalog import MAX_FILE_BYTES
+from ..api.operations import OPERATIONS, Operation
+from ..api.progress import Progress
+from ..api.results import EnhancedPrompt, Image, ImageResult, Style, User
+from ..api.transport import CancelToken
+from ..exceptions import Cancelled, RecraftError, ValidationError
+from ..imaging import masks, pixels, planning, svg
+from ..imaging.png import Raster
+from .canvas import Canvas, NewDocument, NewLayer, NewVector, PurePythonCodec
+
+log = logging.getLogger("recraft_core.workflow")
+
+_NAME_PROMPT_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Options:
+    """How results of mask operations blend in, in canvas pixels.
+
+    The upload mask is the selection grown by `grow`, so the model repaints a little past
+    its edge; the result then fades out over `feather` pixels beyond the selection's edge,
+    so no seam shows. feather=0 gives a hard edge. A selection that is already soft
+    (feathered in the editor) fades as the editor's selection does instead.
+    """
+
+    grow: int = 16
+    feather: int = 12
+
+
+@dataclass
+class Outcome:
+    """What a finished job produced, and what apply inserted."""
+
+    layers: list[NewLayer] = field(default_factory=list)
+    vectors: list[NewVector] = field(default_factory=list)
+    document: NewDocument | None = None
+    group: str | None = None  # the group the layers went into (n > 1)
+    style: Style | None = None
+    prompt: str | None = None
+    user: User | None = None
+    credits: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def layer_name(op: Operation, params: dict) -> str:
+    """ "Recraft <operation>: <prompt, shortened> [seed]"."""
+    name = f"Recraft {op.name.replace('_', ' ')}"
+    prompt = " ".join(str(params.get("prompt") or "").split())
+    if prompt:
+        if len(prompt) > _NAME_PROMPT_CHARS:
+            prompt = prompt[: _NAME_PROMPT_CHARS - 1].rstrip() + "…"
+        name += f": {prompt}"
+    if params.get("random_seed") is not None:
+        name += f" [{params['random_seed']}]"
+    return name
+
+
+class Job:
+    """One operation on one canvas. See the module docstring for the threads."""
+
+    def __init__(
+        self,
+        client,
+        operation: str,
+        canvas: Canvas | None,
+        params: dict | None = None,
+        *,
+        options: Options | None = None,
+        references: list[Raster] | None = None,
+    ) -> None:
+        if operation not in OPERATIONS:
+            raise ValidationError("operation", f"{operation!r} is not a Recraft operation")
+        self.op = OPERATIONS[operation]
+        self.client = client
+        self.canvas = canvas
+        self.params = dict(params or {})
+        self.options = options or Options()
+        self.references = list(references or [])
+        self.codec = (getattr(canvas, "codec", None) if canvas else None) or PurePythonCodec()
+        self.notes: list[str] = []
+        self.error: RecraftError | None = None
+        self.outcome: Outcome | None = None
+        self._progress = Progress("preparing")
+        self._cancel = CancelToken()
+        self._done = threading.Event()
+        self._state = "new"
+        self._lock = threading.Lock()
+        # Set by prepare:
+        self._plan: planning.FitPlan | None = None
+        self._image: Raster | None = None
+        self._selection: bytes | None = None
+        self._alpha: bytes | None = None  # how much of each result pixel shows (mask ops)
+        self._canvas_size: tuple[int, int] | None = None  # read on the UI thread, kept
+        self._result: object = None
+
+    def __repr__(self) -> str:
+        return f"<Job {self.op.name} {self._state}>"
+
+    # -- what the UI reads -------------------------------------------------------------------
+
+    @property
+    def progress(self) -> Progress:
+        return self._progress
+
+    @property
+    def state(self) -> str:
+        """new, prepared, running, finished, failed, cancelled or applied."""
+        return self._state
+
+    @property
+    def done(self) -> bool:
+        """True once run ended, whatever the way."""
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def cost(self) -> int | None:
+        """Credits by Recraft's price list, before the run; None when not known."""
+        return forms.cost(self.op, self.params)
+
+    def cancel(self) -> None:
+        """Stop the job: the upload, the wait or the download ends within a moment, and
+        apply inserts nothing. A request already sent may still be charged."""
+        self._cancel.cancel()
+
+    # -- UI thread: before -------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Check the parameters and read what the operation needs from the canvas.
+
+        Raises ValidationError (also kept in `error`) when something is missing or wrong,
+        before anything is read or sent.
+        """
+        try:
+            self._prepare()
+        except RecraftError as e:
+            self._fail(e)
+            raise
+        self._state = "prepared"
+
+    def _prepare(self) -> None:
+        op = self.op
+        validation.validate(op, self.params, cross_field=False)
+        if self.canvas is not None:
+            self._canvas_size = self.canvas.size()
+        roles = {f.role for f in op.files}
+        if "layers" in roles:
+            if not self.references and not self.params.get("source_styles"):
+                raise ValidationError("images", "choose at least one layer as a reference")
+            return
+        if "layer" not in roles:
+            return  # generate, explore, prompts, account: nothing to read
+        canvas = self._need_canvas()
+        if "selection" in roles:
+            self._prepare_masked(canvas)
+        else:
+            self._prepare_whole(canvas)
+        if self._image.blank:
+            raise ValidationError("layer", "is empty (fully transparent); pick a layer with pixels")
+
+    def _need_canvas(self) -> Canvas:
+        if self.canvas is None:
+            raise ValidationError("image", f"{self.op.title} needs an open image")
+        return self.canvas
+
+    def _prepare_masked(self, canvas: Canvas) -> None:
+        bounds = canvas.selection_bounds()
+        if bounds is None:
+            raise ValidationError(
+                "selection", f"{self.op.title} works on a selection: select an area first"
+            )
+        width, height = canvas.size()
+        x0, y0, x1, y1 = bounds
+        # The selection plus its grown edge, within the canvas: what the model repaints.
+        g = self.options.grow
+        region = (max(0, x0 - g), max(0, y0 - g), min(width, x1 + g), min(height, y1 + g))
+        plan = planning.fit_selection(width, height, region)
+        self._plan = plan
+        self._selection = canvas.read_selection(plan.box)
+        self._image = self._read(canvas, plan)
+        self.notes += plan.describe((width, height))
+
+    def _prepare_whole(self, canvas: Canvas) -> None:
+        x0, y0, x1, y1 = canvas.source_bounds()
+        if x1 <= x0 or y1 <= y0:
+            raise ValidationError("layer", "has no pixels inside the image")
+        limits = planning.Limits(min_side=self.op.min_side)
+        fit = planning.fit_image(x1 - x0, y1 - y0, limits)
+        plan = planning.FitPlan((x0, y0, x1, y1), fit.width, fit.height)
+        self._plan = plan
+        self._image = self._read(canvas, plan)
+        self.notes += plan.describe((x1 - x0, y1 - y0))
+        self._scale_outpaint(plan)
+
+    def _read(self, canvas: Canvas, plan: planning.FitPlan) -> Raster:
+        size = None if plan.is_identity else (plan.width, plan.height)
+        image = canvas.read(plan.box, size)
+        want = size or (plan.box[2] - plan.box[0], plan.box[3] - plan.box[1])
+        if (image.width, image.height) != want:
+            raise RecraftError(
+                f"the editor gave {image.width}x{image.height} pixels for a {want[0]}x{want[1]} "
+                "read: a bug in the plug-in"
+            )
+        return image.to_rgba()
+
+    def _scale_outpaint(self, plan: planning.FitPlan) -> None:
+        """Expansions are given in canvas pixels; the API counts them in upload pixels."""
+        if plan.is_identity:
+            return
+        for side in ("left", "right", "top", "bottom"):
+            key = f"expand_{side}"
+            if self.params.get(key):
+                self.params[key] = max(0, round(self.params[key] * plan.scale))
+
+    # -- worker thread -----------------------------------------------------------------------
+
+    def start(self) -> threading.Thread:
+        """Run on a daemon thread; poll `done` and `progress` from the UI."""
+        thread = threading.Thread(target=self.run, name=f"recraft-{self.op.name}", daemon=True)
+        thread.start()
+        return thread
+
+    def run(self) -> None:
+        """Masks, encoding, the call, checks, decoding and compositing. Never raises."""
+        try:
+            if self._state != "prepared":
+                raise RecraftError("the job was not prepared (call prepare on the UI thread)")
+            self._state = "running"
+            self._cancel.check()
+            inputs = self._encode()
+            self._cancel.check()
+            result = self.client.call(
+                self.op.name, cancel=self._cancel, progress=self._report, **self.params, **inputs
+            )
+            self._result = result
+            self._cancel.check()
+            if self.codec.thread_safe:
+                self.outcome = self._build(result)
+            with self._lock:
+                if self._cancel.cancelled:
+                    raise Cancelled("cancelled")
+                self._state = "finished"
+        except RecraftError as e:
+            self._fail(e)
+        except Exception as e:  # a bug must reach the user as a message, not a traceback
+            log.exception("recraft job %s failed", self.op.name)
+            self._fail(RecraftError(f"unexpected {type(e).__name__}: {e}"))
+        finally:
+            self._done.set()
+
+    def _report(self, event: Progress) -> None:
+        self._progress = event
+
+    def _fail(self, error: RecraftError) -> None:
+        self.error = error
+        self._state = "cancelled" if isinstance(error, Cancelled) else "failed"
+        self._done.set()
+
+    def _encode(self) -> dict:
+        """The files to send, as PNG bytes."""
+        if self.references:
+            self._report(Progress("encoding", 0, len(self.references)))
+            encoded = []
+            for i, image in enumerate(self.references):
+                self._cancel.check()
+                encoded.append(self._png(image))
+                self._report(Progress("encoding", i + 1, len(self.references)))
+            return {"images": encoded}
+        if self._image is None:
+            return {}
+        self._report(Progress("encoding"))
+        image, plan = self._image, self._plan
+        files = {}
+        if self._selection is not None:
+            upload, self._alpha = self._masks(plan)
+            files["mask"] = Raster(plan.width, plan.height, "L", upload).to_png()
+        files["image"] = self._png(image)
+        if len(files["image"]) >= MAX_FILE_BYTES:
+            files = self._shrink(files)
+        return files
+
+    def _png(self, image: Raster) -> bytes:
+        return self.codec.encode_png(image.without_alpha() if image.opaque else image)
+
+    def _masks(self, plan: planning.FitPlan) -> tuple[bytes, bytes]:
+        """(upload mask, compositing alpha) at upload size, from the selection's strengths."""
+        x0, y0, x1, y1 = plan.box
+        w, h = x1 - x0, y1 - y0
+        selection = self._selection
+        soft = not masks.is_binary(selection)
+        # A soft selection's faint outskirts still show some of the result: they are repainted
+        # too. A hard one is cut at half, as editors draw its marching ants.
+        hard = masks.threshold(selection, 8 if soft else 128)
+        if masks.is_empty(hard):
+            raise ValidationError("selection", "is empty: select the area to change")
+        upload = masks.grow(hard, w, h, self.options.grow)
+        alpha = selection if soft else masks.feather(hard, w, h, self.options.feather)
+        if not plan.is_identity:
+            upload = masks.resize_nearest(upload, w, h, plan.width, plan.height)
+            alpha = masks.resize_nearest(alpha, w, h, plan.width, plan.height)
+        return upload, alpha
+
+    def _shrink(self, files: dict) -> dict:
+        """A layer can pass the pixel limits and still encode to 10 MB: send it smaller."""
+        plan = self._plan
+        size = planning.shrink_for_upload(plan.width, plan.height, len(files["image"]))
+        while size is not None:
+            self._cancel.check()
+            w, h = size
+            image = Raster(
+                w,
+                h,
+                "RGBA",
+                masks.resize_nearest(self._image.pixels, plan.width, plan.height, w, h, 4),
+            )
+            if "mask" in files:
+                upload, alpha = self._masks(plan)
+                files["mask"] = Raster(
+                    w, h, "L", masks.resize_nearest(upload, plan.width, plan.height, w, h)
+                ).to_png()
+                self._alpha = masks.resize_nearest(alpha, plan.width, plan.height, w, h)
+            files["image"] = self._png(image)
+            size = planning.shrink_for_upload(w, h, len(files["image"]))
+            if size is None:
+                self._plan = planning.FitPlan(plan.box, w, h)
+                self.notes.append(
+                    f"Sent at {w}x{h} px: at full size the image is over Recraft's 10 MB limit."
+                )
+        return files
+
+    # -- results -----------------------------------------------------------------------------
+
+    def _build(self, result) -> Outcome:
+        """Check, decode, composite and place every result (worker, or UI for some codecs)."""
+        out = Outcome(credits=getattr(result, "credits", None), notes=list(self.notes))
+        if isinstance(result, Style):
+            out.style = result
+            return out
+        if isinstance(result, EnhancedPrompt):
+            out.prompt = result.prompt
+            return out
+        if isinstance(result, User):
+            out.user = result
+            return out
+        assert isinstance(result, ImageResult)
+        name = layer_name(self.op, self.params)
+        many = len(result.images) > 1
+        if many:
+            out.group = name
+        for i, image in enumerate(result.images):
+            self._cancel.check()
+            label = f"{name} #{i + 1}" if many else name
+            self._report(Progress("decoding", i, len(result.images)))
+            self._place(image, label, out)
+        self._report(Progress("decoding", len(result.images), len(result.images)))
+        return out
+
+    def _place(self, image: Image, name: str, out: Outcome) -> None:
+        canvas_size = self._canvas_size
+        if image.is_vector:
+            drawing = svg.sanitize(image.data)
+            box = self._box_for(drawing.width, drawing.height, canvas_size)
+            size = canvas_size or (math.ceil(box.width), math.ceil(box.height))
+            text = svg.place(drawing, (box.x, box.y, box.width, box.height), size)
+            out.vectors.append(NewVector(name, text))
+            return
+        raster = self.codec.decode(image.data)
+        if self.op.output == "document":
+            out.document = NewDocument(name, raster)
+            return
+        if self._selection is not None:
+            alpha = self._alpha
+            if (raster.width, raster.height) != (self._plan.width, self._plan.height):
+                w, h = self._plan.width, self._plan.height
+                alpha = masks.resize_nearest(alpha, w, h, raster.width, raster.height)
+            raster = Raster(
+                raster.width, raster.height, "RGBA", pixels.set_alpha(raster.pixels, alpha)
+            )
+        box = self._box_for(raster.width, raster.height, canvas_size)
+        out.layers.append(NewLayer(name, raster, box.x, box.y, box.width, box.height))
+
+    def _box_for(self, width: float, height: float, canvas_size) -> planning.Placement:
+        """The canvas rectangle a result of this size covers."""
+        plan = self._plan
+        if plan is not None and self.op.name == "outpaint":
+            return plan.placement(width, height, *self._outpaint_origin(width, height))
+        if plan is not None:
+            return plan.placement(width, height)
+        if canvas_size is None:
+            return planning.Placement(0, 0, round(width), round(height))
+        # A new image (generate, remix, explore): centred, scaled down to fit if larger.
+        cw, ch = canvas_size
+        k = min(1.0, cw / width, ch / height)
+        w, h = max(1, round(width * k)), max(1, round(height * k))
+        return planning.Placement((cw - w) // 2, (ch - h) // 2, w, h)
+
+    def _outpaint_origin(self, width: float, height: float) -> tuple[tuple[float, float], float]:
+        """Where the sent image lies inside an outpaint result, and how much it was shrunk:
+        at (expand_left, expand_top); centred for a size; shrunk and centred with a zoom."""
+        p, plan = self.params, self._plan
+        zoom = p.get("zoom_out_percentage") or 0
+        if zoom:
+            scale = (100 - zoom) / 100
+            w, h = round(plan.width * scale), round(plan.height * scale)
+            return ((width - w) // 2, (height - h) // 2), scale
+        if any(p.get(f"expand_{s}") is not None for s in ("left", "right", "top", "bottom")):
+            return (p.get("expand_left") or 0, p.get("expand_top") or 0), 1.0
+        return ((width - plan.width) // 2, (height - plan.height) // 2), 1.0
+
+    # -- UI thread: after --------------------------------------------------------------------
+
+    def apply(self) -> Outcome | None:
+        """Insert the results (UI thread). Nothing happens unless the job finished: after a
+        cancel or a failure the canvas stays as it was. Returns what was inserted."""
+        with self._lock:
+            if self._state != "finished" or self._cancel.cancelled:
+                if self._cancel.cancelled and self.error is None:
+                    self._fail(Cancelled("cancelled"))
+                return None
+            self._state = "applying"
+        try:
+            if self.outcome is None:  # a codec that must run on the UI thread
+                self.outcome = self._build(self._result)
+            self._report(Progress("placing"))
+            self._insert(self.outcome)
+        except RecraftError as e:
+            self._fail(e)
+            return None
+        self._state = "applied"
+        self._report(Progress("done"))
+        return self.outcome
+
+    def _insert(self, out: Outcome) -> None:
+        if self.canvas is None:
+            return
+        if out.document is not None:
+            self.canvas.open_document(out.document)
+        if out.layers:
+            self.canvas.insert_layers(out.layers, out.group)
+        for vector in out.vectors:
+            self.canvas.insert_vector(vector)

@@ -1,0 +1,122 @@
+"""A Canvas held in memory, in pure Python: the example for editor authors, and the tests'.
+
+It has layers with offsets and sizes of their own, an active layer that is the source, and a
+selection of 0..255 strengths over the canvas. What a job inserts is kept in `layers`,
+`vectors` and `documents`; `edits` counts the undo steps an editor would record, and
+`threads` the threads each call came from.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from ..imaging import masks
+from ..imaging.png import Raster
+from .canvas import Box, NewDocument, NewLayer, NewVector
+
+
+@dataclass
+class MemoryLayer:
+    name: str
+    image: Raster  # RGBA
+    x: int = 0
+    y: int = 0
+    group: str | None = None
+
+    @property
+    def box(self) -> Box:
+        return (self.x, self.y, self.x + self.image.width, self.y + self.image.height)
+
+
+class MemoryCanvas:
+    codec = None  # the pure-Python codec
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        layers: list[MemoryLayer] | None = None,
+        selection: bytes | None = None,
+        active: int = 0,
+    ) -> None:
+        self.width, self.height = width, height
+        self.layers = list(layers or [])
+        self.active = active
+        self.selection = selection
+        self.vectors: list[NewVector] = []
+        self.documents: list[NewDocument] = []
+        self.edits = 0
+        self.threads: set[str] = set()
+
+    def _called(self) -> None:
+        self.threads.add(threading.current_thread().name)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def size(self) -> tuple[int, int]:
+        self._called()
+        return self.width, self.height
+
+    def source_bounds(self) -> Box:
+        self._called()
+        x0, y0, x1, y1 = self.layers[self.active].box
+        return (max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1))
+
+    def read(self, box: Box, size: tuple[int, int] | None = None) -> Raster:
+        self._called()
+        layer = self.layers[self.active]
+        x0, y0, x1, y1 = box
+        lx0, ly0, lx1, ly1 = layer.box
+        w, h = x1 - x0, y1 - y0
+        clear = bytes(4 * w)
+        a, b = max(x0, lx0), min(x1, lx1)  # the columns the layer covers
+        rows = []
+        src, stride = layer.image.pixels, layer.image.width * 4
+        for y in range(y0, y1):
+            if not (ly0 <= y < ly1) or a >= b:
+                rows.append(clear)
+                continue
+            start = (y - ly0) * stride
+            row = src[start + (a - lx0) * 4 : start + (b - lx0) * 4]
+            rows.append(clear[: (a - x0) * 4] + row + clear[: (x1 - b) * 4])
+        pixels = b"".join(rows)
+        if size is not None and size != (w, h):
+            pixels = masks.resize_nearest(pixels, w, h, size[0], size[1], 4)
+            w, h = size
+        return Raster(w, h, "RGBA", pixels)
+
+    def selection_bounds(self) -> Box | None:
+        self._called()
+        if self.selection is None:
+            return None
+        return masks.bbox(masks.threshold(self.selection, 1), self.width, self.height)
+
+    def read_selection(self, box: Box) -> bytes:
+        self._called()
+        return masks.crop(self.selection, self.width, 1, box)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
+        self._called()
+        self.edits += 1
+        at = self.active + 1
+        for new in layers:
+            image = new.image
+            if new.scaled:
+                scaled = masks.resize_nearest(
+                    image.pixels, image.width, image.height, new.width, new.height, 4
+                )
+                image = Raster(new.width, new.height, "RGBA", scaled)
+            self.layers.insert(at, MemoryLayer(new.name, image, new.x, new.y, group))
+            at += 1
+
+    def insert_vector(self, vector: NewVector) -> None:
+        self._called()
+        self.edits += 1
+        self.vectors.append(vector)
+
+    def open_document(self, document: NewDocument) -> None:
+        self._called()
+        self.documents.append(document)

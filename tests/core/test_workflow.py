@@ -1,0 +1,414 @@
+"""The editor workflow end to end: a Canvas in memory, Jobs, the local server over real HTTP.
+
+Assertions are on what the server received (sizes, mask values, fields) and on the layers the
+canvas ends up with (pixels composited as an editor would, offsets, names).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recraft_core import AuthenticationError, Client, RetryPolicy, ServerError, ValidationError
+from recraft_core.imaging.png import Raster
+from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer, Options
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def client(recraft_server):
+    with Client(recraft_server.token, base_url=recraft_server.base_url, retry=RetryPolicy(0)) as c:
+        yield c
+
+
+def photo(width: int, height: int, seed: int = 1, grain: int = 16) -> np.ndarray:
+    """An opaque RGBA image with gradients and grain: every pixel differs from its neighbours."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(width, dtype=np.uint32)[None, :]
+    y = np.arange(height, dtype=np.uint32)[:, None]
+    out = np.empty((height, width, 4), np.uint8)
+    out[..., 0] = (x * 255) // max(1, width - 1)
+    out[..., 1] = (y * 255) // max(1, height - 1)
+    out[..., 2] = (x + y) % 256
+    out[..., 3] = 255
+    if grain:
+        out[..., :3] += rng.integers(0, grain + 1, (height, width, 3), dtype=np.uint8)
+    return out
+
+
+def raster(array: np.ndarray) -> Raster:
+    return Raster(array.shape[1], array.shape[0], "RGBA", array.tobytes())
+
+
+def as_array(image: Raster) -> np.ndarray:
+    return np.frombuffer(image.pixels, np.uint8).reshape(image.height, image.width, 4)
+
+
+def ellipse(width, height, cx, cy, rx, ry, feather=0.0) -> np.ndarray:
+    """Selection strengths 0..255: an ellipse, soft over `feather` px at its edge."""
+    y, x = np.mgrid[0:height, 0:width]
+    r = np.sqrt(((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2)
+    inside = (1 - r) * min(rx, ry)  # about the distance to the edge, in px
+    if feather:
+        return (np.clip(inside / feather + 0.5, 0, 1) * 255).round().astype(np.uint8)
+    return np.where(r <= 1, 255, 0).astype(np.uint8)
+
+
+def flatten(canvas: MemoryCanvas, region=None) -> np.ndarray:
+    """The canvas (or the `region` box of it) as an editor shows it: every layer composited
+    over the ones below."""
+    rx0, ry0, rx1, ry1 = region or (0, 0, canvas.width, canvas.height)
+    out = np.zeros((ry1 - ry0, rx1 - rx0, 4), np.float64)
+    for layer in canvas.layers:
+        x0, y0 = max(rx0, layer.x), max(ry0, layer.y)
+        x1 = min(rx1, layer.x + layer.image.width)
+        y1 = min(ry1, layer.y + layer.image.height)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        src = as_array(layer.image)[y0 - layer.y : y1 - layer.y, x0 - layer.x : x1 - layer.x]
+        src = src.astype(np.float64) / 255
+        dst = out[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
+        a = src[..., 3:4]
+        alpha = a + dst[..., 3:4] * (1 - a)
+        color = np.where(
+            alpha > 0, (src[..., :3] * a + dst[..., :3] * dst[..., 3:4] * (1 - a)) / alpha, 0
+        )
+        out[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0] = np.concatenate([color, alpha], axis=2)
+    return np.round(out * 255).astype(np.uint8)
+
+
+def received_png(record, name) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(record.files[name][0].data)))
+
+
+def run(job: Job):
+    """prepare and apply on this (the "UI") thread, run on a worker, as an editor does."""
+    job.prepare()
+    job.start().join(60)
+    assert job.done
+    return job.apply()
+
+
+# -- mask operations ----------------------------------------------------------------------------
+
+
+def test_inpaint_feathered_selection_on_offset_layer_of_a_canvas_over_16_mp(client, recraft_server):
+    width, height = 5000, 4000  # 20 MP: only the area around the selection can go
+    layer = MemoryLayer("paint", raster(photo(4600, 3700)), x=300, y=200)
+    selection = ellipse(width, height, 2500, 2000, 300, 200, feather=24)
+    canvas = MemoryCanvas(width, height, [layer], selection.tobytes())
+    before = as_array(layer.image).copy()
+
+    job = Job(client, "inpaint", canvas, {"prompt": "a red hat"}, options=Options(grow=16))
+    outcome = run(job)
+
+    assert job.error is None and job.state == "applied"
+    sent = recraft_server.last("/images/inpaint")
+    image, mask = received_png(sent, "image"), received_png(sent, "mask")
+    # The crop: the selection (plus its grown edge) and 512 px of context on every side.
+    ys, xs = np.nonzero(selection)
+    box = (
+        xs.min() - 16 - 512,
+        ys.min() - 16 - 512,
+        xs.max() + 1 + 16 + 512,
+        ys.max() + 1 + 16 + 512,
+    )
+    assert image.shape[:2] == mask.shape == (box[3] - box[1], box[2] - box[0])
+    assert set(np.unique(mask)) == {0, 255}  # pure black and white, though the selection is soft
+    region = selection[box[1] : box[3], box[0] : box[2]]
+    assert mask[region >= 8].min() == 255  # all that shows of the result was repainted
+    assert mask[region == 0].mean() < 0.25 * 255  # and not much more
+    assert any("Only the area around the selection" in n for n in outcome.notes)
+
+    assert [layer.name for layer in canvas.layers] == ["paint", "Recraft inpaint: a red hat"]
+    new = canvas.layers[1]
+    assert (new.x, new.y, new.image.width, new.image.height) == (
+        box[0], box[1], box[2] - box[0], box[3] - box[1]
+    )  # fmt: skip
+    assert canvas.edits == 1 and canvas.threads == {threading.current_thread().name}
+    assert np.array_equal(as_array(layer.image), before)  # the source layer is untouched
+
+    # Only the new layer's box can have changed; inside it, compare with the source.
+    shown = flatten(canvas, box)
+    source = before[box[1] - 200 : box[3] - 200, box[0] - 300 : box[2] - 300]
+    outside = region == 0
+    assert np.array_equal(shown[outside], source[outside])  # exactly the source's pixels
+    inside = region == 255
+    assert (shown[inside] != source[inside]).any(axis=1).mean() > 0.99  # the result shows
+    # No hard step across the border: along the row through the centre, the new layer's
+    # opacity climbs in small steps.
+    opacity = as_array(new.image)[2000 - box[1], :, 3].astype(int)
+    assert opacity.max() == 255 and opacity.min() == 0
+    assert np.abs(np.diff(opacity)).max() <= 32
+
+
+def test_hard_selection_fades_out_over_the_feather(client, recraft_server):
+    canvas = MemoryCanvas(
+        800,
+        600,
+        [MemoryLayer("bg", raster(photo(800, 600)))],
+        ellipse(800, 600, 400, 300, 120, 90).tobytes(),
+    )
+    outcome = run(Job(client, "erase_region", canvas, options=Options(grow=10, feather=8)))
+    assert outcome is not None and canvas.layers[1].name == "Recraft erase region"
+    mask = received_png(recraft_server.last("/images/eraseRegion"), "mask")
+    assert mask.shape == (600, 800)  # a canvas within the limits goes whole
+    alpha = as_array(canvas.layers[1].image)[300, :, 3].astype(int)
+    inside = int(np.nonzero(alpha == 255)[0].max())
+    assert alpha[inside + 1 : inside + 9].tolist() == sorted(
+        alpha[inside + 1 : inside + 9], reverse=True
+    )
+    assert 0 < alpha[inside + 1] < 255 and alpha[inside + 9] == 0  # 8 px of fade, then nothing
+
+    hard = MemoryCanvas(
+        800,
+        600,
+        [MemoryLayer("bg", raster(photo(800, 600)))],
+        ellipse(800, 600, 400, 300, 120, 90).tobytes(),
+    )
+    run(Job(client, "erase_region", hard, options=Options(grow=10, feather=0)))
+    assert set(np.unique(as_array(hard.layers[1].image)[..., 3])) == {0, 255}
+
+
+def test_mask_operation_without_a_selection_says_so_before_sending(client, recraft_server):
+    canvas = MemoryCanvas(400, 400, [MemoryLayer("bg", raster(photo(400, 400)))])
+    job = Job(client, "inpaint", canvas, {"prompt": "x"})
+    with pytest.raises(ValidationError) as info:
+        job.prepare()
+    assert job.error is info.value and job.error.field == "selection"
+    assert "select an area first" in job.error.user_message
+    assert recraft_server.requests == [] and len(canvas.layers) == 1
+    empty = MemoryCanvas(400, 400, [MemoryLayer("bg", raster(photo(400, 400)))], bytes(400 * 400))
+    with pytest.raises(ValidationError, match="selection"):
+        Job(client, "erase_region", empty).prepare()
+
+
+# -- whole-layer operations ---------------------------------------------------------------------
+
+
+def test_remove_background_of_an_offset_layer(client, recraft_server):
+    art = np.zeros((300, 400, 4), np.uint8)
+    art[..., :3], art[..., 3] = (250, 250, 250), 255  # a light background
+    art[100:200, 150:250, :3] = (200, 0, 0)  # a red square
+    canvas = MemoryCanvas(1000, 800, [MemoryLayer("art", raster(art), x=120, y=60)])
+    outcome = run(Job(client, "remove_background", canvas))
+    assert outcome.notes == []
+    sent = received_png(recraft_server.last("/images/removeBackground"), "image")
+    assert sent.shape == (300, 400, 3)  # just the layer; opaque, so sent without alpha
+    new = canvas.layers[1]
+    assert (new.name, new.x, new.y) == ("Recraft remove background", 120, 60)
+    alpha = as_array(new.image)[..., 3]
+    assert alpha[150, 200] == 255 and alpha[10, 10] == 0
+
+
+def test_a_layer_over_the_limits_is_scaled_down_and_back(client, recraft_server):
+    canvas = MemoryCanvas(6000, 3000, [MemoryLayer("big", raster(photo(6000, 3000, grain=0)))])
+    outcome = run(Job(client, "remove_background", canvas))
+    sent = received_png(recraft_server.last("/images/removeBackground"), "image")
+    assert sent.shape[:2] == (2048, 4096)
+    assert any("scaled down to 4096x2048" in n for n in outcome.notes)
+    new = canvas.layers[1]
+    assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 6000, 3000)
+
+
+def test_a_layer_that_encodes_over_10_mb_is_sent_smaller(client, recraft_server):
+    canvas = MemoryCanvas(4000, 2000, [MemoryLayer("grain", raster(photo(4000, 2000, grain=255)))])
+    outcome = run(Job(client, "remove_background", canvas))
+    record = recraft_server.last("/images/removeBackground")
+    assert len(record.files["image"][0].data) < 10 * 2**20
+    height, width = received_png(record, "image").shape[:2]
+    assert width < 4000 and abs(width / height - 2) < 0.01
+    assert any("over Recraft's 10 MB limit" in n for n in outcome.notes)
+    new = canvas.layers[1]
+    assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 4000, 2000)
+
+
+def test_crisp_upscale_opens_a_new_document(client, recraft_server):
+    canvas = MemoryCanvas(300, 200, [MemoryLayer("small", raster(photo(300, 200)))])
+    run(Job(client, "crisp_upscale", canvas))
+    assert len(canvas.layers) == 1 and canvas.edits == 0
+    (doc,) = canvas.documents
+    assert (doc.image.width, doc.image.height) == (600, 400) and doc.name == "Recraft crisp upscale"
+    assert np.array_equal(as_array(doc.image)[::2, ::2], photo(300, 200))
+
+
+def test_outpaint_places_the_result_around_the_layer(client, recraft_server):
+    source = photo(400, 300)
+    canvas = MemoryCanvas(400, 300, [MemoryLayer("bg", raster(source))])
+    params = {"prompt": "more sky", "expand_left": 100, "expand_top": 50}
+    run(Job(client, "outpaint", canvas, params))
+    new = canvas.layers[1]
+    assert (new.x, new.y, new.image.width, new.image.height) == (-100, -50, 500, 350)
+    assert np.array_equal(as_array(new.image)[50:, 100:], source)
+
+
+def test_vectorize_gives_svg_at_canvas_size(client, recraft_server):
+    canvas = MemoryCanvas(900, 700, [MemoryLayer("logo", raster(photo(512, 256)), x=100, y=50)])
+    run(Job(client, "vectorize", canvas))
+    (vector,) = canvas.vectors
+    root = ET.fromstring(vector.svg)
+    assert (root.get("width"), root.get("height")) == ("900", "700")
+    assert vector.name == "Recraft vectorize"
+    assert canvas.edits == 1 and canvas.layers[1:] == []
+    group = root.find(f"{SVG_NS}g")
+    assert group is not None and "100" in group.get("transform") and "50" in group.get("transform")
+    assert len(group.findall(f".//{SVG_NS}rect")) > 10
+
+
+def test_a_hostile_svg_result_arrives_cleaned(client, recraft_server):
+    hostile = (
+        b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY secret SYSTEM "file:///etc/passwd">'
+        b'<!ENTITY lol "lollollollollol">]>'
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        b'width="512" height="256" onload="alert(1)"><script>alert(2)</script>'
+        b'<image xlink:href="http://evil.example/x.png" width="10" height="10"/>'
+        b'<rect width="512" height="256" fill="url(http://evil.example/g#a)" onclick="x()"/>'
+        b"<text>&secret;&lol;</text>"
+        b'<circle cx="5" cy="5" r="4" fill="#123456"/></svg>'
+    )
+    recraft_server.fault("body", path="/files/", body=hostile, content_type="image/svg+xml")
+    canvas = MemoryCanvas(512, 256, [MemoryLayer("logo", raster(photo(512, 256)))])
+    job = Job(client, "vectorize", canvas)
+    run(job)
+    assert job.error is None, job.error
+    (vector,) = canvas.vectors
+    text = vector.svg
+    for bad in ("script", "alert", "onload", "onclick", "evil.example", "passwd", "ENTITY", "lol"):
+        assert bad not in text
+    assert 'fill="#123456"' in text  # the drawing itself survives
+
+
+def test_a_result_that_is_not_what_it_claims_fails_cleanly(client, recraft_server):
+    recraft_server.fault(
+        "body", path="/files/", body=b"<html>oops</html>", content_type="image/png"
+    )
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas)
+    assert run(job) is None
+    assert job.state == "failed" and "not an image" in str(job.error)
+    assert len(canvas.layers) == 1
+
+
+# -- new images -------------------------------------------------------------------------------
+
+
+def test_generate_two_as_a_group(client, recraft_server):
+    canvas = MemoryCanvas(2000, 1500, [MemoryLayer("bg", raster(photo(20, 15)))])
+    params = {"prompt": "a lighthouse at dusk, oil on canvas", "n": 2, "random_seed": 7}
+    job = Job(client, "generate", canvas, params)
+    assert job.cost == 80
+    outcome = run(job)
+    assert outcome.group == "Recraft generate: a lighthouse at dusk, oil on canvas [7]"
+    names = [layer.name for layer in canvas.layers[1:]]
+    assert names == [f"{outcome.group} #1", f"{outcome.group} #2"]
+    assert {layer.group for layer in canvas.layers[1:]} == {outcome.group}
+    assert canvas.edits == 1 and outcome.credits == 80
+    first = canvas.layers[1]
+    assert (first.x, first.y, first.image.width) == (488, 238, 1024)  # centred, native size
+
+
+def test_long_prompts_are_shortened_in_layer_names(client, recraft_server):
+    canvas = MemoryCanvas(256, 256, [MemoryLayer("bg", raster(photo(8, 8)))])
+    run(Job(client, "generate", canvas, {"prompt": "a " * 60 + "fox"}))
+    name = canvas.layers[1].name
+    assert name.startswith("Recraft generate: a a") and name.endswith("…") and len(name) < 70
+
+
+def test_prompt_style_and_account_results(client, recraft_server):
+    job = Job(client, "enhance_prompt", None, {"prompt": "fox"})
+    outcome = run(job)
+    assert outcome.prompt and outcome.prompt != "fox"
+    user = run(Job(client, "user", None)).user
+    assert user.credits == recraft_server.credits
+    refs = [raster(photo(300, 300, seed)) for seed in (1, 2)]
+    style = run(Job(client, "create_style", None, {"style": "any"}, references=refs)).style
+    assert style.id in recraft_server.style_ids
+    assert len(recraft_server.last("/styles").files["images"]) == 2
+
+
+# -- cancel and failures ---------------------------------------------------------------------
+
+
+class CancelWhileUploading(Job):
+    """Presses Cancel as soon as the first chunk of the upload went out."""
+
+    def _report(self, event):
+        super()._report(event)
+        if event.stage == "uploading" and event.done < event.total:
+            self.seen = event
+            self.cancel()
+
+
+def test_cancel_during_upload_inserts_nothing(client, recraft_server):
+    start = recraft_server.credits
+    canvas = MemoryCanvas(2000, 2000, [MemoryLayer("bg", raster(photo(2000, 2000)))])
+    job = CancelWhileUploading(client, "remove_background", canvas)
+    assert run(job) is None
+    assert job.state == "cancelled" and job.seen.done < job.seen.total
+    assert job.error.user_message.startswith("Cancelled.")
+    assert len(canvas.layers) == 1 and canvas.edits == 0
+    assert recraft_server.credits == start
+
+
+def test_cancel_after_the_run_applies_nothing(client, recraft_server):
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas)
+    job.prepare()
+    job.run()
+    assert job.state == "finished"
+    job.cancel()
+    assert job.apply() is None and job.state == "cancelled" and len(canvas.layers) == 1
+
+
+@pytest.mark.parametrize(
+    "fault,error,words",
+    [
+        ({"kind": "status", "status": 500}, ServerError, "Recraft had a problem on its side"),
+        (
+            {"kind": "status", "status": 401},
+            AuthenticationError,
+            "Open Settings and paste a new one",
+        ),
+    ],
+)
+def test_server_errors_leave_the_canvas_untouched(client, recraft_server, fault, error, words):
+    recraft_server.fault(**fault, path="/images/inpaint")
+    canvas = MemoryCanvas(
+        512,
+        512,
+        [MemoryLayer("bg", raster(photo(512, 512)))],
+        ellipse(512, 512, 256, 256, 50, 50).tobytes(),
+    )
+    job = Job(client, "inpaint", canvas, {"prompt": "x"})
+    assert run(job) is None
+    assert isinstance(job.error, error) and words in job.error.user_message
+    assert job.state == "failed" and len(canvas.layers) == 1 and canvas.edits == 0
+
+
+def test_a_wrong_token_is_explained(recraft_server):
+    with Client("wrong-token", base_url=recraft_server.base_url) as wrong:
+        canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+        job = Job(wrong, "remove_background", canvas)
+        assert run(job) is None
+    assert (
+        job.error.user_message
+        == "Your Recraft token was refused. Open Settings and paste a new one."
+    )
+
+
+def test_bad_form_values_are_refused_at_prepare(client, recraft_server):
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "image_to_image", canvas, {"prompt": "x", "strength": 2})
+    with pytest.raises(ValidationError):
+        job.prepare()
+    assert job.error.field == "strength" and "Strength:" in job.error.user_message
+    blank = MemoryCanvas(300, 300, [MemoryLayer("empty", Raster(300, 300, "RGBA", bytes(360000)))])
+    with pytest.raises(ValidationError, match="empty"):
+        Job(client, "remove_background", blank).prepare()
+    assert recraft_server.requests == []
