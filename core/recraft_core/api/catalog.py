@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The upload limits live with the imaging code that plans within them; they are the API's too.
+from ..imaging.limits import MAX_FILE_BYTES, MAX_PIXELS, MAX_SIDE, MIN_SIDE  # noqa: F401
+
 # Sizes per family, as (aspect, WxH) rows of the Appendix. An aspect maps to the size on its row.
 _V3_SIZES = (
     ("1:1", "1024x1024"),
@@ -147,13 +150,6 @@ STYLES: dict[str, str] = {
 MIX_POLICIES = ("PaletteMatch", "MaxWeight")
 RESPONSE_FORMATS = ("url", "b64_json")
 
-# Upload limits, the same for every endpoint except where an operation says otherwise.
-MAX_FILE_BYTES = 10 * 1024 * 1024
-# "16 MP" read as 16,000,000 pixels: the stricter reading, so a 4096x4096 image is refused
-# here rather than after its upload. (Read as 16 * 2**20 the rule would add nothing to 4096.)
-MAX_PIXELS = 16_000_000
-MAX_SIDE = 4096
-MIN_SIDE = 256
 MAX_STYLE_IMAGES = 5
 MAX_STYLE_BYTES = 5 * 1024 * 1024
 MAX_EXPAND = 4096

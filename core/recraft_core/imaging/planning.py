@@ -12,17 +12,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..api import catalog
 from ..exceptions import ValidationError
+from . import limits
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1; end-exclusive
 
 
 @dataclass(frozen=True)
 class Limits:
-    min_side: int = catalog.MIN_SIDE
-    max_side: int = catalog.MAX_SIDE
-    max_pixels: int = catalog.MAX_PIXELS
+    min_side: int = limits.MIN_SIDE
+    max_side: int = limits.MAX_SIDE
+    max_pixels: int = limits.MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def fit_selection(
 
 
 def shrink_for_upload(
-    width: int, height: int, encoded_bytes: int, limit: int = catalog.MAX_FILE_BYTES
+    width: int, height: int, encoded_bytes: int, limit: int = limits.MAX_FILE_BYTES
 ) -> tuple[int, int] | None:
     """A smaller size whose encoding should come in under `limit`, or None if it already does.
 
