@@ -412,3 +412,39 @@ def test_bad_form_values_are_refused_at_prepare(client, recraft_server):
     with pytest.raises(ValidationError, match="empty"):
         Job(client, "remove_background", blank).prepare()
     assert recraft_server.requests == []
+
+
+class Recorded(Job):
+    """Keeps every progress event, as a progress bar polling often enough would see them."""
+
+    def _report(self, event):
+        super()._report(event)
+        self.events = [*getattr(self, "events", []), event]
+
+
+def test_progress_goes_through_the_stages(client, recraft_server):
+    canvas = MemoryCanvas(600, 400, [MemoryLayer("bg", raster(photo(600, 400)))])
+    canvas.selection = ellipse(600, 400, 300, 200, 100, 80).tobytes()
+    job = Recorded(client, "inpaint", canvas, {"prompt": "a door", "n": 2})
+    assert job.cost == 80
+    run(job)
+    stages = [e.stage for e in job.events]
+    order = ["encoding", "uploading", "waiting", "downloading", "decoding", "placing", "done"]
+    assert [s for s in order if s in stages] == order
+    assert sorted(set(stages), key=stages.index) == order  # in that order, none missing
+    uploads = [e for e in job.events if e.stage == "uploading"]
+    assert uploads[-1].done == uploads[-1].total == recraft_server.last("/images/inpaint").body_size
+    assert str(uploads[-1]) == "uploading 100%" and str(job.progress) == "done"
+
+
+def test_a_small_canvas_is_scaled_up_and_the_result_back(client, recraft_server):
+    canvas = MemoryCanvas(200, 150, [MemoryLayer("bg", raster(photo(200, 150)))])
+    canvas.selection = ellipse(200, 150, 100, 75, 40, 30).tobytes()
+    outcome = run(Job(client, "inpaint", canvas, {"prompt": "x"}, options=Options(grow=4)))
+    sent = recraft_server.last("/images/inpaint")
+    assert received_png(sent, "image").shape[:2] == received_png(sent, "mask").shape == (256, 342)
+    assert any("scaled up to 342x256" in n for n in outcome.notes)
+    new = canvas.layers[1]
+    assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 200, 150)
+    alpha = as_array(new.image)[..., 3]
+    assert alpha[75, 100] == 255 and alpha[0, 0] == 0
