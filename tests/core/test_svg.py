@@ -259,6 +259,25 @@ def test_elements_outside_the_allowlist_are_dropped_with_their_subtree(element):
     assert find(cleaned.text, "rect")[0].get("id") == "outer"
 
 
+def test_text_around_a_dropped_element_is_kept_in_order():
+    body = "<text>Hello <script>x()</script>world<tspan>!</tspan> bye<set/>.</text>"
+    (text,) = find(svg.sanitize(doc(body)).text, "text")
+    assert text.text == "Hello world"
+    assert [(t.tag, t.text, t.tail) for t in text] == [(NS + "tspan", "!", " bye.")]
+
+
+def test_elements_inside_style_title_and_desc_are_dropped_and_their_text_kept():
+    body = (
+        "<style>.a{fill:red}<rect/>.b{stroke:blue}<g>.c{}</g></style>"
+        "<title>T<rect/>itle</title><desc>D<g/>esc</desc>"
+    )
+    cleaned = svg.sanitize(doc(body))
+    assert tags(cleaned.text) == ["svg", "style", "title", "desc"]
+    assert find(cleaned.text, "style")[0].text == ".a{fill:red}.b{stroke:blue}"
+    assert find(cleaned.text, "title")[0].text == "Title"
+    assert find(cleaned.text, "desc")[0].text == "Desc"
+
+
 def test_link_is_unwrapped_into_a_group_and_loses_its_href():
     body = (
         '<a href="javascript:alert(1)" target="_blank" fill="red"><rect width="1" height="1"/>'
@@ -277,6 +296,7 @@ def test_foreign_namespaces_are_dropped_but_xml_space_stays():
         ' xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"'
         ' xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd">'
         '<sodipodi:namedview inkscape:zoom="1"><rect/></sodipodi:namedview>'
+        '<inkscape:rect width="1" height="1"/><x:g xmlns:x="http://example.com/x"><rect/></x:g>'
         '<g inkscape:label="Layer 1" inkscape:groupmode="layer" xml:space="preserve"><rect/></g>'
         "</svg>"
     )
@@ -331,6 +351,13 @@ def test_doctype_with_brackets_and_quotes_in_its_subset_is_removed_whole():
     text = '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x>y" [<!ENTITY a "]>"> <!-- ]> -->]>'
     cleaned = svg.sanitize(text + doc("<rect/>"))
     assert tags(cleaned.text) == ["svg", "rect"]
+
+
+def test_dtd_never_reaches_the_parser():
+    # Expat applies attribute defaults from an internal subset: proof the subset was read.
+    text = '<!DOCTYPE svg [<!ATTLIST rect class CDATA "injected">]>' + doc("<rect/>")
+    cleaned = svg.sanitize(text)
+    assert find(cleaned.text, "rect")[0].attrib == {}
 
 
 def test_unknown_named_entities_vanish_and_character_references_stay():
@@ -449,6 +476,7 @@ def test_no_usable_size_is_refused(root_attrs):
         ('width="100%" height="100%" viewBox="-5,10 30 20"', (30, 20), (-5, 10, 30, 20)),
         ('width="64" height="32" viewBox="0 0 2048 1024"', (64, 32), (0, 0, 2048, 1024)),
         ('width="60" viewBox="0 0 30 20"', (60, 40), (0, 0, 30, 20)),
+        ('height="40" viewBox="0 0 30 20"', (60, 40), (0, 0, 30, 20)),
         ('height="5cm" width="1.5e2" viewBox="0 0 30 20"', (150, 100), (0, 0, 30, 20)),
     ],
 )

@@ -389,7 +389,7 @@ def _clean_css(css: str) -> str:
     `;`, `{` and `}`; no dangerous token can span one of those, so keeping only the pieces
     that are safe on their own keeps the whole safe (at worst some CSS stops parsing).
     """
-    return css
+    pieces = _CSS_SPLIT.split(_CSS_COMMENT.sub("", css))
     return "".join(p for p in pieces if p in (";", "{", "}") or _safe(p))
 
 
