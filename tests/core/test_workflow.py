@@ -448,3 +448,145 @@ def test_a_small_canvas_is_scaled_up_and_the_result_back(client, recraft_server)
     assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 200, 150)
     alpha = as_array(new.image)[..., 3]
     assert alpha[75, 100] == 255 and alpha[0, 0] == 0
+
+
+# -- what the review of the workflow found -------------------------------------------------------
+
+
+class UIThreadCodec:
+    """A codec that, like some editors' image APIs, may only run on the UI thread."""
+
+    thread_safe = False
+
+    def __init__(self):
+        self.threads = []
+
+    def encode_png(self, image):
+        self.threads.append(threading.current_thread().name)
+        return image.to_png()
+
+    def decode(self, data):
+        self.threads.append(threading.current_thread().name)
+        return Raster(*Image.open(io.BytesIO(data)).convert("RGBA").size, "RGBA",
+                      Image.open(io.BytesIO(data)).convert("RGBA").tobytes())  # fmt: skip
+
+
+def test_a_codec_bound_to_the_ui_thread_never_runs_on_the_worker(client, recraft_server):
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    canvas.codec = UIThreadCodec()
+    run(Job(client, "remove_background", canvas))
+    assert canvas.codec.threads == [threading.current_thread().name] * 2
+    assert len(canvas.layers) == 2
+
+
+def test_apply_before_the_job_ended_does_nothing(client, recraft_server):
+    recraft_server.fault("delay", seconds=1, path="/images/removeBackground")
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas)
+    job.prepare()
+    job.start()
+    assert job.apply() is None and job.state == "running" and not job.done
+    job.start()  # a second start must not send the request twice
+    job.wait(30)
+    assert job.apply() is not None and len(canvas.layers) == 2
+    assert len([r for r in recraft_server.requests if r.path.endswith("removeBackground")]) == 1
+
+
+class BrokenEditor(MemoryCanvas):
+    def insert_layers(self, layers, group):
+        raise RuntimeError("the document was closed")
+
+
+def test_an_editor_failing_to_insert_is_a_message_not_a_traceback(client, recraft_server):
+    canvas = BrokenEditor(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas)
+    assert run(job) is None
+    assert job.state == "failed" and "could not insert the result" in job.error.user_message
+    assert "the document was closed" in job.error.user_message
+
+
+def test_outpaint_from_a_form_with_zero_zoom(client, recraft_server):
+    source = photo(400, 300)
+    canvas = MemoryCanvas(400, 300, [MemoryLayer("bg", raster(source))])
+    params = {"prompt": "sky", "expand_left": 100, "expand_top": 50, "zoom_out_percentage": 0}
+    run(Job(client, "outpaint", canvas, params))
+    assert "zoom_out_percentage" not in recraft_server.last("/images/outpaint").fields
+    new = canvas.layers[1]
+    assert (new.x, new.y) == (-100, -50)
+    assert np.array_equal(as_array(new.image)[50:, 100:], source)
+
+
+def test_outpaint_with_zoom_keeps_the_canvas_content_in_place(client, recraft_server):
+    canvas = MemoryCanvas(400, 300, [MemoryLayer("bg", raster(photo(400, 300, grain=0)))])
+    run(Job(client, "outpaint", canvas, {"prompt": "sky", "zoom_out_percentage": 50}))
+    new = canvas.layers[1]
+    # The result is 400x300 with the source shrunk to 200x150 in its middle: scaled back up,
+    # the layer is twice the canvas and centred on it.
+    assert (new.x, new.y, new.image.width, new.image.height) == (-200, -150, 800, 600)
+
+
+def test_outpaint_on_a_scaled_layer_scales_each_expansion_on_its_axis(client, recraft_server):
+    canvas = MemoryCanvas(6000, 1500, [MemoryLayer("wide", raster(photo(6000, 1500, grain=0)))])
+    params = {"prompt": "sky", "expand_right": 600, "expand_bottom": 300}
+    job = Job(client, "outpaint", canvas, params)
+    run(job)
+    assert job.error is None, job.error
+    sent = recraft_server.last("/images/outpaint")
+    height, width = received_png(sent, "image").shape[:2]
+    # Sent small enough that the expanded result fits 4096 px: 6600 px wide on the canvas.
+    assert width == 4096 * 6000 // 6600 and height == width // 4
+    right, bottom = int(sent.fields["expand_right"]), int(sent.fields["expand_bottom"])
+    assert width + right <= 4096 and right == round(600 * width / 6000)
+    assert bottom == round(300 * height / 1500)
+    new = canvas.layers[1]
+    assert (new.x, new.y) == (0, 0)
+    assert abs(new.image.width - 6600) <= 2 and abs(new.image.height - 1800) <= 2
+
+
+def test_a_vector_model_cannot_fill_a_selection(client, recraft_server):
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    canvas.selection = ellipse(300, 300, 150, 150, 50, 50).tobytes()
+    job = Job(client, "inpaint", canvas, {"prompt": "x", "model": "recraftv3_vector"})
+    with pytest.raises(ValidationError, match="raster model"):
+        job.prepare()
+    assert recraft_server.requests == []
+
+
+class CancelWhileDownloading(Job):
+    def _report(self, event):
+        super()._report(event)
+        if event.stage == "downloading":
+            self.cancel()
+
+
+def test_a_cancel_after_recraft_answered_says_it_was_charged(client, recraft_server):
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = CancelWhileDownloading(client, "remove_background", canvas)
+    assert run(job) is None and job.state == "cancelled"
+    assert "charged" in job.error.user_message and len(canvas.layers) == 1
+
+
+def test_results_can_be_inserted_one_by_one_later(client, recraft_server):
+    canvas = MemoryCanvas(1024, 1024, [MemoryLayer("bg", raster(photo(16, 16)))])
+    job = Job(client, "explore", canvas, {"prompt": "owls"})
+    job.prepare()
+    job.run()
+    outcome = job.apply(select=[1])
+    assert [layer.group for layer in canvas.layers[1:]] == [None]  # one result: no group
+    assert len(outcome.layers) == 4 and all(layer.image_id for layer in outcome.layers)
+    assert canvas.layers[1].name == outcome.layers[1].name
+    job.insert(3)  # straight above the source, like every insertion
+    assert canvas.layers[1].name == outcome.layers[3].name and canvas.edits == 2
+
+
+def test_results_land_above_the_layer_they_were_made_from(client, recraft_server):
+    photo_layer = MemoryLayer("photo", raster(photo(300, 300)))
+    canvas = MemoryCanvas(300, 300, [photo_layer, MemoryLayer("sketch", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas)
+    job.prepare()
+    job.run()
+    canvas.layers.insert(0, MemoryLayer("added meanwhile", raster(photo(8, 8))))
+    job.apply()
+    assert [layer.name for layer in canvas.layers] == [
+        "added meanwhile", "photo", "Recraft remove background", "sketch"
+    ]  # fmt: skip

@@ -36,6 +36,7 @@ class NewLayer:
     y: int
     width: int
     height: int
+    image_id: str | None = None  # Recraft's id (explore results feed explore_similar)
 
     def __repr__(self) -> str:
         where = f"{self.x},{self.y} {self.width}x{self.height}"
@@ -53,6 +54,7 @@ class NewVector:
 
     name: str
     svg: str
+    image_id: str | None = None
 
     def __repr__(self) -> str:
         return f"NewVector({self.name!r}, {len(self.svg)} chars)"
@@ -64,6 +66,7 @@ class NewDocument:
 
     name: str
     image: Raster
+    image_id: str | None = None
 
     def __repr__(self) -> str:
         return f"NewDocument({self.name!r}, {self.image!r})"
@@ -84,7 +87,12 @@ class Codec(Protocol):
 
 @runtime_checkable
 class Canvas(Protocol):
-    """The open document and its active layer, as a job sees them. UI thread only."""
+    """One document and one source layer, fixed when the adapter makes the Canvas for a job:
+    the user may pick another layer or document while the job runs, and the results must
+    still land above the layer they were made from. UI thread only.
+
+    Each insert method is one undo step and either completes or leaves the document as it
+    was (an editor that fails midway removes what it added)."""
 
     codec: Codec | None  # None: the pure-Python codec
 
@@ -92,7 +100,7 @@ class Canvas(Protocol):
         """The canvas's width and height."""
 
     def source_bounds(self) -> Box:
-        """Where the source has pixels: the active layer's extent clipped to the canvas (or
+        """Where the source has pixels: the source layer's extent clipped to the canvas (or
         the whole canvas when the source is the visible image)."""
 
     def read(self, box: Box, size: tuple[int, int] | None = None) -> Raster:
@@ -106,11 +114,12 @@ class Canvas(Protocol):
         """Selection strength 0..255 of each pixel in `box`, one byte a pixel."""
 
     def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
-        """Add the layers above the active one (inside a new group named `group` when it is
-        given), as one undo step."""
+        """Add the layers above the source layer (inside a new group named `group` when it
+        is given), as one undo step."""
 
-    def insert_vector(self, vector: NewVector) -> None:
-        """Add the SVG as a vector layer (Krita) or paths plus a layer (GIMP), one undo step."""
+    def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
+        """Add each SVG as a vector layer (Krita) or as paths plus a layer (GIMP), above the
+        source layer (in a group named `group` when given), as one undo step."""
 
     def open_document(self, document: NewDocument) -> None:
         """Open the image as a new document."""

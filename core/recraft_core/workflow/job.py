@@ -111,6 +111,10 @@ class Job:
         self._selection: bytes | None = None
         self._alpha: bytes | None = None  # how much of each result pixel shows (mask ops)
         self._canvas_size: tuple[int, int] | None = None  # read on the UI thread, kept
+        self._encoded: bytes | None = None  # the image, when the codec encodes on the UI thread
+        self._upload_mask: bytes | None = None
+        self._sent_params: dict = {}
+        self._answered = False  # Recraft answered: a cancel from here on still costs
         self._result: object = None
 
     def __repr__(self) -> str:
@@ -153,8 +157,12 @@ class Job:
         Raises ValidationError (also kept in `error`) when something is missing or wrong,
         before anything is read or sent.
         """
+        if self._state != "new":
+            raise RecraftError(f"prepare() called on a {self._state} job; make a new Job")
         try:
             self._prepare()
+            if not self.codec.thread_safe:
+                self._encoded = self._encode_image(self.codec)  # this codec stays on the UI thread
         except RecraftError as e:
             self._fail(e)
             raise
@@ -174,6 +182,13 @@ class Job:
             return  # generate, explore, prompts, account: nothing to read
         canvas = self._need_canvas()
         if "selection" in roles:
+            model = validation.model_of(op, self.params)
+            if model is not None and model.vector:
+                raise ValidationError(
+                    "model",
+                    f"{model.name} redraws the whole image as shapes and cannot fill just the "
+                    "selection; choose a raster model (recraftv3)",
+                )
             self._prepare_masked(canvas)
         else:
             self._prepare_whole(canvas)
@@ -207,12 +222,33 @@ class Job:
         if x1 <= x0 or y1 <= y0:
             raise ValidationError("layer", "has no pixels inside the image")
         limits = planning.Limits(min_side=self.op.min_side)
-        fit = planning.fit_image(x1 - x0, y1 - y0, limits)
+        w, h = x1 - x0, y1 - y0
+        fit = planning.fit_image(w, h, limits)
         plan = planning.FitPlan((x0, y0, x1, y1), fit.width, fit.height)
+        if self.op.name == "outpaint":
+            plan = self._room_to_expand(plan, limits)
         self._plan = plan
         self._image = self._read(canvas, plan)
         self.notes += plan.describe((x1 - x0, y1 - y0))
-        self._scale_outpaint(plan)
+
+    def _room_to_expand(self, plan: planning.FitPlan, limits: planning.Limits):
+        """Outpaint's result may be at most max_side a side: send the layer small enough that
+        the expanded image fits, rather than refuse an expansion the user sized on the canvas."""
+        x0, y0, x1, y1 = plan.box
+        w, h = x1 - x0, y1 - y0
+        grown_w = w + sum(self.params.get(f"expand_{s}") or 0 for s in ("left", "right"))
+        grown_h = h + sum(self.params.get(f"expand_{s}") or 0 for s in ("top", "bottom"))
+        room = min(limits.max_side / grown_w, limits.max_side / grown_h)
+        if plan.width <= w * room and plan.height <= h * room:
+            return plan
+        width, height = math.floor(w * room), math.floor(h * room)
+        if min(width, height) < limits.min_side:
+            raise ValidationError(
+                "expand_*",
+                f"the image would become {grown_w}x{grown_h} px; Recraft makes at most "
+                f"{limits.max_side} px a side: expand less",
+            )
+        return planning.FitPlan(plan.box, width, height)
 
     def _read(self, canvas: Canvas, plan: planning.FitPlan) -> Raster:
         size = None if plan.is_identity else (plan.width, plan.height)
@@ -225,14 +261,23 @@ class Job:
             )
         return image.to_rgba()
 
-    def _scale_outpaint(self, plan: planning.FitPlan) -> None:
-        """Expansions are given in canvas pixels; the API counts them in upload pixels."""
-        if plan.is_identity:
-            return
-        for side in ("left", "right", "top", "bottom"):
-            key = f"expand_{side}"
-            if self.params.get(key):
-                self.params[key] = max(0, round(self.params[key] * plan.scale))
+    def _request_params(self) -> dict:
+        """The parameters as the API wants them: outpaint's expansions, given in canvas
+        pixels, counted in upload pixels of the final plan; a zero zoom (the default) left
+        out, since some servers read any zoom as "centre the image"."""
+        params = dict(self.params)
+        if self.op.name != "outpaint":
+            return params
+        if not params.get("zoom_out_percentage"):
+            params.pop("zoom_out_percentage", None)
+        plan = self._plan
+        if plan is not None:
+            kx = plan.width / (plan.box[2] - plan.box[0])
+            ky = plan.height / (plan.box[3] - plan.box[1])
+            for side, k in (("left", kx), ("right", kx), ("top", ky), ("bottom", ky)):
+                if params.get(f"expand_{side}") is not None:
+                    params[f"expand_{side}"] = max(0, round(params[f"expand_{side}"] * k))
+        return params
 
     # -- worker thread -----------------------------------------------------------------------
 
@@ -244,24 +289,35 @@ class Job:
 
     def run(self) -> None:
         """Masks, encoding, the call, checks, decoding and compositing. Never raises."""
-        try:
+        with self._lock:
             if self._state != "prepared":
-                raise RecraftError("the job was not prepared (call prepare on the UI thread)")
+                if self._state == "new":
+                    self._fail(RecraftError("the job was not prepared (call prepare first)"))
+                return  # already running, or over: never send twice
             self._state = "running"
+        try:
             self._cancel.check()
             inputs = self._encode()
+            self._sent_params = self._request_params()
             self._cancel.check()
             result = self.client.call(
-                self.op.name, cancel=self._cancel, progress=self._report, **self.params, **inputs
+                self.op.name,
+                cancel=self._cancel,
+                progress=self._report,
+                **self._sent_params,
+                **inputs,
             )
             self._result = result
             self._cancel.check()
             if self.codec.thread_safe:
                 self.outcome = self._build(result)
             with self._lock:
-                if self._cancel.cancelled:
-                    raise Cancelled("cancelled")
+                self._cancel.check()
                 self._state = "finished"
+        except Cancelled as e:
+            if self._answered and "charged" not in str(e):
+                e = Cancelled("cancelled after Recraft answered; the request was charged")
+            self._fail(e)
         except RecraftError as e:
             self._fail(e)
         except Exception as e:  # a bug must reach the user as a message, not a traceback
@@ -271,38 +327,45 @@ class Job:
             self._done.set()
 
     def _report(self, event: Progress) -> None:
+        if event.stage == "downloading":
+            self._answered = True  # from here on the request has been charged
         self._progress = event
 
     def _fail(self, error: RecraftError) -> None:
-        self.error = error
-        self._state = "cancelled" if isinstance(error, Cancelled) else "failed"
-        self._done.set()
+        """Keep the first error: it is the cause, and later ones follow from it."""
+        if self.error is None:
+            self.error = error
+        self._state = "cancelled" if isinstance(self.error, Cancelled) else "failed"
 
     def _encode(self) -> dict:
-        """The files to send, as PNG bytes."""
+        """The files to send, as PNG bytes (worker thread)."""
         if self.references:
             self._report(Progress("encoding", 0, len(self.references)))
             encoded = []
             for i, image in enumerate(self.references):
                 self._cancel.check()
-                encoded.append(self._png(image))
+                encoded.append(self._png(image, self.codec))
                 self._report(Progress("encoding", i + 1, len(self.references)))
             return {"images": encoded}
         if self._image is None:
             return {}
         self._report(Progress("encoding"))
-        image, plan = self._image, self._plan
+        plan = self._plan
         files = {}
         if self._selection is not None:
-            upload, self._alpha = self._masks(plan)
-            files["mask"] = Raster(plan.width, plan.height, "L", upload).to_png()
-        files["image"] = self._png(image)
+            self._upload_mask, self._alpha = self._masks(plan)
+            files["mask"] = Raster(plan.width, plan.height, "L", self._upload_mask).to_png()
+        files["image"] = self._encoded or self._encode_image(self.codec)
         if len(files["image"]) >= MAX_FILE_BYTES:
             files = self._shrink(files)
         return files
 
-    def _png(self, image: Raster) -> bytes:
-        return self.codec.encode_png(image.without_alpha() if image.opaque else image)
+    def _encode_image(self, codec) -> bytes:
+        return self._png(self._image, codec)
+
+    @staticmethod
+    def _png(image: Raster, codec) -> bytes:
+        return codec.encode_png(image.without_alpha() if image.opaque else image)
 
     def _masks(self, plan: planning.FitPlan) -> tuple[bytes, bytes]:
         """(upload mask, compositing alpha) at upload size, from the selection's strengths."""
@@ -323,31 +386,27 @@ class Job:
         return upload, alpha
 
     def _shrink(self, files: dict) -> dict:
-        """A layer can pass the pixel limits and still encode to 10 MB: send it smaller."""
+        """A layer can pass the pixel limits and still encode to 10 MB: send it smaller.
+
+        Re-encoding happens here on the worker, so a codec bound to the UI thread is
+        replaced by the pure-Python one for it."""
         plan = self._plan
+        codec = self.codec if self.codec.thread_safe else PurePythonCodec()
         size = planning.shrink_for_upload(plan.width, plan.height, len(files["image"]))
         while size is not None:
             self._cancel.check()
             w, h = size
-            image = Raster(
-                w,
-                h,
-                "RGBA",
-                masks.resize_nearest(self._image.pixels, plan.width, plan.height, w, h, 4),
-            )
-            if "mask" in files:
-                upload, alpha = self._masks(plan)
-                files["mask"] = Raster(
-                    w, h, "L", masks.resize_nearest(upload, plan.width, plan.height, w, h)
-                ).to_png()
-                self._alpha = masks.resize_nearest(alpha, plan.width, plan.height, w, h)
-            files["image"] = self._png(image)
+            pixels = masks.resize_nearest(self._image.pixels, plan.width, plan.height, w, h, 4)
+            files["image"] = self._png(Raster(w, h, "RGBA", pixels), codec)
             size = planning.shrink_for_upload(w, h, len(files["image"]))
-            if size is None:
-                self._plan = planning.FitPlan(plan.box, w, h)
-                self.notes.append(
-                    f"Sent at {w}x{h} px: at full size the image is over Recraft's 10 MB limit."
-                )
+        if "mask" in files:
+            mask = masks.resize_nearest(self._upload_mask, plan.width, plan.height, w, h)
+            files["mask"] = Raster(w, h, "L", mask).to_png()
+            self._alpha = masks.resize_nearest(self._alpha, plan.width, plan.height, w, h)
+        self._plan = planning.FitPlan(plan.box, w, h)
+        self.notes.append(
+            f"Sent at {w}x{h} px: at full size the image is over Recraft's 10 MB limit."
+        )
         return files
 
     # -- results -----------------------------------------------------------------------------
@@ -384,11 +443,11 @@ class Job:
             box = self._box_for(drawing.width, drawing.height, canvas_size)
             size = canvas_size or (math.ceil(box.width), math.ceil(box.height))
             text = svg.place(drawing, (box.x, box.y, box.width, box.height), size)
-            out.vectors.append(NewVector(name, text))
+            out.vectors.append(NewVector(name, text, image.image_id))
             return
         raster = self.codec.decode(image.data)
         if self.op.output == "document":
-            out.document = NewDocument(name, raster)
+            out.document = NewDocument(name, raster, image.image_id)
             return
         if self._selection is not None:
             alpha = self._alpha
@@ -399,7 +458,9 @@ class Job:
                 raster.width, raster.height, "RGBA", pixels.set_alpha(raster.pixels, alpha)
             )
         box = self._box_for(raster.width, raster.height, canvas_size)
-        out.layers.append(NewLayer(name, raster, box.x, box.y, box.width, box.height))
+        out.layers.append(
+            NewLayer(name, raster, box.x, box.y, box.width, box.height, image.image_id)
+        )
 
     def _box_for(self, width: float, height: float, canvas_size) -> planning.Placement:
         """The canvas rectangle a result of this size covers."""
@@ -419,45 +480,76 @@ class Job:
     def _outpaint_origin(self, width: float, height: float) -> tuple[tuple[float, float], float]:
         """Where the sent image lies inside an outpaint result, and how much it was shrunk:
         at (expand_left, expand_top); centred for a size; shrunk and centred with a zoom."""
-        p, plan = self.params, self._plan
-        zoom = p.get("zoom_out_percentage") or 0
+        p, plan = self._sent_params, self._plan
+        zoom = p.get("zoom_out_percentage")
         if zoom:
             scale = (100 - zoom) / 100
-            w, h = round(plan.width * scale), round(plan.height * scale)
-            return ((width - w) // 2, (height - h) // 2), scale
+            w, h = math.floor(plan.width * scale + 0.5), math.floor(plan.height * scale + 0.5)
+            return ((width - w) // 2, (height - h) // 2), w / plan.width
         if any(p.get(f"expand_{s}") is not None for s in ("left", "right", "top", "bottom")):
             return (p.get("expand_left") or 0, p.get("expand_top") or 0), 1.0
         return ((width - plan.width) // 2, (height - plan.height) // 2), 1.0
 
     # -- UI thread: after --------------------------------------------------------------------
 
-    def apply(self) -> Outcome | None:
-        """Insert the results (UI thread). Nothing happens unless the job finished: after a
-        cancel or a failure the canvas stays as it was. Returns what was inserted."""
+    def apply(self, select: list[int] | None = None) -> Outcome | None:
+        """Insert the results (UI thread): all of them, or those at the `select` indexes.
+
+        Nothing happens unless the job finished: while it runs, after a cancel or after a
+        failure, the canvas stays as it was and None is returned."""
         with self._lock:
+            if not self.done:
+                return None
             if self._state != "finished" or self._cancel.cancelled:
                 if self._cancel.cancelled and self.error is None:
-                    self._fail(Cancelled("cancelled"))
+                    self._fail(Cancelled("cancelled after Recraft answered; it was charged"))
                 return None
             self._state = "applying"
         try:
             if self.outcome is None:  # a codec that must run on the UI thread
                 self.outcome = self._build(self._result)
             self._report(Progress("placing"))
-            self._insert(self.outcome)
-        except RecraftError as e:
-            self._fail(e)
+            self._insert(self.outcome, select)
+        except Exception as e:
+            self._fail_apply(e)
             return None
         self._state = "applied"
         self._report(Progress("done"))
         return self.outcome
 
-    def _insert(self, out: Outcome) -> None:
+    def insert(self, index: int) -> None:
+        """Insert result `index` once more (the results strip), as one undo step."""
+        if self._state != "applied" or self.outcome is None:
+            raise RecraftError("only the results of an applied job can be inserted again")
+        try:
+            self._insert(self.outcome, [index], grouped=False)
+        except Exception as e:
+            self._fail_apply(e)
+            raise self.error from None
+
+    def _fail_apply(self, error: Exception) -> None:
+        if not isinstance(error, RecraftError):
+            log.exception("inserting the results of %s failed", self.op.name)
+            error = RecraftError(f"the editor could not insert the result: {error}")
+        self.error = None
+        self._fail(error)
+
+    def _insert(self, out: Outcome, select: list[int] | None, grouped: bool = True) -> None:
         if self.canvas is None:
             return
         if out.document is not None:
             self.canvas.open_document(out.document)
+        chosen = (
+            (lambda items: items)
+            if select is None
+            else (lambda items: [items[i] for i in select if 0 <= i < len(items)])
+        )
+        group = out.group if grouped and (select is None or len(select) > 1) else None
         if out.layers:
-            self.canvas.insert_layers(out.layers, out.group)
-        for vector in out.vectors:
-            self.canvas.insert_vector(vector)
+            layers = chosen(out.layers)
+            if layers:
+                self.canvas.insert_layers(layers, group)
+        if out.vectors:
+            vectors = chosen(out.vectors)
+            if vectors:
+                self.canvas.insert_vectors(vectors, group)

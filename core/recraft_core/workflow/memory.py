@@ -42,7 +42,8 @@ class MemoryCanvas:
     ) -> None:
         self.width, self.height = width, height
         self.layers = list(layers or [])
-        self.active = active
+        # Bound to the layer that was active when the job began, as a Canvas must be.
+        self.source = self.layers[active] if self.layers else None
         self.selection = selection
         self.vectors: list[NewVector] = []
         self.documents: list[NewDocument] = []
@@ -60,12 +61,12 @@ class MemoryCanvas:
 
     def source_bounds(self) -> Box:
         self._called()
-        x0, y0, x1, y1 = self.layers[self.active].box
+        x0, y0, x1, y1 = self.source.box
         return (max(0, x0), max(0, y0), min(self.width, x1), min(self.height, y1))
 
     def read(self, box: Box, size: tuple[int, int] | None = None) -> Raster:
         self._called()
-        layer = self.layers[self.active]
+        layer = self.source
         x0, y0, x1, y1 = box
         lx0, ly0, lx1, ly1 = layer.box
         w, h = x1 - x0, y1 - y0
@@ -101,7 +102,7 @@ class MemoryCanvas:
     def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
         self._called()
         self.edits += 1
-        at = self.active + 1
+        at = self._above_source()
         for new in layers:
             image = new.image
             if new.scaled:
@@ -112,10 +113,13 @@ class MemoryCanvas:
             self.layers.insert(at, MemoryLayer(new.name, image, new.x, new.y, group))
             at += 1
 
-    def insert_vector(self, vector: NewVector) -> None:
+    def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         self._called()
         self.edits += 1
-        self.vectors.append(vector)
+        self.vectors.extend(vectors)
+
+    def _above_source(self) -> int:
+        return next(i for i, layer in enumerate(self.layers) if layer is self.source) + 1
 
     def open_document(self, document: NewDocument) -> None:
         self._called()
