@@ -19,10 +19,16 @@ from pathlib import Path
 class Settings:
     token: str | None = None
     base_url: str | None = None
+    # How mask results blend in, in canvas pixels (see workflow.Options); None: the default.
+    grow: int | None = None
+    feather: int | None = None
 
     def __repr__(self) -> str:
         shown = "***" if self.token else None
-        return f"Settings(token={shown}, base_url={self.base_url!r})"
+        return (
+            f"Settings(token={shown}, base_url={self.base_url!r}, "
+            f"grow={self.grow}, feather={self.feather})"
+        )
 
 
 def path() -> Path:
@@ -50,9 +56,17 @@ def load() -> Settings:
     if os.name == "posix" and file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         file.chmod(0o600)  # someone loosened it; the token must stay the owner's
     token, base_url = data.get("token"), data.get("base_url")
+
+    def pixels(key: str) -> int | None:
+        value = data.get(key)
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 256
+        return value if ok else None
+
     return Settings(
         token if isinstance(token, str) and token else None,
         base_url if isinstance(base_url, str) and base_url else None,
+        pixels("grow"),
+        pixels("feather"),
     )
 
 
@@ -60,7 +74,13 @@ def save(settings: Settings) -> Path:
     """Write the settings atomically, readable by the user only."""
     file = path()
     file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    body = {k: v for k, v in (("token", settings.token), ("base_url", settings.base_url)) if v}
+    fields = (
+        ("token", settings.token),
+        ("base_url", settings.base_url),
+        ("grow", settings.grow),
+        ("feather", settings.feather),
+    )
+    body = {k: v for k, v in fields if v is not None and v != ""}
     # mkstemp creates the file 0600 from the start: the token is never briefly world-readable.
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".settings-", suffix=".tmp")
     try:

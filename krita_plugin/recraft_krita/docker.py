@@ -1,0 +1,286 @@
+"""The Recraft docker: pick an operation, fill its form, see the cost, Run or Cancel, follow
+the progress, read what happened, and insert results again from a strip of thumbnails."""
+
+from __future__ import annotations
+
+from krita import DockWidget, Krita
+
+from recraft_core import RecraftError
+from recraft_core.api import forms
+from recraft_core.api.operations import OPERATIONS
+
+from . import jobs
+from .canvas import KritaCanvas, _qimage
+from .form import OperationForm
+from .qt import QtCore, QtGui, QtWidgets
+
+DOCKER_ID = "recraft_docker"
+# What the docker offers, in the order an artist looks for it.
+OPERATION_ORDER = (
+    "inpaint",
+    "erase_region",
+    "generate_background",
+    "replace_background",
+    "remove_background",
+    "outpaint",
+    "image_to_image",
+    "remix",
+    "generate",
+    "explore",
+    "explore_similar",
+    "crisp_upscale",
+    "creative_upscale",
+    "vectorize",
+    "create_style",
+)
+REFERENCE_SIDE = 768  # style references are sent this size at most: 5 MB in all is the limit
+THUMB = 72
+
+DOCKERS: list = []  # live docker widgets, for recraft_krita.api
+
+
+class RecraftDocker(DockWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Recraft")
+        DOCKERS.append(self)
+        self.runner = jobs.runner()
+        # A scroll area: a docker can be squeezed to any height without widgets overlapping.
+        scroll = QtWidgets.QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        root = QtWidgets.QWidget(scroll)
+        layout = QtWidgets.QVBoxLayout(root)
+
+        self.operation = QtWidgets.QComboBox(root)
+        for name in OPERATION_ORDER:
+            self.operation.addItem(OPERATIONS[name].title, name)
+        self.operation.currentIndexChanged.connect(self._operation_changed)
+        layout.addWidget(self.operation)
+        self.about = QtWidgets.QLabel(root)
+        self.about.setWordWrap(True)
+        font = self.about.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.about.setFont(font)
+        layout.addWidget(self.about)
+
+        self.form = OperationForm(root)
+        self.form.changed.connect(self._update_cost)
+        layout.addWidget(self.form)
+        self.improve = QtWidgets.QPushButton("Improve prompt", root)
+        self.improve.setToolTip("Let Recraft expand the prompt into a detailed one")
+        self.improve.clicked.connect(self._improve_prompt)
+        layout.addWidget(self.improve)
+
+        buttons = QtWidgets.QHBoxLayout()
+        self.run_button = QtWidgets.QPushButton("Run", root)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QtWidgets.QPushButton("Cancel", root)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+        self.cost = QtWidgets.QLabel(root)
+        layout.addWidget(self.cost)
+        self.progress = QtWidgets.QProgressBar(root)
+        self.progress.setTextVisible(True)
+        layout.addWidget(self.progress)
+        self.message_label = QtWidgets.QLabel(root)
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        layout.addWidget(self.message_label)
+
+        self.results = QtWidgets.QListWidget(root)
+        self.results.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
+        self.results.setIconSize(QtCore.QSize(THUMB, THUMB))
+        self.results.setMaximumHeight(THUMB + 28)
+        self.results.setFlow(QtWidgets.QListView.Flow.LeftToRight)
+        self.results.setWrapping(False)
+        self.results.setToolTip(
+            "Click a result to insert it again above the layer it was made from"
+        )
+        self.results.itemClicked.connect(self._insert_again)
+        self.results.setVisible(False)
+        layout.addWidget(self.results)
+        layout.addStretch(1)
+        scroll.setWidget(root)
+        self.setWidget(scroll)
+
+        self._message, self._error = "", False
+        self._shown_history = 0
+        self.runner.changed.connect(self._refresh)
+        self._operation_changed()
+        self.runner.refresh_balance()
+
+    # -- what tests and scripts use -------------------------------------------------------------
+
+    def choose(self, operation: str) -> None:
+        index = self.operation.findData(operation)
+        if index < 0:
+            raise ValueError(f"{operation!r} is not in the docker")
+        self.operation.setCurrentIndex(index)
+
+    def set_values(self, values: dict) -> None:
+        self.form.set_values(values)
+
+    @property
+    def busy(self) -> bool:
+        return self.runner.busy
+
+    @property
+    def message(self) -> str:
+        return self.message_label.text()
+
+    @property
+    def progress_text(self) -> str:
+        return self.progress.text()
+
+    def run(self) -> None:
+        name = self.operation.currentData()
+        try:
+            params = self.form.values()
+            references = self._references() if name == "create_style" else None
+        except RecraftError as e:
+            self.show_message(e.user_message, error=True)
+            return
+        self.show_message("", error=False)
+        self.runner.start(name, params, references=references, on_done=self._done)
+        self._refresh()
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    # -- Krita -----------------------------------------------------------------------------------
+
+    def canvasChanged(self, canvas) -> None:  # Krita's name
+        self._update_cost()
+
+    # -- inside ----------------------------------------------------------------------------------
+
+    def _operation_changed(self, *_) -> None:
+        name = self.operation.currentData()
+        keep = self.form.raw_values() if self.form.operation else {}
+        keep.pop("model", None)  # models differ between operations
+        self.form.build(name, keep)
+        op = OPERATIONS[name]
+        needs = " Works on the selection." if op.needs_selection else ""
+        self.about.setText(op.help + "." + needs)
+        self.improve.setVisible("prompt" in self.form.fields and name != "create_style")
+        self._update_cost()
+
+    def _update_cost(self, *_) -> None:
+        name = self.operation.currentData()
+        try:
+            params = self.form.values()
+        except RecraftError:
+            params = {}
+        credits = forms.cost(name, params)
+        cost = "Cost: shown after the run" if credits is None else f"Cost: {credits} credits"
+        balance = self.runner.balance
+        self.cost.setText(cost + ("" if balance is None else f"  ·  Balance: {balance}"))
+
+    def _improve_prompt(self) -> None:
+        field = self.form.fields.get("prompt")
+        prompt = field.value() if field else None
+        if not prompt:
+            self.show_message("Write a prompt first, then Recraft can improve it.", error=True)
+            return
+
+        def done(job) -> None:
+            if job.outcome is not None and job.outcome.prompt:
+                field.set(job.outcome.prompt)
+
+        self.runner.start("enhance_prompt", {"prompt": prompt}, on_done=done)
+
+    def _references(self) -> list:
+        """Up to five selected layers (or the active one), read small enough for a style."""
+        krita = Krita.instance()
+        document = krita.activeDocument()
+        window = krita.activeWindow()
+        view = window.activeView() if window else None
+        nodes = list(view.selectedNodes()) if view is not None else []
+        if not nodes and document is not None and document.activeNode() is not None:
+            nodes = [document.activeNode()]
+        out = []
+        for node in nodes[:5]:
+            canvas = KritaCanvas(document, node)
+            x0, y0, x1, y1 = canvas.source_bounds()
+            if x1 <= x0 or y1 <= y0:
+                continue
+            k = min(1.0, REFERENCE_SIDE / max(x1 - x0, y1 - y0))
+            size = (max(1, round((x1 - x0) * k)), max(1, round((y1 - y0) * k)))
+            out.append(canvas.read((x0, y0, x1, y1), size))
+        return out
+
+    def _done(self, job) -> None:
+        if job.error is not None:
+            self.show_message(job.error.user_message, error=True)
+            return
+        outcome = job.outcome
+        words = list(outcome.notes)
+        if outcome.style is not None:
+            words.insert(0, f"Style created: {outcome.style.id}. Its id is in Saved style.")
+            self.choose("generate")
+            self.form.set_values({"model": "recraftv3", "style_id": outcome.style.id})
+        if outcome.credits is not None:
+            words.append(f"It cost {outcome.credits} credits.")
+        self.show_message(" ".join(words) or "Done.", error=False)
+
+    def show_message(self, text: str, error: bool) -> None:
+        self._message, self._error = text, error
+        self.message_label.setStyleSheet("color: #c0392b;" if error else "")
+        self.message_label.setText(text)
+
+    def _refresh(self) -> None:
+        runner = self.runner
+        busy = runner.busy and runner.job.op.name != "user"
+        self.run_button.setEnabled(not runner.busy)
+        self.cancel_button.setEnabled(busy)
+        if busy:
+            event = runner.job.progress
+            if event.fraction is None:
+                self.progress.setRange(0, 0)  # Qt's "working" animation
+            else:
+                self.progress.setRange(0, 100)
+                self.progress.setValue(int(event.fraction * 100))
+            self.progress.setFormat(str(event))
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(0)
+            self.progress.setFormat("")
+        if runner.last_error and runner.last_error != self._message:
+            self.show_message(runner.last_error, error=True)
+        self._add_results()
+        self._update_cost()
+
+    def _add_results(self) -> None:
+        history = self.runner.history
+        for job_index in range(self._shown_history, len(history)):
+            job = history[job_index]
+            for i, layer in enumerate(job.outcome.layers):
+                item = QtWidgets.QListWidgetItem(self._icon(layer.image), "")
+                item.setToolTip(layer.name)
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, (job_index, i))
+                self.results.insertItem(0, item)
+        self._shown_history = len(history)
+        self.results.setVisible(self.results.count() > 0)
+
+    @staticmethod
+    def _icon(raster) -> QtGui.QIcon:
+        image = _qimage(raster).scaled(
+            THUMB,
+            THUMB,
+            QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+            QtCore.Qt.TransformationMode.SmoothTransformation,
+        )
+        return QtGui.QIcon(QtGui.QPixmap.fromImage(image))
+
+    def _insert_again(self, item) -> None:
+        job_index, i = item.data(QtCore.Qt.ItemDataRole.UserRole)
+        job = self.runner.history[job_index]
+        try:
+            job.insert(i)
+        except RecraftError as e:
+            self.show_message(e.user_message, error=True)

@@ -1,0 +1,214 @@
+"""Qt widgets for an operation's form, built from recraft_core.api.forms: one widget per field,
+read back into parameters. No field, range or model rule is spelled out here."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from recraft_core import ValidationError
+from recraft_core.api import forms
+
+from .qt import QtCore, QtWidgets
+
+_NONE = "—"  # shown for "not set: the API's default"
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+def _rgb(name: str, text: str) -> dict:
+    m = _HEX.match(text.strip())
+    if not m:
+        raise ValidationError(name, f"{text.strip()!r} is not a colour: write it as #rrggbb")
+    value = m.group(1)
+    return {"rgb": [int(value[i : i + 2], 16) for i in (0, 2, 4)]}
+
+
+def _hex(color: dict) -> str:
+    r, g, b = color["rgb"]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+class FieldWidget:
+    """One field: its widget, and how to read and set its value."""
+
+    def __init__(self, field: forms.FormField, parent, on_change) -> None:
+        self.field = field
+        f = field
+        if f.type == "choice":
+            w = QtWidgets.QComboBox(parent)
+            if not f.required and f.default is None:
+                w.addItem(_NONE, None)
+            for value, label in zip(f.choices, f.choice_labels or f.choices, strict=False):
+                w.addItem(label, value)
+            if f.default is not None:
+                w.setCurrentIndex(max(0, w.findData(f.default)))
+            w.currentIndexChanged.connect(on_change)
+        elif f.type == "bool":
+            w = QtWidgets.QCheckBox(parent)
+            w.stateChanged.connect(on_change)
+        elif f.type in ("int", "float") and f.widget != "seed" and f.high is not None:
+            w = QtWidgets.QSpinBox(parent) if f.type == "int" else QtWidgets.QDoubleSpinBox(parent)
+            low = f.low if f.low is not None else 0
+            optional = not f.required and f.default is None
+            if f.type == "float":
+                w.setDecimals(2)
+            step = f.step or 1
+            # An optional number shows "—" one step below its range: not sent at all.
+            w.setRange(low - step if optional else low, f.high)
+            w.setSingleStep(step)
+            if optional:
+                w.setSpecialValueText(_NONE)
+                w.setValue(low - step)
+            elif f.default is not None:
+                w.setValue(f.default)
+            w.valueChanged.connect(on_change)
+        elif f.widget == "multiline":
+            w = QtWidgets.QPlainTextEdit(parent)
+            w.setMaximumHeight(72)
+            w.setTabChangesFocus(True)
+            w.textChanged.connect(on_change)
+        else:
+            w = QtWidgets.QLineEdit(parent)
+            if f.widget == "seed":
+                w.setPlaceholderText("random")
+            elif f.type == "colors":
+                w.setPlaceholderText("#ff8800, #2040c0")
+            elif f.type == "color":
+                w.setPlaceholderText("#ffffff")
+            elif f.name == "style_id":
+                w.setPlaceholderText("a style id from Create style")
+            w.textChanged.connect(on_change)
+        w.setToolTip(f.help)
+        self.widget = w
+
+    def value(self):
+        f, w = self.field, self.widget
+        if isinstance(w, QtWidgets.QComboBox):
+            return w.currentData()
+        if isinstance(w, QtWidgets.QCheckBox):
+            return True if w.isChecked() else None
+        if isinstance(w, QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox):
+            if w.specialValueText() and w.value() == w.minimum():
+                return None
+            return w.value()
+        text = w.toPlainText() if isinstance(w, QtWidgets.QPlainTextEdit) else w.text()
+        text = text.strip()
+        if not text:
+            return None
+        if f.type == "int":
+            try:
+                return int(text)
+            except ValueError:
+                raise ValidationError(f.name, f"{text!r} is not a whole number") from None
+        if f.type == "color":
+            return _rgb(f.name, text)
+        if f.type == "colors":
+            return [_rgb(f.name, part) for part in text.split(",") if part.strip()]
+        if f.type == "json":
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValidationError(f.name, "is not valid JSON") from None
+        return text
+
+    def set(self, value) -> None:
+        w = self.widget
+        if isinstance(w, QtWidgets.QComboBox):
+            index = w.findData(value)
+            if index >= 0:
+                w.setCurrentIndex(index)
+        elif isinstance(w, QtWidgets.QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox):
+            w.setValue(w.minimum() if value is None else value)
+        elif isinstance(w, QtWidgets.QPlainTextEdit):
+            w.setPlainText("" if value is None else str(value))
+        else:
+            if isinstance(value, dict) and "rgb" in value:
+                value = _hex(value)
+            elif isinstance(value, list):
+                value = ", ".join(_hex(c) for c in value)
+            w.setText("" if value is None else str(value))
+
+
+class OperationForm(QtWidgets.QWidget):
+    """The fields of one operation for the chosen model; rebuilt when the model changes,
+    keeping the values the user typed."""
+
+    changed = QtCore.pyqtSignal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.operation: str | None = None
+        self.fields: dict[str, FieldWidget] = {}
+        self._layout = QtWidgets.QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._body: QtWidgets.QWidget | None = None
+
+    def build(self, operation: str, keep: dict | None = None) -> None:
+        keep = dict(keep or {})
+        model = keep.get("model")
+        self.operation = operation
+        if self._body is not None:
+            self._body.deleteLater()
+        body = QtWidgets.QWidget(self)
+        main = QtWidgets.QFormLayout(body)
+        main.setContentsMargins(0, 0, 0, 0)
+        more = QtWidgets.QGroupBox("More options", body)
+        more.setCheckable(True)
+        more.setChecked(False)
+        more_box = QtWidgets.QWidget(more)
+        more_layout = QtWidgets.QFormLayout(more_box)
+        more_layout.setContentsMargins(0, 0, 0, 0)
+        QtWidgets.QVBoxLayout(more).addWidget(more_box)
+        more.toggled.connect(more_box.setVisible)
+        more_box.setVisible(False)
+        self.fields = {}
+        for field in forms.fields_for(operation, model):
+            fw = FieldWidget(field, body, self._changed)
+            self.fields[field.name] = fw
+            label = field.label + (" *" if field.required else "")
+            (more_layout if field.advanced else main).addRow(label, fw.widget)
+            if field.name == "model":
+                fw.widget.currentIndexChanged.connect(self._model_changed)
+        for name, value in keep.items():
+            if name in self.fields and value is not None:
+                self.fields[name].set(value)
+        if more_layout.rowCount():
+            main.addRow(more)
+        else:
+            more.deleteLater()
+        self._layout.addWidget(body)
+        self._body = body
+        self.changed.emit()
+
+    def _changed(self, *_) -> None:
+        self.changed.emit()
+
+    def _model_changed(self, *_) -> None:
+        self.build(self.operation, self.raw_values())
+
+    def raw_values(self) -> dict:
+        """What the widgets hold, without checking (to keep it across a rebuild)."""
+        out = {}
+        for name, fw in self.fields.items():
+            try:
+                out[name] = fw.value()
+            except ValidationError:
+                out[name] = None
+        return out
+
+    def values(self) -> dict:
+        """The parameters to send; ValidationError names a field a user typed wrong."""
+        return forms.collect(self.operation, {n: fw.value() for n, fw in self.fields.items()})
+
+    def set_values(self, values: dict) -> None:
+        if "model" in values and "model" in self.fields:
+            self.fields["model"].set(values["model"])  # rebuilds the fields for that model
+        for name, value in values.items():
+            if name in self.fields:
+                self.fields[name].set(value)
+            elif isinstance(value, dict):  # controls={"no_text": True}
+                for part, item in value.items():
+                    if f"{name}.{part}" in self.fields:
+                        self.fields[f"{name}.{part}"].set(item)

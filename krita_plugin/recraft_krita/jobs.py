@@ -1,0 +1,154 @@
+"""Running jobs without blocking Krita: the network on a worker thread, Krita calls on the GUI
+thread, and a timer in between. One job at a time, shared by the docker and the actions.
+
+The session's results (for the docker's strip) and created styles live here too, so they
+survive closing the docker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from recraft_core import Client, RecraftError, ValidationError, settings
+from recraft_core.workflow import Job, Options
+
+from .canvas import KritaCanvas
+from .qt import QtCore
+
+log = logging.getLogger("recraft_krita")
+
+POLL_MS = 50
+
+
+def client() -> Client:
+    """A Client for the saved token (RECRAFT_API_TOKEN and RECRAFT_API_URL win)."""
+    try:
+        return Client()
+    except ValidationError as e:
+        if e.field == "token" and "no API token" in e.rule:
+            raise ValidationError(
+                "token", "no Recraft token yet: open Tools › Recraft › Settings and paste yours"
+            ) from None
+        raise
+
+
+def options() -> Options:
+    saved = settings.load()
+    defaults = Options()
+    return Options(
+        grow=defaults.grow if saved.grow is None else saved.grow,
+        feather=defaults.feather if saved.feather is None else saved.feather,
+    )
+
+
+class Runner(QtCore.QObject):
+    """Starts a job, polls it from a GUI-thread timer, applies it when it is done."""
+
+    changed = QtCore.pyqtSignal()  # state, progress or results changed: redraw
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.job: Job | None = None
+        self.canvas: KritaCanvas | None = None
+        self.last_error: str = ""
+        self.history: list[Job] = []  # applied jobs with layers: the results strip
+        self.styles: list[tuple[str, str]] = []  # (style id, label) made this session
+        self.balance: int | None = None
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+        self._on_done = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def start(self, operation: str, params: dict, canvas=None, references=None, on_done=None):
+        """Prepare and start a job; returns it, or None when it could not start (the reason
+        is in last_error). `canvas` None: the active document and layer (when the operation
+        needs one)."""
+        if self.busy:
+            self.last_error = "A Recraft job is running: wait for it or press Cancel."
+            self.changed.emit()
+            return None
+        try:
+            needs_canvas = operation not in ("enhance_prompt", "user", "create_style")
+            if canvas is None and needs_canvas:
+                canvas = KritaCanvas.active() if _has_document() else None
+            job = Job(client(), operation, canvas, params, options=options(), references=references)
+            job.prepare()
+        except RecraftError as e:
+            self.last_error = e.user_message
+            self.changed.emit()
+            return None
+        self.job, self.canvas, self._on_done = job, canvas, on_done
+        self.last_error = ""
+        job.start()
+        self._timer.start()
+        self.changed.emit()
+        return job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _poll(self) -> None:
+        job = self.job
+        if job is None:
+            self._timer.stop()
+            return
+        if not job.done:
+            self.changed.emit()
+            return
+        self._timer.stop()
+        if self.canvas is not None and not self.canvas.is_open:
+            job.cancel()  # the document was closed meanwhile: nothing to insert into
+        outcome = job.apply()
+        self.job, self.canvas = None, None
+        if job.error is not None:
+            self.last_error = job.error.user_message
+        if outcome is not None:
+            if outcome.layers or outcome.vectors:
+                self.history.append(job)
+            if outcome.style is not None:
+                self.styles.append((outcome.style.id, job.params.get("prompt") or outcome.style.id))
+            if outcome.user is not None:
+                self.balance = outcome.user.credits
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:
+            try:
+                on_done(job)
+            except Exception:  # a UI callback must not take the runner down
+                log.exception("recraft: after %s", job.op.name)
+        self.changed.emit()
+        if job.op.name != "user" and job.error is None:
+            self.refresh_balance()
+
+    def refresh_balance(self) -> None:
+        """Ask for the credits left, quietly: no token yet is not an error here."""
+        if self.busy:
+            return
+        try:
+            job = Job(client(), "user", None)
+            job.prepare()
+        except RecraftError:
+            return
+        self.job, self.canvas, self._on_done = job, None, None
+        job.start()
+        self._timer.start()
+
+
+def _has_document() -> bool:
+    from krita import Krita
+
+    return Krita.instance().activeDocument() is not None
+
+
+RUNNER: Runner | None = None
+
+
+def runner() -> Runner:
+    global RUNNER
+    if RUNNER is None:
+        RUNNER = Runner()
+    return RUNNER
