@@ -173,19 +173,21 @@ class KritaCanvas:
         self.document.refreshProjection()
 
     def open_document(self, document: NewDocument) -> None:
-        krita = Krita.instance()
-        image = document.image
-        resolution = self.document.resolution() if self.document else 300
-        new = krita.createDocument(
-            image.width, image.height, document.name, *SRGB_U8, float(resolution)
-        )
-        node = new.createNode(document.name, "paintlayer")
-        node.setPixelData(swap_red_blue(image.pixels), 0, 0, image.width, image.height)
-        root = new.rootNode()
-        for old in root.childNodes():  # the empty background Krita adds
-            old.remove()
-        root.addChildNode(node, None)
-        window = krita.activeWindow()
-        if window is not None:
-            window.addView(new)
-        new.refreshProjection()
+        new_document(document.name, document.image, self.document.resolution())
+
+
+def new_document(name: str, image: Raster, resolution: float = 300.0):
+    """Open `image` as a new document in the active window."""
+    krita = Krita.instance()
+    new = krita.createDocument(image.width, image.height, name, *SRGB_U8, float(resolution))
+    node = new.createNode(name, "paintlayer")
+    node.setPixelData(swap_red_blue(image.pixels), 0, 0, image.width, image.height)
+    root = new.rootNode()
+    for old in root.childNodes():  # the empty background Krita adds
+        old.remove()
+    root.addChildNode(node, None)
+    window = krita.activeWindow()
+    if window is not None:
+        window.addView(new)
+    new.refreshProjection()
+    return new

@@ -12,7 +12,7 @@ import logging
 from recraft_core import Client, RecraftError, ValidationError, settings
 from recraft_core.workflow import Job, Options
 
-from .canvas import KritaCanvas
+from .canvas import KritaCanvas, new_document
 from .qt import QtCore
 
 log = logging.getLogger("recraft_krita")
@@ -107,6 +107,9 @@ class Runner(QtCore.QObject):
         self.job, self.canvas = None, None
         if job.error is not None:
             self.last_error = job.error.user_message
+        if outcome is not None and job.canvas is None and outcome.layers:
+            for layer in outcome.layers:  # generated with no image open: one document each
+                new_document(layer.name, layer.image)
         if outcome is not None:
             if outcome.layers or outcome.vectors:
                 self.history.append(job)
