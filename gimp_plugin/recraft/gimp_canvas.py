@@ -1,0 +1,214 @@
+"""GIMP's image as a recraft_core Canvas: GEGL buffers read and written in 8-bit sRGB with
+explicit babl formats, whatever the image's precision and mode; layers and paths out.
+
+GIMP runs a plug-in in its own process, and the PDB may only be used from the main thread:
+every method here is called there (the core's Job guarantees it).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp, Gio  # noqa: E402
+
+from recraft_core.exceptions import ProtocolError, ValidationError  # noqa: E402
+from recraft_core.imaging.png import Raster  # noqa: E402
+from recraft_core.workflow import NewDocument, NewLayer, NewVector  # noqa: E402
+from recraft_core.workflow.canvas import PurePythonCodec  # noqa: E402
+
+RGBA = "R'G'B'A u8"  # 8-bit perceptual sRGB with alpha: babl converts from any precision
+MASK = "Y u8"
+_LAYER_TYPE = {
+    Gimp.ImageBaseType.RGB: Gimp.ImageType.RGBA_IMAGE,
+    Gimp.ImageBaseType.GRAY: Gimp.ImageType.GRAYA_IMAGE,
+    Gimp.ImageBaseType.INDEXED: Gimp.ImageType.INDEXEDA_IMAGE,
+}
+
+
+def _rect(x: int, y: int, w: int, h: int):
+    return Gegl.Rectangle.new(x, y, w, h)
+
+
+def new_layer(image, new: NewLayer):
+    """A layer of `image`'s kind holding the result's pixels at its own size, not inserted."""
+    pixels = new.image
+    kind = _LAYER_TYPE.get(image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
+    layer = Gimp.Layer.new(
+        image, new.name, pixels.width, pixels.height, kind, 100.0, Gimp.LayerMode.NORMAL
+    )
+    buffer = layer.get_buffer()
+    buffer.set(_rect(0, 0, pixels.width, pixels.height), RGBA, pixels.pixels)
+    buffer.flush()
+    return layer
+
+
+def scaled(raster: Raster, width: int, height: int) -> Raster:
+    """The raster resized by GIMP's own interpolation, on a scratch image."""
+    scratch = Gimp.Image.new(raster.width, raster.height, Gimp.ImageBaseType.RGB)
+    try:
+        layer = new_layer(scratch, NewLayer("scaled", raster, 0, 0, raster.width, raster.height))
+        scratch.insert_layer(layer, None, 0)
+        layer.scale(width, height, False)
+        buffer = layer.get_buffer()
+        pixels = buffer.get(_rect(0, 0, width, height), 1.0, RGBA, Gegl.AbyssPolicy.NONE)
+        return Raster(width, height, "RGBA", bytes(pixels))
+    finally:
+        scratch.delete()
+
+
+class GimpCodec:
+    """PNG out by the pure-Python encoder (thread-safe); results in through GIMP's own file
+    loaders (PNG, JPEG, WEBP), which must run on the main thread."""
+
+    thread_safe = False
+
+    def __init__(self) -> None:
+        self._png = PurePythonCodec()
+
+    def encode_png(self, image: Raster) -> bytes:
+        return self._png.encode_png(image)
+
+    def decode(self, data: bytes) -> Raster:
+        with tempfile.TemporaryDirectory(prefix="recraft-") as folder:
+            path = os.path.join(folder, "result")
+            with open(path, "wb") as f:
+                f.write(data)
+            scratch = Gimp.Image.new(1, 1, Gimp.ImageBaseType.RGB)
+            try:
+                layer = Gimp.file_load_layer(
+                    Gimp.RunMode.NONINTERACTIVE, scratch, Gio.File.new_for_path(path)
+                )
+                if layer is None:
+                    raise ProtocolError("GIMP could not read the result image")
+                w, h = layer.get_width(), layer.get_height()
+                pixels = layer.get_buffer().get(_rect(0, 0, w, h), 1.0, RGBA, Gegl.AbyssPolicy.NONE)
+                return Raster(w, h, "RGBA", bytes(pixels))
+            finally:
+                scratch.delete()
+
+
+class GimpCanvas:
+    """One image and the drawable a procedure was called on."""
+
+    codec = GimpCodec()
+
+    def __init__(self, image, drawable, interactive: bool = False) -> None:
+        if image is None:
+            raise ValidationError("image", "open an image first")
+        if drawable is None:
+            raise ValidationError("layer", "select a layer first")
+        self.image = image
+        self.drawable = drawable
+        self.interactive = interactive
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def size(self) -> tuple[int, int]:
+        return self.image.get_width(), self.image.get_height()
+
+    def _offsets(self) -> tuple[int, int]:
+        _, x, y = self.drawable.get_offsets()
+        return x, y
+
+    def source_bounds(self):
+        x, y = self._offsets()
+        w, h = self.size()
+        x0, y0 = max(0, x), max(0, y)
+        x1 = min(w, x + self.drawable.get_width())
+        y1 = min(h, y + self.drawable.get_height())
+        return (x0, y0, max(x0, x1), max(y0, y1))
+
+    def read(self, box, size=None) -> Raster:
+        x0, y0, x1, y1 = box
+        ox, oy = self._offsets()
+        w, h = x1 - x0, y1 - y0
+        buffer = self.drawable.get_buffer()
+        pixels = bytes(buffer.get(_rect(x0 - ox, y0 - oy, w, h), 1.0, RGBA, Gegl.AbyssPolicy.NONE))
+        raster = Raster(w, h, "RGBA", pixels)
+        if size is not None and size != (w, h):
+            raster = scaled(raster, *size)
+        return raster
+
+    def selection_bounds(self):
+        ok, non_empty, x0, y0, x1, y1 = Gimp.Selection.bounds(self.image)
+        return (x0, y0, x1, y1) if ok and non_empty and x1 > x0 and y1 > y0 else None
+
+    def read_selection(self, box) -> bytes:
+        x0, y0, x1, y1 = box
+        buffer = self.image.get_selection().get_buffer()
+        return bytes(buffer.get(_rect(x0, y0, x1 - x0, y1 - y0), 1.0, MASK, Gegl.AbyssPolicy.NONE))
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _above_source(self):
+        parent = self.drawable.get_parent()
+        return parent, self.image.get_item_position(self.drawable)
+
+    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
+        self.image.undo_group_start()
+        try:
+            parent, position = self._above_source()
+            if group:
+                folder = Gimp.GroupLayer.new(self.image, group)
+                self.image.insert_layer(folder, parent, position)
+                parent, position = folder, 0
+            for new in layers:
+                layer = new_layer(self.image, new)
+                self.image.insert_layer(layer, parent, position)
+                if new.scaled:
+                    layer.scale(new.width, new.height, False)
+                layer.set_offsets(new.x, new.y)
+        finally:
+            self.image.undo_group_end()
+        Gimp.displays_flush()
+
+    def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
+        """Each SVG as editable paths, plus a layer rendering it (GIMP has no vector layers)."""
+        self.image.undo_group_start()
+        try:
+            parent, position = self._above_source()
+            if group:
+                folder = Gimp.GroupLayer.new(self.image, group)
+                self.image.insert_layer(folder, parent, position)
+                parent, position = folder, 0
+            with tempfile.TemporaryDirectory(prefix="recraft-") as folder_path:
+                for i, vector in enumerate(vectors):
+                    path = os.path.join(folder_path, f"result-{i}.svg")
+                    with open(path, "w", encoding="utf-8") as f:
+                        f.write(vector.svg)
+                    file = Gio.File.new_for_path(path)
+                    _, paths = self.image.import_paths_from_file(file, True, False)
+                    for item in paths or []:
+                        item.set_name(vector.name)
+                    # The SVG is the canvas's size, so GIMP renders it exactly onto the canvas.
+                    layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, self.image, file)
+                    layer.set_name(vector.name)
+                    self.image.insert_layer(layer, parent, position)
+        finally:
+            self.image.undo_group_end()
+        Gimp.displays_flush()
+
+    def open_document(self, document: NewDocument) -> None:
+        image = document.image
+        new = Gimp.Image.new(image.width, image.height, Gimp.ImageBaseType.RGB)
+        layer = Gimp.Layer.new(
+            new,
+            document.name,
+            image.width,
+            image.height,
+            Gimp.ImageType.RGBA_IMAGE,
+            100.0,
+            Gimp.LayerMode.NORMAL,
+        )
+        buffer = layer.get_buffer()
+        buffer.set(_rect(0, 0, image.width, image.height), RGBA, image.pixels)
+        buffer.flush()
+        new.insert_layer(layer, None, 0)
+        self.opened = new
+        if self.interactive:
+            Gimp.Display.new(new)
