@@ -325,9 +325,25 @@ class RecraftPlugIn(Gimp.PlugIn):
         text += f"\nCost: about {cost} credits." if cost is not None else ""
         dialog.get_label("recraft-about", text, False, False)
         dialog.fill(["recraft-about", *names])
+        self._follow_model(dialog, op)
         ok = dialog.run()
         dialog.destroy()
         return ok
+
+    @staticmethod
+    def _follow_model(dialog, op) -> None:
+        """Grey out what the chosen model ignores (negative prompt on V4, V3-only controls)."""
+        accepted: dict[str, list[str]] = {}
+        for model in op.models:
+            for field in forms.fields_for(op, model, int32=True):
+                accepted.setdefault(field.name, []).append(model)
+        for name, models in accepted.items():
+            if name == "model" or len(models) == len(op.models):
+                continue
+            values = Gimp.ValueArray.new(len(models))
+            for model in models:
+                values.append(GObject.Value(GObject.TYPE_STRING, model))
+            dialog.set_sensitive_if_in(_arg(name), None, "model", values, True)
 
     # -- settings ------------------------------------------------------------------------------
 
