@@ -1,0 +1,63 @@
+"""The zip for Krita's Tools › Scripts › Import Python Plugin from File.
+
+Krita's importer finds `*.desktop` files, reads X-KDE-Library from each, and takes the folder of
+that name only if the archive lists the folder itself ("recraft_krita/") and its __init__.py;
+an `<name>.action` file anywhere goes to the resource folder's actions/. zipfile writes no
+folder entries on its own, so each one is added by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import payload
+import vendor as vendoring
+
+# Fixed, so that building twice gives the same bytes; the importer does not keep times.
+_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
+
+
+def zip_name(source: payload.Source) -> str:
+    return f"recraft-{source.editor.key}-{source.version}.zip"
+
+
+def build_zip(source: payload.Source, vendor: vendoring.Vendor, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / zip_name(source)
+    stage = Path(tempfile.mkdtemp(prefix="recraft-zip-"))
+    try:
+        payload.build_package(source, vendor, stage / source.editor.package, link=False)
+        members = [(stage / source.editor.package, source.editor.package)]
+        members += [(path, Path(extra.target).name) for extra, path in source.extras]
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{out.name}-", suffix=".tmp")
+        os.close(fd)
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                for path, name in members:
+                    _add(zf, path, name)
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out
+
+
+def _add(zf: zipfile.ZipFile, path: Path, name: str) -> None:
+    if path.is_dir():
+        info = zipfile.ZipInfo(name + "/", _TIMESTAMP)
+        info.external_attr = (0o40755 << 16) | 0x10  # a directory, for unzip and Windows
+        zf.writestr(info, b"")
+        for child in sorted(path.iterdir()):
+            _add(zf, child, f"{name}/{child.name}")
+        return
+    info = zipfile.ZipInfo(name, _TIMESTAMP)
+    executable = os.access(path, os.X_OK)
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, path.read_bytes())

@@ -1,0 +1,177 @@
+"""The editors the installer knows: where each keeps its plug-ins and how one is switched on.
+
+Adding an editor is one entry in EDITORS plus a function listing its plug-in folders.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import kconfig
+
+
+@dataclass(frozen=True)
+class Host:
+    """The machine's platform, environment and home: passed in so tests can ask about others."""
+
+    platform: str
+    env: Mapping[str, str]
+    home: Path
+
+    @classmethod
+    def current(cls) -> Host:
+        return cls(sys.platform, dict(os.environ), Path.home())
+
+    def dir_from_env(self, name: str, fallback: Path) -> Path:
+        value = self.env.get(name, "")
+        # The XDG spec says a relative value is invalid and must be ignored.
+        if self.platform != "win32" and not value.startswith("/"):
+            return fallback
+        return Path(value) if value else fallback
+
+
+@dataclass(frozen=True)
+class Place:
+    """One folder an editor loads plug-ins from, and the config file that enables them there."""
+
+    folder: Path
+    label: str
+    config: Path | None = None
+    default: bool = False  # created when no folder of this editor exists and none is named
+    note: str = ""
+    shadowed: bool = False  # the editor ignores it now; only --uninstall looks there
+
+    def found(self) -> bool:
+        # The editor's own data folder counts: Krita does not always create pykrita/ itself.
+        return self.folder.is_dir() or self.folder.parent.is_dir()
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A file beside the plug-in's package: `source` in the checkout, `target` in the folder."""
+
+    source: str
+    target: str  # relative to the plug-in folder, "/"-separated, may climb out with ".."
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Switch:
+    """The config entry that enables the plug-in: `key=true` under `[section]`."""
+
+    section: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Editor:
+    key: str  # the --KEY option, the zip's name
+    title: str
+    package: str  # the folder installed into each plug-in folder
+    source: str  # the checkout's folder holding the package and the extras
+    extras: tuple[Extra, ...]
+    places: Callable[[Host], list[Place]]
+    switch: Switch | None
+    next_steps: tuple[str, ...]
+    enable_by_hand: str  # said when the user asked us not to touch the config
+    import_zip: str | None = None  # how a user installs the --zip file; None: no zip
+    entry: str = "__init__.py"  # the package's file the editor loads; GIMP's is <name>.py
+    executables: tuple[str, ...] = ()  # inside the package; GIMP runs its plug-ins as programs
+
+
+def _custom_resources(config: Path, standard: Path) -> Path | None:
+    """The resource folder set in Settings › Configure Krita › General › Resources, if any."""
+    try:
+        data = config.read_bytes()
+    except OSError:
+        return None
+    custom = kconfig.read_entry(data, "", "ResourceDirectory")
+    if not custom:
+        return None
+    path = Path(custom).expanduser()
+    if not path.is_absolute() or same_folder(path, standard):
+        return None
+    return path
+
+
+def same_folder(a: Path, b: Path) -> bool:
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+def krita_places(host: Host) -> list[Place]:
+    home = host.home
+    if host.platform == "win32":
+        roaming = host.dir_from_env("APPDATA", home / "AppData" / "Roaming")
+        local = host.dir_from_env("LOCALAPPDATA", home / "AppData" / "Local")
+        profiles = [("Krita", roaming / "krita", local / "kritarc", True)]
+    elif host.platform == "darwin":
+        profiles = [
+            (
+                "Krita",
+                home / "Library" / "Application Support" / "Krita",
+                home / "Library" / "Preferences" / "kritarc",
+                True,
+            )
+        ]
+    else:
+        data = host.dir_from_env("XDG_DATA_HOME", home / ".local" / "share")
+        config = host.dir_from_env("XDG_CONFIG_HOME", home / ".config")
+        flatpak = home / ".var" / "app" / "org.kde.krita"
+        snap = home / "snap" / "krita" / "current"
+        profiles = [
+            ("Krita", data / "krita", config / "kritarc", True),
+            ("Krita (Flatpak)", flatpak / "data" / "krita", flatpak / "config" / "kritarc", False),
+            (
+                "Krita (Snap)",
+                snap / ".local" / "share" / "krita",
+                snap / ".config" / "kritarc",
+                False,
+            ),
+        ]
+    places = []
+    for label, standard, kritarc, default in profiles:
+        custom = _custom_resources(kritarc, standard)
+        if custom is None:
+            places.append(Place(standard / "pykrita", label, kritarc, default))
+            continue
+        # A resource folder of the user's replaces the standard one entirely: Krita then
+        # ignores plug-ins under the standard folder.
+        note = f"the resource folder set in {kritarc}"
+        places.append(Place(custom / "pykrita", label, kritarc, default, note))
+        places.append(Place(standard / "pykrita", label, kritarc, shadowed=True))
+    return places
+
+
+KRITA = Editor(
+    key="krita",
+    title="Krita",
+    package="recraft_krita",
+    source="krita_plugin",
+    extras=(
+        Extra("recraft_krita.desktop", "recraft_krita.desktop"),
+        # Krita reads .action files from the resource folder's actions/, beside pykrita/;
+        # its own Import Python Plugin puts them there too.
+        Extra("recraft_krita.action", "../actions/recraft_krita.action", required=False),
+    ),
+    places=krita_places,
+    switch=Switch("python", "enable_recraft_krita"),
+    next_steps=(
+        "Restart Krita (quit it completely first if it is open).",
+        "The Recraft docker is under Settings › Dockers › Recraft.",
+        "The actions are under Tools › Recraft.",
+        "Put your Recraft token in Tools › Recraft › Settings (or run `recraft login`).",
+    ),
+    enable_by_hand=(
+        "Start Krita and tick Recraft in Settings › Configure Krita › Python Plugin Manager."
+    ),
+    import_zip=(
+        "In Krita: Tools › Scripts › Import Python Plugin from File, pick the zip, restart "
+        "Krita, and tick Recraft in Settings › Configure Krita › Python Plugin Manager."
+    ),
+)
+
+EDITORS: tuple[Editor, ...] = (KRITA,)

@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Install the Recraft plug-ins into the editors on this machine: python3 install/install.py
+
+Standard library only, so it runs with whatever Python 3.10+ the user has. The plug-ins it
+installs are self-contained: each carries recraft_core and pure-Python requests, urllib3, idna,
+charset_normalizer and certifi in its vendor/ folder, built once with pip into install/build/.
+Run with --help for the options. Exit codes: 0 done, 2 a problem the user can fix (the message
+says what), 1 a bug in the installer, 130 interrupted.
+"""
+
+import sys
+
+# The user's python3 may be older than the project's floor: say so rather than fail oddly.
+if sys.version_info < (3, 10):  # noqa: UP036
+    found = sys.version.split()[0]
+    sys.stderr.write(f"The installer needs Python 3.10 or newer; this is {found}.\n")
+    sys.exit(2)
+
+import argparse
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# `python -I` and `-P` leave the script's folder off sys.path; its modules live there.
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import archive  # noqa: E402
+import kconfig  # noqa: E402
+import payload  # noqa: E402
+import placement  # noqa: E402
+import vendor as vendoring  # noqa: E402
+from editors import EDITORS, Editor, Host, Place, same_folder  # noqa: E402
+from errors import InstallError  # noqa: E402
+
+CHECKOUT = HERE.parent
+VENDOR_CACHE = HERE / "build" / "vendor"
+
+_WOULD = {
+    "created": "would create",
+    "added": "would add",
+    "replaced": "would replace",
+    "wrote": "would write",
+    "linked": "would link",
+    "removed": "would remove",
+    "set": "would set",
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="install.py",
+        description=(
+            "Install the Recraft plug-in into every Krita plug-in folder found on this machine "
+            "(or the folders named), with everything it needs inside it, and enable it."
+        ),
+        epilog="Exit codes: 0 done, 2 a problem you can fix (the message says what), 1 a bug.",
+    )
+    for editor in EDITORS:
+        parser.add_argument(
+            f"--{editor.key}",
+            metavar="DIR",
+            action="append",
+            type=Path,
+            default=[],
+            help=(
+                f"a {editor.title} plug-in folder to install into, created if missing; "
+                f"repeatable. Without it: every {editor.title} folder found."
+            ),
+        )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--uninstall",
+        action="store_true",
+        help="remove what an install put there, and nothing else (kritarc is left alone)",
+    )
+    mode.add_argument(
+        "--zip",
+        metavar="OUT_DIR",
+        type=Path,
+        help="write recraft-krita-VERSION.zip for Krita's Import Python Plugin from File; "
+        "installs nothing",
+    )
+    mode.add_argument(
+        "--link",
+        action="store_true",
+        help="for development: symlink the plug-in's files and recraft_core to this checkout",
+    )
+    parser.add_argument(
+        "--no-enable", action="store_true", help="do not enable the plug-in in kritarc"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="say what would be done; change nothing"
+    )
+    parser.add_argument(
+        "--vendor",
+        metavar="DIR",
+        type=Path,
+        help="an already-built folder of the vendored packages, instead of install/build/vendor",
+    )
+    parser.add_argument(
+        "--rebuild-vendor",
+        action="store_true",
+        help="build install/build/vendor again (newer requests and certificates)",
+    )
+    args = parser.parse_args(argv)
+    named = [f"--{e.key}" for e in EDITORS if getattr(args, e.key)]
+    if args.zip and named:
+        parser.error(f"--zip installs nothing: drop {' '.join(named)}")
+    if args.uninstall and (args.vendor or args.rebuild_vendor):
+        parser.error("--uninstall takes no --vendor or --rebuild-vendor")
+    if args.vendor and args.rebuild_vendor:
+        parser.error("--vendor names a folder already built: drop --rebuild-vendor")
+    return args
+
+
+class Report:
+    """What the installer did, printed as it goes."""
+
+    def __init__(self, dry_run: bool) -> None:
+        self.dry_run = dry_run
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    def step(self, text: str) -> None:
+        if self.dry_run:
+            verb, _, rest = text.partition(" ")
+            text = f"{_WOULD[verb]} {rest}" if verb in _WOULD else text
+        self.say(f"  {text}")
+
+
+def named_folders(args: argparse.Namespace) -> dict[str, list[Path]]:
+    return {e.key: getattr(args, e.key) for e in EDITORS if getattr(args, e.key)}
+
+
+def _unique(places: list[Place]) -> list[Place]:
+    kept: list[Place] = []
+    for place in places:
+        if not any(same_folder(place.folder, k.folder) for k in kept):
+            kept.append(place)
+    return kept
+
+
+def install_places(editor: Editor, named: list[Path], host: Host) -> tuple[list[Place], str]:
+    """Where to install, and a sentence when that needs saying."""
+    known = [p for p in editor.places(host) if not p.shadowed]
+    default = next(p for p in known if p.default)
+    if named:
+        places = []
+        for folder in named:
+            folder = folder.expanduser().absolute()
+            match = next((p for p in known if same_folder(p.folder, folder)), None)
+            # A folder of our own choosing is still loaded by the Krita that reads the
+            # platform's kritarc (for example a resource folder set in Krita's settings).
+            places.append(
+                Place(folder, match.label if match else editor.title, (match or default).config)
+            )
+        return _unique(places), ""
+    found = _unique([p for p in known if p.found()])
+    if found:
+        return found, ""
+    return [default], (
+        f"No {editor.title} plug-in folder was found, so the standard one is used (and created). "
+        f"If your {editor.title} keeps its resources elsewhere, run this again with "
+        f"--{editor.key} DIR."
+    )
+
+
+def prepare_vendor(args: argparse.Namespace, report: Report) -> vendoring.Vendor | None:
+    """The checked vendor folder; None for a dry run that would build it."""
+    given = args.vendor.expanduser().absolute() if args.vendor else None
+    how, folder = vendoring.plan(VENDOR_CACHE, given, args.rebuild_vendor)
+    if args.dry_run and how == "build":
+        pip = vendoring.require_pip()
+        report.say(f"Vendored packages: would build {folder} with")
+        report.say(f"  {vendoring.shell_line([*pip, *vendoring.pip_command(folder)])}")
+        return None
+    if how == "build":
+        report.say(f"Vendored packages: building {folder} with pip (once; it needs the network)")
+    vendor = vendoring.prepare(VENDOR_CACHE, given, args.rebuild_vendor)
+    listed = ", ".join(f"{k} {v}" for k, v in sorted(vendor.versions.items()))
+    verb = {"built": "built", "reused": "reusing", "given": "using"}[vendor.how]
+    report.say(f"Vendored packages: {verb} {vendor.folder} ({listed})")
+    return vendor
+
+
+def enable(editor: Editor, config: Path, report: Report, dry_run: bool) -> None:
+    assert editor.switch is not None
+    try:
+        data = config.read_bytes()
+    except FileNotFoundError:
+        data = b""
+    new, what = kconfig.set_entry(data, editor.switch.section, editor.switch.key, "true")
+    if new != data and not dry_run:
+        kconfig.write_atomically(config, new)
+    report.step(f"{what} in {config}")
+
+
+def run_install(args: argparse.Namespace, report: Report, host: Host) -> None:
+    named = named_folders(args)
+    editors = [e for e in EDITORS if e.key in named] if named else list(EDITORS)
+    sources = [payload.Source.find(e, CHECKOUT) for e in editors]  # all checked before any change
+    report.say(f"Recraft plug-ins {sources[0].version} from {CHECKOUT}")
+    vendor = prepare_vendor(args, report)
+    steps: list[str] = []
+    failed: list[str] = []
+    for source in sources:
+        editor = source.editor
+        places, note = install_places(editor, named.get(editor.key, []), host)
+        if note:
+            report.say(note)
+        enabled: list[Path] = []
+        for place in places:
+            report.say()
+            where = f" ({place.note})" if place.note else ""
+            report.say(f"{place.label}: {place.folder}{where}")
+            try:
+                for line in placement.install_into(place, source, vendor, args.link, args.dry_run):
+                    report.step(line)
+                if editor.switch and place.config and not args.no_enable:
+                    if any(same_folder(place.config, c) for c in enabled):
+                        report.step(f"already enabled in {place.config}")
+                    else:
+                        enable(editor, place.config, report, args.dry_run)
+                        enabled.append(place.config)
+            except (OSError, InstallError) as e:
+                # The other folders still get their copy; the exit code says one failed.
+                report.step(f"FAILED: {e}")
+                failed.append(str(place.folder))
+        if args.no_enable and editor.switch:
+            steps.append(editor.enable_by_hand)
+        steps += editor.next_steps
+    report.say()
+    if failed:
+        raise InstallError(
+            f"Could not install into {', '.join(failed)} (see above). Fix that and run this "
+            "again; the folders that worked are fine as they are."
+        )
+    report.say("Dry run: nothing was changed." if args.dry_run else "Done. Next:")
+    if not args.dry_run:
+        for number, text in enumerate(steps, 1):
+            report.say(f"  {number}. {text}")
+
+
+def run_uninstall(args: argparse.Namespace, report: Report, host: Host) -> None:
+    named = named_folders(args)
+    editors = [e for e in EDITORS if e.key in named] if named else list(EDITORS)
+    touched: list[str] = []
+    for editor in editors:
+        if editor.key in named:
+            places = [Place(f.expanduser().absolute(), editor.title) for f in named[editor.key]]
+        else:
+            places = _unique(editor.places(host))
+        for place in places:
+            if not placement.installed_here(place, editor):
+                continue
+            if editor.title not in touched:
+                touched.append(editor.title)
+            report.say(f"{place.label}: {place.folder}")
+            try:
+                for line in placement.uninstall_from(place, editor, args.dry_run):
+                    report.step(line)
+            except OSError as e:
+                raise InstallError(f"Could not remove the plug-in from {place.folder}: {e}") from e
+            if editor.switch and place.config:
+                report.step(
+                    f"left {place.config} as it was: {editor.switch.key}=true stays, and "
+                    f"{editor.title} ignores it while the plug-in is absent"
+                )
+    if not touched:
+        report.say("The Recraft plug-in is not installed in any folder looked at; nothing to do.")
+    elif args.dry_run:
+        report.say("Dry run: nothing was changed.")
+    else:
+        report.say(
+            f"Done. Restart {' and '.join(touched)}. Your Recraft token and settings were kept."
+        )
+
+
+def run_zip(args: argparse.Namespace, report: Report) -> None:
+    sources = [payload.Source.find(e, CHECKOUT) for e in EDITORS if e.import_zip]
+    vendor = prepare_vendor(args, report)
+    out_dir = args.zip.expanduser().absolute()
+    for source in sources:
+        if vendor is None:
+            report.say(f"would write {out_dir / archive.zip_name(source)}")
+            continue
+        out = archive.build_zip(source, vendor, out_dir)
+        report.say(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB).")
+        report.say(str(source.editor.import_zip))
+
+
+def main(argv: list[str] | None = None) -> int:
+    # A console that cannot show "›" must not turn a finished install into a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    report = Report(args.dry_run)
+    if args.dry_run:
+        report.say("Dry run: nothing will be changed.")
+    try:
+        if args.uninstall:
+            run_uninstall(args, report, Host.current())
+        elif args.zip:
+            run_zip(args, report)
+        else:
+            run_install(args, report, Host.current())
+    except InstallError as e:
+        print(f"\nProblem: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted. Nothing is left half-installed; run it again.", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print(
+            "\nThis is a bug in the installer. Please report it with the lines above.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
