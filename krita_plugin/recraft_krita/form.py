@@ -157,6 +157,7 @@ class OperationForm(QtWidgets.QWidget):
         more = QtWidgets.QGroupBox("More options", body)
         more.setCheckable(True)
         more.setChecked(False)
+        more.setFlat(True)  # folded: just its title, no empty frame
         more_box = QtWidgets.QWidget(more)
         more_layout = QtWidgets.QFormLayout(more_box)
         more_layout.setContentsMargins(0, 0, 0, 0)
