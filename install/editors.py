@@ -5,7 +5,9 @@ Adding an editor is one entry in EDITORS plus a function listing its plug-in fol
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -81,6 +83,9 @@ class Editor:
     import_zip: str | None = None  # how a user installs the --zip file; None: no zip
     entry: str = "__init__.py"  # the package's file the editor loads; GIMP's is <name>.py
     executables: tuple[str, ...] = ()  # inside the package; GIMP runs its plug-ins as programs
+    # Said when no folder of this editor is found while another editor's is: it gets nothing.
+    missing: str = ""
+    folder_help: str = "a plug-in folder"  # what --KEY DIR names, for --help
 
 
 def _custom_resources(config: Path, standard: Path) -> Path | None:
@@ -146,6 +151,64 @@ def krita_places(host: Host) -> list[Place]:
     return places
 
 
+# GIMP keeps one profile per minor version (GIMP_USER_VERSION): 3.0, 3.2, ... A 3.x found on
+# disk that is not listed here (a newer GIMP, a development build) is used too.
+GIMP_VERSIONS = ("3.0", "3.2")
+_GIMP_VERSION = re.compile(r"3\.\d+")
+
+
+def _gimp_profiles(gimp_dir: Path) -> list[tuple[str, Path]]:
+    """(version, profile) under a GIMP folder (`.../GIMP`): the known versions and any other
+    3.x there, oldest first."""
+    versions = set(GIMP_VERSIONS)
+    with contextlib.suppress(OSError):  # no GIMP folder: the known versions only
+        versions |= {
+            p.name for p in gimp_dir.iterdir() if _GIMP_VERSION.fullmatch(p.name) and p.is_dir()
+        }
+    ordered = sorted(versions, key=lambda v: int(v.split(".")[1]))
+    return [(v, gimp_dir / v) for v in ordered]
+
+
+def gimp3_directory(host: Host) -> Path | None:
+    """GIMP3_DIRECTORY: GIMP 3 then uses that folder as its whole profile, for every 3.x;
+    a relative value is taken from the home folder, as GIMP does."""
+    value = host.env.get("GIMP3_DIRECTORY", "")
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else host.home / path
+
+
+def gimp_places(host: Host) -> list[Place]:
+    """Each GIMP 3 profile's plug-ins/ folder. A profile counts as found when it exists, even
+    without plug-ins/ (Place.found); GIMP creates the profile when it first starts."""
+    home = host.home
+    if host.platform == "win32":
+        roaming = host.dir_from_env("APPDATA", home / "AppData" / "Roaming")
+        bases = [("", roaming / "GIMP", True)]
+    elif host.platform == "darwin":
+        bases = [("", home / "Library" / "Application Support" / "GIMP", True)]
+    else:
+        config = host.dir_from_env("XDG_CONFIG_HOME", home / ".config")
+        bases = [
+            ("", config / "GIMP", True),
+            (" (Flatpak)", home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP", False),
+            (" (Snap)", home / "snap" / "gimp" / "current" / ".config" / "GIMP", False),
+        ]
+    custom = gimp3_directory(host)
+    places = []
+    if custom is not None:
+        places.append(Place(custom / "plug-ins", "GIMP 3", note="GIMP3_DIRECTORY"))
+    for suffix, gimp_dir, native in bases:
+        for version, profile in _gimp_profiles(gimp_dir):
+            # GIMP3_DIRECTORY replaces the standard profile of a GIMP started with it; the
+            # sandboxed ones (Flatpak, Snap) keep their own.
+            shadowed = native and custom is not None
+            label = f"GIMP {version}{suffix}"
+            places.append(Place(profile / "plug-ins", label, shadowed=shadowed))
+    return places
+
+
 KRITA = Editor(
     key="krita",
     title="Krita",
@@ -172,6 +235,42 @@ KRITA = Editor(
         "In Krita: Tools › Scripts › Import Python Plugin from File, pick the zip, restart "
         "Krita, and tick Recraft in Settings › Configure Krita › Python Plugin Manager."
     ),
+    folder_help="a Krita pykrita folder (e.g. ~/.local/share/krita/pykrita)",
+    missing=(
+        "No Krita plug-in folder was found, so nothing was installed for Krita. To install "
+        "into a Krita that keeps its resources elsewhere, run this again with --krita DIR."
+    ),
 )
 
-EDITORS: tuple[Editor, ...] = (KRITA,)
+GIMP = Editor(
+    key="gimp",
+    title="GIMP",
+    package="recraft",  # GIMP runs plug-ins/<name>/<name>.py: the folder and file share it
+    source="gimp_plugin",
+    extras=(),
+    places=gimp_places,
+    switch=None,  # GIMP runs every plug-in it finds
+    next_steps=(
+        "Restart GIMP (quit it completely first if it is open): it registers the plug-in as "
+        "it starts.",
+        "The Recraft procedures are under Filters › Recraft, and Remove Background also under "
+        "Layer › Transparency › Remove Background (Recraft).",
+        "Put your Recraft token in Filters › Recraft › Settings (or run `recraft login`).",
+    ),
+    enable_by_hand="",
+    import_zip=(
+        "For GIMP 3: unpack the zip into a plug-ins folder (GIMP lists them in Edit › "
+        "Preferences › Folders › Plug-ins), so that plug-ins/recraft/recraft.py exists, and "
+        "restart GIMP. Keep recraft.py executable (unzip does)."
+    ),
+    entry="recraft.py",
+    executables=("recraft.py",),
+    folder_help="a GIMP 3 plug-ins folder (e.g. ~/.config/GIMP/3.0/plug-ins)",
+    missing=(
+        "No GIMP 3 profile was found, so nothing was installed for GIMP. GIMP creates its "
+        "profile when it first starts: start GIMP once, then run this installer again (or name "
+        "a plug-ins folder with --gimp DIR)."
+    ),
+)
+
+EDITORS: tuple[Editor, ...] = (KRITA, GIMP)

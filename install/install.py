@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Install the Recraft plug-ins into the editors on this machine: python3 install/install.py
 
+Krita and GIMP 3: every plug-in folder found of either editor, or only the folders named with
+--krita DIR and --gimp DIR.
+
 Standard library only, so it runs with whatever Python 3.10+ the user has. The plug-ins it
 installs are self-contained: each carries recraft_core and pure-Python requests, urllib3, idna,
 charset_normalizer and certifi in its vendor/ folder, built once with pip into install/build/.
@@ -51,8 +54,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="install.py",
         description=(
-            "Install the Recraft plug-in into every Krita plug-in folder found on this machine "
-            "(or the folders named), with everything it needs inside it, and enable it."
+            "Install the Recraft plug-ins into every Krita and GIMP 3 plug-in folder found on "
+            "this machine (or only the folders named), each with everything it needs inside it, "
+            "and enable the Krita one."
         ),
         epilog="Exit codes: 0 done, 2 a problem you can fix (the message says what), 1 a bug.",
     )
@@ -64,27 +68,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             type=Path,
             default=[],
             help=(
-                f"a {editor.title} plug-in folder to install into, created if missing; "
-                f"repeatable. Without it: every {editor.title} folder found."
+                f"{editor.folder_help} to install into, created if missing; repeatable. "
+                "Given any --krita or --gimp, only the folders named are used; without: every "
+                f"{editor.title} folder found."
             ),
         )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--uninstall",
         action="store_true",
-        help="remove what an install put there, and nothing else (kritarc is left alone)",
+        help="remove what an install put there, and nothing else, from every folder found or "
+        "named (kritarc is left alone)",
     )
     mode.add_argument(
         "--zip",
         metavar="OUT_DIR",
         type=Path,
-        help="write recraft-krita-VERSION.zip for Krita's Import Python Plugin from File; "
-        "installs nothing",
+        help="write recraft-krita-VERSION.zip (for Krita's Import Python Plugin from File) and "
+        "recraft-gimp-VERSION.zip (to unpack into a GIMP plug-ins folder); installs nothing",
     )
     mode.add_argument(
         "--link",
         action="store_true",
-        help="for development: symlink the plug-in's files and recraft_core to this checkout",
+        help="for development: symlink the plug-ins' files and recraft_core to this checkout",
     )
     parser.add_argument(
         "--no-enable", action="store_true", help="do not enable the plug-in in kritarc"
@@ -142,29 +148,51 @@ def _unique(places: list[Place]) -> list[Place]:
     return kept
 
 
-def install_places(editor: Editor, named: list[Path], host: Host) -> tuple[list[Place], str]:
-    """Where to install, and a sentence when that needs saying."""
+def install_places(editor: Editor, named: list[Path], host: Host) -> list[Place]:
+    """The folders named on the command line, as Places of this editor."""
     known = [p for p in editor.places(host) if not p.shadowed]
-    default = next(p for p in known if p.default)
+    default = next((p for p in known if p.default), None)
+    places = []
+    for folder in named:
+        folder = folder.expanduser().absolute()
+        match = next((p for p in known if same_folder(p.folder, folder)), None)
+        # A folder of our own choosing is still loaded by the Krita that reads the
+        # platform's kritarc (for example a resource folder set in Krita's settings).
+        config = (match or default).config if (match or default) else None
+        places.append(Place(folder, match.label if match else editor.title, config))
+    return _unique(places)
+
+
+def plan_install(args: argparse.Namespace, host: Host) -> list[tuple[Editor, list[Place], str]]:
+    """Each editor with the folders it gets (maybe none) and a sentence when that needs saying.
+
+    Folders named on the command line are the only ones used. Otherwise every editor gets the
+    folders found for it; when no editor's folder is found at all, an editor with a standard
+    folder it can create (Krita) gets that one, as before GIMP joined.
+    """
+    named = named_folders(args)
     if named:
-        places = []
-        for folder in named:
-            folder = folder.expanduser().absolute()
-            match = next((p for p in known if same_folder(p.folder, folder)), None)
-            # A folder of our own choosing is still loaded by the Krita that reads the
-            # platform's kritarc (for example a resource folder set in Krita's settings).
-            places.append(
-                Place(folder, match.label if match else editor.title, (match or default).config)
-            )
-        return _unique(places), ""
-    found = _unique([p for p in known if p.found()])
-    if found:
-        return found, ""
-    return [default], (
-        f"No {editor.title} plug-in folder was found, so the standard one is used (and created). "
-        f"If your {editor.title} keeps its resources elsewhere, run this again with "
-        f"--{editor.key} DIR."
-    )
+        return [(e, install_places(e, named[e.key], host), "") for e in EDITORS if e.key in named]
+    found = {
+        e.key: _unique([p for p in e.places(host) if p.found() and not p.shadowed]) for e in EDITORS
+    }
+    anything = any(found.values())
+    plan = []
+    for editor in EDITORS:
+        if found[editor.key]:
+            plan.append((editor, found[editor.key], ""))
+            continue
+        default = next((p for p in editor.places(host) if p.default and not p.shadowed), None)
+        if anything or default is None:
+            plan.append((editor, [], editor.missing))
+            continue
+        note = (
+            f"No {editor.title} plug-in folder was found, so the standard one is used (and "
+            f"created). If your {editor.title} keeps its resources elsewhere, run this again "
+            f"with --{editor.key} DIR."
+        )
+        plan.append((editor, [default], note))
+    return plan
 
 
 def prepare_vendor(args: argparse.Namespace, report: Report) -> vendoring.Vendor | None:
@@ -198,18 +226,21 @@ def enable(editor: Editor, config: Path, report: Report, dry_run: bool) -> None:
 
 
 def run_install(args: argparse.Namespace, report: Report, host: Host) -> None:
-    named = named_folders(args)
-    editors = [e for e in EDITORS if e.key in named] if named else list(EDITORS)
-    sources = [payload.Source.find(e, CHECKOUT) for e in editors]  # all checked before any change
-    report.say(f"Recraft plug-ins {sources[0].version} from {CHECKOUT}")
-    vendor = prepare_vendor(args, report)
-    steps: list[str] = []
+    plan = plan_install(args, host)
+    # Every plug-in to install is checked in the checkout before anything changes.
+    sources = {e.key: payload.Source.find(e, CHECKOUT) for e, places, _ in plan if places}
+    version = next(iter(sources.values())).version if sources else "?"
+    report.say(f"Recraft plug-ins {version} from {CHECKOUT}")
+    vendor = prepare_vendor(args, report) if sources else None
+    steps: list[tuple[Editor, list[str]]] = []
     failed: list[str] = []
-    for source in sources:
-        editor = source.editor
-        places, note = install_places(editor, named.get(editor.key, []), host)
+    for editor, places, note in plan:
         if note:
+            report.say()
             report.say(note)
+        if not places:
+            continue
+        source = sources[editor.key]
         enabled: list[Path] = []
         for place in places:
             report.say()
@@ -228,18 +259,24 @@ def run_install(args: argparse.Namespace, report: Report, host: Host) -> None:
                 # The other folders still get their copy; the exit code says one failed.
                 report.step(f"FAILED: {e}")
                 failed.append(str(place.folder))
-        if args.no_enable and editor.switch:
-            steps.append(editor.enable_by_hand)
-        steps += editor.next_steps
+        todo = [editor.enable_by_hand] if args.no_enable and editor.switch else []
+        steps.append((editor, [*todo, *editor.next_steps]))
     report.say()
     if failed:
         raise InstallError(
             f"Could not install into {', '.join(failed)} (see above). Fix that and run this "
             "again; the folders that worked are fine as they are."
         )
-    report.say("Dry run: nothing was changed." if args.dry_run else "Done. Next:")
-    if not args.dry_run:
-        for number, text in enumerate(steps, 1):
+    if args.dry_run:
+        report.say("Dry run: nothing was changed.")
+        return
+    if not steps:
+        report.say("Nothing was installed.")
+        return
+    report.say("Done.")
+    for editor, texts in steps:
+        report.say(f"Next, for {editor.title}:")
+        for number, text in enumerate(texts, 1):
             report.say(f"  {number}. {text}")
 
 

@@ -103,8 +103,12 @@ def build_package(source: Source, vendor: vendoring.Vendor, dest: Path, link: bo
         shutil.copytree(source.core, dest / VENDOR / CORE, ignore=_ignore_for_package(source.core))
     write_versions(dest / VENDOR / VERSIONS, source, vendor)
     for name in source.editor.executables:
+        # GIMP runs plug-ins/<name>/<name>.py only if it is executable. Through a --link
+        # symlink this sets the bit on the checkout's file, which git records as 0755 anyway.
         path = dest / name
-        path.chmod(path.stat().st_mode | 0o111)
+        mode = path.stat().st_mode
+        if mode & 0o111 != 0o111:
+            path.chmod(mode | 0o111)
 
 
 def write_versions(path: Path, source: Source, vendor: vendoring.Vendor) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import payload
@@ -91,6 +92,8 @@ def install_into(
     try:
         new = stage / editor.package
         payload.build_package(source, vendor, new, link)
+        if not link:
+            _touch_executables(new, package_dir, editor)
         payload.write_manifest(new, payload.manifest(source, vendor, link, paths))
         _swap(new, package_dir, stage / "old", editor)
     finally:
@@ -102,6 +105,23 @@ def install_into(
     for p in stale:
         remove(target(folder, p))
     return lines
+
+
+def _touch_executables(new: Path, old: Path, editor: Editor) -> None:
+    """Give each executable a modification time of its own, later than the old copy's.
+
+    GIMP keeps what a plug-in registered in pluginrc and asks the plug-in again only when its
+    file's modification time differs from the one recorded there. A copy keeps the checkout's
+    time, which need not change when only recraft_core (the procedures' arguments) did.
+    """
+    now = time.time()
+    for name in editor.executables:
+        try:
+            before = (old / name).stat().st_mtime
+        except OSError:
+            before = 0.0
+        stamp = max(now, before + 1)
+        os.utime(new / name, (stamp, stamp))
 
 
 def _swap(new: Path, package_dir: Path, parking: Path, editor: Editor) -> None:

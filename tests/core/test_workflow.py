@@ -479,6 +479,14 @@ def test_a_codec_bound_to_the_ui_thread_never_runs_on_the_worker(client, recraft
     assert len(canvas.layers) == 2
 
 
+def test_a_ui_thread_codec_with_nothing_to_encode(client, recraft_server):
+    canvas = MemoryCanvas(1024, 1024, [MemoryLayer("bg", raster(photo(16, 16)))])
+    canvas.codec = UIThreadCodec()
+    run(Job(client, "generate", canvas, {"prompt": "fox"}))
+    assert canvas.codec.threads == [threading.current_thread().name]  # the decode only
+    assert len(canvas.layers) == 2
+
+
 def test_apply_before_the_job_ended_does_nothing(client, recraft_server):
     recraft_server.fault("delay", seconds=1, path="/images/removeBackground")
     canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])

@@ -1,9 +1,11 @@
 """install/install.py, run as a user runs it: a subprocess with HOME, XDG_*, APPDATA and
-LOCALAPPDATA pointing into tmp_path, so nothing of the developer's is looked at or touched.
+LOCALAPPDATA pointing into tmp_path (and no GIMP3_DIRECTORY), so nothing of the developer's is
+looked at or touched.
 
-The installer runs from a copy of the checkout with a small stand-in plug-in, so these tests
-do not change when the real plug-in does; one test installs the real one. The vendored
-packages are built with pip once per session, by the installer itself, and reused after.
+The installer runs from a copy of the checkout with small stand-in plug-ins for Krita and GIMP,
+so these tests do not change when the real plug-ins do; a test per editor installs the real one,
+and one runs GIMP 3.0 on it when the Debian trixie chroot is here. The vendored packages are
+built with pip once per session, by the installer itself, and reused after.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import configparser
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -24,6 +27,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "install"
 PLUGIN = "recraft_krita"
+GIMP_PLUGIN = "recraft"  # plug-ins/recraft/recraft.py
 THIRD_PARTY = ("requests", "urllib3", "idna", "charset_normalizer", "certifi")
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
 
@@ -54,8 +58,18 @@ if _VENDOR not in sys.path:
 """
 
 
+GIMP_ENTRY = """\
+#!/usr/bin/env python3
+\"\"\"Stand-in for the installer's tests: GIMP runs plug-ins/recraft/recraft.py.\"\"\"
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "vendor"))
+"""
+
+
 def make_checkout(root: Path, action: bool = True) -> Path:
-    """A checkout holding this repo's installer and recraft_core, and a stand-in plug-in."""
+    """A checkout holding this repo's installer and recraft_core, and stand-in plug-ins."""
     skip = shutil.ignore_patterns("build", "__pycache__")
     shutil.copytree(INSTALL, root / "install", ignore=skip)
     shutil.copytree(
@@ -75,6 +89,13 @@ def make_checkout(root: Path, action: bool = True) -> Path:
     (plugin / "README.md").write_text("not installed\n")
     if action:
         (plugin / "recraft_krita.action").write_text(ACTION)
+    gimp = root / "gimp_plugin"
+    (gimp / GIMP_PLUGIN / "__pycache__").mkdir(parents=True)
+    (gimp / GIMP_PLUGIN / "recraft.py").write_text(GIMP_ENTRY)
+    (gimp / GIMP_PLUGIN / "recraft.py").chmod(0o755)  # as git checks it out
+    (gimp / GIMP_PLUGIN / "gimp_canvas.py").write_text("CANVAS = 'stand-in'\n")
+    (gimp / GIMP_PLUGIN / "__pycache__" / "gimp_canvas.cpython-313.pyc").write_bytes(b"\0")
+    (gimp / "README.md").write_text("not installed\n")
     return root
 
 
@@ -83,7 +104,8 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("XDG_") and k not in ("APPDATA", "LOCALAPPDATA", "PYTHONPATH")
+        if not k.startswith("XDG_")
+        and k not in ("APPDATA", "LOCALAPPDATA", "PYTHONPATH", "GIMP3_DIRECTORY")
     }
     env.update(
         HOME=str(home),
@@ -142,6 +164,7 @@ def built(tmp_path_factory):
         "checkout": checkout,
         "vendor": checkout / "install" / "build" / "vendor",
         "zip": zips / "recraft-krita-0.1.0.zip",
+        "gimp_zip": zips / "recraft-gimp-0.1.0.zip",
         "output": done.stdout,
     }
 
@@ -205,6 +228,10 @@ def test_installs_into_the_pykrita_folder_of_a_fresh_home(checkout, home, privat
 
     assert str(pykrita(home)) in out
     assert "No Krita plug-in folder was found" in out
+    # Nothing of GIMP's is made up: GIMP makes its profile on first start.
+    assert "No GIMP 3 profile was found" in out and "start GIMP once" in out
+    assert not (home / ".config" / "GIMP").exists()
+    assert "Filters › Recraft" not in out
     for words in ("Restart Krita", "Settings › Dockers › Recraft", "Tools › Recraft", "login"):
         assert words in out
     assert not private_settings.exists()
@@ -734,3 +761,417 @@ def test_the_real_plugin_installs(built, tmp_path):
         real / "recraft_krita.desktop"
     ).read_bytes()
     assert (folder / PLUGIN / "vendor" / "recraft_core" / "__init__.py").is_file()
+
+
+# -- GIMP 3 -----------------------------------------------------------------------------------
+
+
+def gimp_profile(home: Path, version: str = "3.0") -> Path:
+    return home / ".config" / "GIMP" / version
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def check_gimp_copy(folder: Path) -> Path:
+    """plug-ins/recraft/ as GIMP needs it, with a pure vendor/; the package folder."""
+    package = folder / GIMP_PLUGIN
+    assert (package / "recraft.py").read_text() == GIMP_ENTRY
+    assert mode(package / "recraft.py") == 0o755  # GIMP runs only executable plug-ins
+    assert (package / "gimp_canvas.py").is_file()
+    vendor = package / "vendor"
+    for name in (*THIRD_PARTY, "recraft_core"):
+        assert (vendor / name / "__init__.py").is_file(), name
+    files = list(package.rglob("*"))
+    assert not [p for p in files if p.suffix in COMPILED]
+    assert not [p for p in files if p.name == "__pycache__" or p.suffix == ".pyc"]
+    assert not (vendor / "certifi" / "tests").exists()
+    versions = (vendor / "VERSIONS.txt").read_text().splitlines()
+    assert "recraft_core==0.1.0" in versions
+    for dist in ("requests", "urllib3", "idna", "charset-normalizer", "certifi"):
+        assert [v for v in versions if v.startswith(f"{dist}==")], dist
+    # Only the folder: nothing beside it, nothing of Krita's inside it.
+    assert not (folder / "recraft.py").exists()
+    assert not [p for p in files if p.suffix == ".desktop"]
+    return package
+
+
+def test_gimp_3_0_and_3_2_profiles_both_get_it(checkout, home, private_settings):
+    gimp_profile(home, "3.0").mkdir(parents=True)  # GIMP has run, but made no plug-ins/ yet
+    (gimp_profile(home, "3.2") / "plug-ins" / "other").mkdir(parents=True)
+
+    out = ok(run_installer(checkout, home))
+    for version in ("3.0", "3.2"):
+        package = check_gimp_copy(gimp_profile(home, version) / "plug-ins")
+        manifest = json.loads((package / "INSTALLED.json").read_text())
+        assert manifest["paths"] == ["recraft/"]
+        assert manifest["editor"] == "gimp" and manifest["mode"] == "copy"
+        assert f"GIMP {version}: {gimp_profile(home, version) / 'plug-ins'}" in out
+    assert (gimp_profile(home, "3.2") / "plug-ins" / "other").is_dir()
+    assert sorted(p.name for p in (gimp_profile(home, "3.2") / "plug-ins").iterdir()) == [
+        "other",
+        GIMP_PLUGIN,
+    ]
+    # A GIMP user without Krita gets nothing of Krita's.
+    assert not (home / ".local").exists()
+    assert not (home / ".config" / "kritarc").exists()
+    assert "nothing was installed for Krita" in out
+    assert "No GIMP 3 profile" not in out
+    for words in (
+        "Restart GIMP",
+        "Filters › Recraft",
+        "Layer › Transparency › Remove Background (Recraft)",
+        "Filters › Recraft › Settings",
+        "recraft login",
+    ):
+        assert words in out, words
+    assert "Tools › Recraft" not in out  # Krita's next steps are not GIMP's
+    assert not private_settings.exists()
+
+
+def test_gimp_xdg_config_flatpak_and_snap_profiles(checkout, home, tmp_path):
+    config = tmp_path / "config"
+    profiles = [
+        config / "GIMP" / "3.0",
+        home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP" / "3.2",
+        home / "snap" / "gimp" / "current" / ".config" / "GIMP" / "3.0",
+        config / "GIMP" / "3.4",  # a later 3.x is found on disk too
+    ]
+    for profile in profiles:
+        profile.mkdir(parents=True)
+    (config / "GIMP" / "2.10").mkdir()  # GIMP 2 has no Python 3 plug-ins
+
+    out = ok(run_installer(checkout, home, XDG_CONFIG_HOME=str(config)))
+    for profile in profiles:
+        check_gimp_copy(profile / "plug-ins")
+    assert not (config / "GIMP" / "2.10" / "plug-ins").exists()
+    assert not (home / ".config").exists()
+    assert "GIMP 3.2 (Flatpak)" in out and "GIMP 3.0 (Snap)" in out and "GIMP 3.4" in out
+
+
+def test_gimp3_directory_replaces_the_standard_profile(checkout, home, tmp_path):
+    custom = tmp_path / "my gimp profile"
+    custom.mkdir()
+    gimp_profile(home).mkdir(parents=True)
+
+    out = ok(run_installer(checkout, home, GIMP3_DIRECTORY=str(custom)))
+    check_gimp_copy(custom / "plug-ins")
+    assert "GIMP3_DIRECTORY" in out
+    # A GIMP started with GIMP3_DIRECTORY never looks at the standard profile.
+    assert not (gimp_profile(home) / "plug-ins").exists()
+
+    # A copy from before it was set is still uninstalled.
+    ok(run_installer(checkout, home, "--gimp", gimp_profile(home) / "plug-ins"))
+    ok(run_installer(checkout, home, "--uninstall", GIMP3_DIRECTORY=str(custom)))
+    assert not (custom / "plug-ins" / GIMP_PLUGIN).exists()
+    assert not (gimp_profile(home) / "plug-ins" / GIMP_PLUGIN).exists()
+
+
+def test_krita_and_gimp_found_both_get_theirs(checkout, home):
+    (home / ".local" / "share" / "krita").mkdir(parents=True)
+    gimp_profile(home).mkdir(parents=True)
+
+    out = ok(run_installer(checkout, home))
+    assert (pykrita(home) / PLUGIN / "__init__.py").is_file()
+    check_gimp_copy(gimp_profile(home) / "plug-ins")
+    assert "Next, for Krita:" in out and "Next, for GIMP:" in out
+    assert "No Krita" not in out and "No GIMP" not in out
+
+
+def test_gimp_named_folders_only(checkout, home, tmp_path):
+    (home / ".local" / "share" / "krita").mkdir(parents=True)
+    gimp_profile(home).mkdir(parents=True)
+    one, two = tmp_path / "one" / "plug-ins", tmp_path / "two"
+
+    out = ok(run_installer(checkout, home, "--gimp", one, "--gimp", two))
+    for folder in (one, two):
+        check_gimp_copy(folder)
+    # Only the folders named: neither the GIMP profile nor the Krita found here.
+    assert not (gimp_profile(home) / "plug-ins").exists()
+    assert not pykrita(home).exists()
+    assert not (home / ".config" / "kritarc").exists()
+    assert f"created {one}" in out
+    assert "Next, for GIMP:" in out and "Next, for Krita:" not in out
+
+    # And --krita alone leaves the GIMP profile found here alone.
+    ok(run_installer(checkout, home, "--krita", tmp_path / "pykrita"))
+    assert not (gimp_profile(home) / "plug-ins").exists()
+
+
+def test_gimp_upgrade_in_place(checkout, home, private_settings):
+    private_settings.parent.mkdir(parents=True)
+    private_settings.write_text('{"token": "kept"}')
+    folder = gimp_profile(home) / "plug-ins"
+    folder.mkdir(parents=True)
+    ok(run_installer(checkout, home))
+    package = folder / GIMP_PLUGIN
+    (package / "stale.py").write_text("from an older version\n")
+    (package / "vendor" / "recraft_core" / "stale.py").write_text("old\n")
+    # GIMP re-registers a plug-in only when the executable's mtime differs from pluginrc's.
+    os.utime(package / "recraft.py", (2_000_000_000, 2_000_000_000))
+
+    out = ok(run_installer(checkout, home))
+    assert "replaced recraft/ (0.1.0, copy)" in out
+    assert not (package / "stale.py").exists()
+    assert not (package / "vendor" / "recraft_core" / "stale.py").exists()
+    check_gimp_copy(folder)
+    assert (package / "recraft.py").stat().st_mtime > 2_000_000_000
+    assert private_settings.read_text() == '{"token": "kept"}'
+    assert sorted(p.name for p in folder.iterdir()) == [GIMP_PLUGIN]  # no staging left
+
+
+def test_gimp_run_bit_is_set_even_when_the_checkout_lost_it(built, tmp_path):
+    fresh = make_checkout(tmp_path / "fresh")
+    (fresh / "gimp_plugin" / GIMP_PLUGIN / "recraft.py").chmod(0o644)  # e.g. a zip download
+    folder = tmp_path / "plug-ins"
+    ok(run_installer(fresh, tmp_path / "home", "--gimp", folder, "--vendor", built["vendor"]))
+    assert mode(folder / GIMP_PLUGIN / "recraft.py") == 0o755
+
+
+def test_gimp_uninstall_removes_exactly_recraft(checkout, home, tmp_path, private_settings):
+    private_settings.parent.mkdir(parents=True)
+    private_settings.write_text('{"token": "kept"}')
+    folder = gimp_profile(home, "3.2") / "plug-ins"
+    (folder / "other").mkdir(parents=True)
+    (folder / "other" / "other.py").write_text("#!/usr/bin/env python3\n")
+    (folder / "recraft_notes").mkdir()
+    (gimp_profile(home, "3.2") / "pluginrc").write_text("(file-version 1)\n")
+    named = tmp_path / "named"
+    ok(run_installer(checkout, home))
+    ok(run_installer(checkout, home, "--gimp", named))
+
+    out = ok(run_installer(checkout, home, "--uninstall"))
+    assert sorted(p.name for p in folder.iterdir()) == ["other", "recraft_notes"]
+    assert (folder / "other" / "other.py").is_file()
+    assert (gimp_profile(home, "3.2") / "pluginrc").is_file()
+    assert "removed recraft/" in out and "Restart GIMP" in out
+    assert private_settings.read_text() == '{"token": "kept"}'
+    # A folder it does not know is left until it is named.
+    assert (named / GIMP_PLUGIN).is_dir()
+    ok(run_installer(checkout, home, "--uninstall", "--gimp", named))
+    assert not named.joinpath(GIMP_PLUGIN).exists() and named.is_dir()
+    assert "nothing to do" in ok(run_installer(checkout, home, "--uninstall"))
+
+
+def test_gimp_dry_run_changes_nothing(checkout, home, tmp_path):
+    gimp_profile(home).mkdir(parents=True)
+    named = tmp_path / "named"
+    before = snapshot(home)
+
+    out = ok(run_installer(checkout, home, "--dry-run"))
+    assert "would create" in out and "would add recraft/" in out
+    out = ok(run_installer(checkout, home, "--dry-run", "--gimp", named))
+    assert f"would create {named}" in out
+    assert snapshot(home) == before and not named.exists()
+
+    ok(run_installer(checkout, home))
+    installed = snapshot(home)
+    assert "would replace recraft/" in ok(run_installer(checkout, home, "--dry-run"))
+    out = ok(run_installer(checkout, home, "--uninstall", "--dry-run"))
+    assert "would remove recraft/" in out
+    assert snapshot(home) == installed
+
+
+def test_gimp_zip_holds_the_recraft_folder_with_its_run_bit(built, tmp_path):
+    assert f"Wrote {built['gimp_zip']}" in built["output"]
+    assert "plug-ins folder" in built["output"]
+    with zipfile.ZipFile(built["gimp_zip"]) as zf:
+        names = zf.namelist()
+        assert {n.split("/")[0] for n in names} == {GIMP_PLUGIN}
+        assert f"{GIMP_PLUGIN}/" in names
+        entry = zf.getinfo(f"{GIMP_PLUGIN}/recraft.py")
+        assert entry.create_system == 3  # Unix: unzip applies the mode
+        assert stat.S_IMODE(entry.external_attr >> 16) == 0o755
+        assert stat.S_ISREG(entry.external_attr >> 16)
+        canvas = zf.getinfo(f"{GIMP_PLUGIN}/gimp_canvas.py")
+        assert stat.S_IMODE(canvas.external_attr >> 16) == 0o644
+        for package in (*THIRD_PARTY, "recraft_core"):
+            assert f"{GIMP_PLUGIN}/vendor/{package}/__init__.py" in names
+        assert f"{GIMP_PLUGIN}/vendor/VERSIONS.txt" in names
+        assert not [n for n in names if n.endswith(COMPILED) or "__pycache__" in n]
+        assert f"{GIMP_PLUGIN}/INSTALLED.json" not in names
+        assert zf.testzip() is None
+    unzip = shutil.which("unzip")
+    if unzip:  # what a user runs: it restores the run bit
+        plug_ins = tmp_path / "plug-ins"
+        done = subprocess.run(
+            [unzip, "-q", str(built["gimp_zip"]), "-d", str(plug_ins)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        check_gimp_copy(plug_ins)
+    with zipfile.ZipFile(built["gimp_zip"]) as zf:
+        zf.extractall(tmp_path / "unzipped")
+    check_vendored_stack(tmp_path / "unzipped" / GIMP_PLUGIN / "vendor", None, sys.executable)
+
+
+@pytest.mark.parametrize("python", _pythons(), ids=lambda p: Path(p).name)
+def test_the_installed_gimp_copy_works_without_site_packages(
+    checkout, home, tmp_path, recraft_server, python
+):
+    # recraft.py needs GIMP's gi; what it puts on sys.path, its vendor/, must do the rest.
+    folder = tmp_path / "plug-ins"
+    ok(run_installer(checkout, home, "--gimp", folder))
+    out = check_vendored_stack(folder / GIMP_PLUGIN / "vendor", recraft_server.base_url, python)
+    assert f"credits {recraft_server.credits}" in out
+
+
+def test_gimp_link_symlinks_the_checkout(checkout, tmp_path):
+    source = checkout / "gimp_plugin" / GIMP_PLUGIN
+    before = snapshot(checkout / "gimp_plugin")
+    folder = tmp_path / "plug-ins"
+    home = tmp_path / "home"
+
+    out = ok(run_installer(checkout, home, "--gimp", folder, "--link"))
+    package = folder / GIMP_PLUGIN
+    assert not package.is_symlink() and package.is_dir()
+    for name in ("recraft.py", "gimp_canvas.py"):
+        assert (package / name).is_symlink()
+        assert (package / name).resolve() == (source / name).resolve()
+    assert os.access(package / "recraft.py", os.X_OK)
+    assert not (package / "__pycache__").exists()
+    vendor = package / "vendor"
+    assert not vendor.is_symlink()
+    assert (vendor / "recraft_core").is_symlink()
+    assert (vendor / "recraft_core").resolve() == (checkout / "core" / "recraft_core").resolve()
+    assert not (vendor / "requests").is_symlink()
+    assert json.loads((package / "INSTALLED.json").read_text())["mode"] == "link"
+    assert "added recraft/" in out
+
+    ok(run_installer(checkout, home, "--gimp", folder))  # a copy over the links
+    assert not (package / "recraft.py").is_symlink()
+    ok(run_installer(checkout, home, "--gimp", folder, "--link"))
+    ok(run_installer(checkout, home, "--gimp", folder, "--uninstall"))
+    assert not package.exists()
+    assert snapshot(checkout / "gimp_plugin") == before
+    assert (checkout / "core" / "recraft_core" / "__init__.py").is_file()
+
+
+GIMP_PLACES = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    from editors import GIMP, Host
+    out = {}
+    for name, platform, env in (
+        ("win32", "win32", {"APPDATA": r"C:\\Users\\a\\AppData\\Roaming"}),
+        ("darwin", "darwin", {}),
+        ("linux", "linux", {"XDG_CONFIG_HOME": "/x/config"}),
+        ("linux-relative-xdg", "linux", {"XDG_CONFIG_HOME": "relative/ignored"}),
+        ("linux-gimp3-dir", "linux", {"GIMP3_DIRECTORY": "/p/gimp"}),
+        ("darwin-gimp3-relative", "darwin", {"GIMP3_DIRECTORY": "rel"}),
+    ):
+        places = GIMP.places(Host(platform, env, Path("/h")))
+        out[name] = [[str(p.folder), p.label, p.shadowed, p.default] for p in places]
+    print(json.dumps(out))
+    """
+)
+
+
+def test_gimp_folder_table_for_windows_macos_and_linux():
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", GIMP_PLACES, str(INSTALL)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    places = json.loads(done.stdout)
+    roaming = Path(r"C:\Users\a\AppData\Roaming")
+    assert places["win32"] == [
+        [str(roaming / "GIMP" / v / "plug-ins"), f"GIMP {v}", False, False] for v in ("3.0", "3.2")
+    ]
+    assert places["darwin"] == [
+        [f"/h/Library/Application Support/GIMP/{v}/plug-ins", f"GIMP {v}", False, False]
+        for v in ("3.0", "3.2")
+    ]
+    assert places["linux"] == [
+        ["/x/config/GIMP/3.0/plug-ins", "GIMP 3.0", False, False],
+        ["/x/config/GIMP/3.2/plug-ins", "GIMP 3.2", False, False],
+        ["/h/.var/app/org.gimp.GIMP/config/GIMP/3.0/plug-ins", "GIMP 3.0 (Flatpak)", False, False],
+        ["/h/.var/app/org.gimp.GIMP/config/GIMP/3.2/plug-ins", "GIMP 3.2 (Flatpak)", False, False],
+        ["/h/snap/gimp/current/.config/GIMP/3.0/plug-ins", "GIMP 3.0 (Snap)", False, False],
+        ["/h/snap/gimp/current/.config/GIMP/3.2/plug-ins", "GIMP 3.2 (Snap)", False, False],
+    ]
+    assert places["linux-relative-xdg"][0][0] == "/h/.config/GIMP/3.0/plug-ins"
+    # GIMP3_DIRECTORY is the whole profile for every 3.x; the standard one is then ignored
+    # (but for --uninstall), the sandboxed ones are not.
+    custom = places["linux-gimp3-dir"]
+    assert custom[0] == ["/p/gimp/plug-ins", "GIMP 3", False, False]
+    assert [p[2] for p in custom[1:3]] == [True, True]
+    assert not [p for p in custom[3:] if p[2]]
+    assert places["darwin-gimp3-relative"][0][0] == "/h/rel/plug-ins"
+
+
+def test_the_real_gimp_plugin_installs(built, tmp_path):
+    real = REPO / "gimp_plugin" / GIMP_PLUGIN
+    folder = tmp_path / "plug-ins"
+    out = ok(run_installer(REPO, tmp_path / "home", "--gimp", folder, "--vendor", built["vendor"]))
+    assert str(folder) in out
+    for source in real.rglob("*"):
+        relative = source.relative_to(real)
+        if "__pycache__" in relative.parts or source.suffix == ".pyc":
+            continue
+        assert (folder / GIMP_PLUGIN / relative).read_bytes() == source.read_bytes(), relative
+    assert mode(folder / GIMP_PLUGIN / "recraft.py") == 0o755
+    assert (folder / GIMP_PLUGIN / "vendor" / "recraft_core" / "__init__.py").is_file()
+
+
+TRIXIE = Path("/var/cache/editors-trixie")
+INROOT = REPO / ".ci" / "editor-roots" / "inroot"
+GIMP_LOOKUP = textwrap.dedent(
+    """
+    import json, sys
+    from gi.repository import Gimp
+    found = Gimp.get_pdb().lookup_procedure("plug-in-recraft-remove-background") is not None
+    with open({result!r}, "w") as f:
+        json.dump({{"found": found, "python": list(sys.version_info[:2])}}, f)
+    """
+)
+
+
+def test_gimp_3_0_registers_the_installed_plugin(built, tmp_path):
+    """The real plug-in, installed into GIMP3_DIRECTORY, is registered by GIMP 3.0 itself."""
+    reason = None
+    if not (TRIXIE / ".ready").exists():
+        reason = f"no GIMP 3.0 chroot at {TRIXIE} (.ci/editor-roots/setup-editor-root.sh trixie)"
+    elif os.geteuid() != 0:
+        reason = "running GIMP in its chroot needs root (unshare --mount, chroot)"
+    elif not str(tmp_path).startswith("/tmp/"):
+        reason = f"{tmp_path} is not under /tmp, the only host folder the chroot sees"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so this fails rather than skips)")
+        pytest.skip(reason)
+
+    home, profile = tmp_path / "home", tmp_path / "gimp-profile"
+    profile.mkdir()
+    out = ok(run_installer(REPO, home, "--vendor", built["vendor"], GIMP3_DIRECTORY=str(profile)))
+    assert f"GIMP 3: {profile / 'plug-ins'}" in out
+    assert (profile / "plug-ins" / GIMP_PLUGIN / "recraft.py").is_file()
+
+    result = tmp_path / "result.json"
+    env = [
+        "PATH=/usr/bin:/bin",
+        "LANG=C.UTF-8",
+        f"HOME={home}",
+        f"GIMP3_DIRECTORY={profile}",
+        f"RECRAFT_CONFIG={tmp_path / 'recraft' / 'settings.json'}",
+    ]
+    code = GIMP_LOOKUP.format(result=str(result))
+    done = subprocess.run(
+        [str(INROOT), str(TRIXIE), "/usr/bin/env", "-i", *env, "gimp-console-3.0",
+         "-i", "-d", "-f", "--batch-interpreter=python-fu-eval", "-b", code, "--quit"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )  # fmt: skip
+    output = (done.stdout + done.stderr)[-4000:]
+    assert done.returncode == 0, output
+    assert result.is_file(), output
+    assert json.loads(result.read_text())["found"], output

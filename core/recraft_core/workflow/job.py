@@ -161,7 +161,7 @@ class Job:
             raise RecraftError(f"prepare() called on a {self._state} job; make a new Job")
         try:
             self._prepare()
-            if not self.codec.thread_safe:
+            if self._image is not None and not self.codec.thread_safe:
                 self._encoded = self._encode_image(self.codec)  # this codec stays on the UI thread
         except RecraftError as e:
             self._fail(e)
