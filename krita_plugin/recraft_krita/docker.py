@@ -235,8 +235,8 @@ class RecraftDocker(DockWidget):
 
     def _refresh(self) -> None:
         runner = self.runner
-        busy = runner.busy and runner.job.op.name != "user"
-        self.run_button.setEnabled(not runner.busy)
+        busy = runner.busy
+        self.run_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         if busy:
             event = runner.job.progress

@@ -58,6 +58,7 @@ class Runner(QtCore.QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
         self._on_done = None
+        self._balance: Job | None = None  # a quiet GET beside the user's job, never blocking it
 
     @property
     def busy(self) -> bool:
@@ -93,14 +94,17 @@ class Runner(QtCore.QObject):
             self.job.cancel()
 
     def _poll(self) -> None:
+        self._poll_balance()
         job = self.job
         if job is None:
-            self._timer.stop()
+            if self._balance is None:
+                self._timer.stop()
             return
         if not job.done:
             self.changed.emit()
             return
-        self._timer.stop()
+        if self._balance is None:
+            self._timer.stop()
         if self.canvas is not None and not self.canvas.is_open:
             job.cancel()  # the document was closed meanwhile: nothing to insert into
         outcome = job.apply()
@@ -128,17 +132,28 @@ class Runner(QtCore.QObject):
             self.refresh_balance()
 
     def refresh_balance(self) -> None:
-        """Ask for the credits left, quietly: no token yet is not an error here."""
-        if self.busy:
+        """Ask for the credits left, quietly (no token yet is not an error here), without
+        holding up the user's next job."""
+        if self._balance is not None:
             return
         try:
             job = Job(client(), "user", None)
             job.prepare()
         except RecraftError:
             return
-        self.job, self.canvas, self._on_done = job, None, None
+        self._balance = job
         job.start()
         self._timer.start()
+
+    def _poll_balance(self) -> None:
+        job = self._balance
+        if job is None or not job.done:
+            return
+        self._balance = None
+        outcome = job.apply()
+        if outcome is not None and outcome.user is not None:
+            self.balance = outcome.user.credits
+            self.changed.emit()
 
 
 def _has_document() -> bool:

@@ -1,0 +1,178 @@
+"""The Krita plug-in in the real Krita, installed by install/install.py, against the local
+server. Each test starts Krita once; the payloads it runs are in payloads.py."""
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recraft_core.workflow.job import Options
+
+ROOT = Path(__file__).resolve().parents[2]
+# The first test also warms the profile: two launches of up to 180 s each.
+pytestmark = pytest.mark.timeout(420)
+
+PROMPT = "a straw hat"
+
+
+def rgba(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGBA"))
+
+
+def paint_layers(tree) -> list[dict]:
+    """The layers, without the selection mask Krita lists among the root's children."""
+    return [layer for layer in tree if layer["type"] != "selectionmask"]
+
+
+def names(tree) -> list[str]:
+    return [layer["name"] for layer in paint_layers(tree)]
+
+
+def box_mask(width, height, box, pad=0) -> np.ndarray:
+    """True inside box (x, y, w, h) grown by pad on every side, clipped to the canvas."""
+    x, y, w, h = box
+    mask = np.zeros((height, width), bool)
+    mask[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad] = True
+    return mask
+
+
+def test_harness_helpers(krita):
+    """The probe's helpers work on this Krita (what the other tests stand on)."""
+    result = krita.run("harness", clean=False)  # it raises in a slot on purpose
+    got = result.value
+    assert got["active"] == {"setActiveNode": True, "layers_docker": True}
+    # Image coordinates include the layer's offset; 8-bit BGRA comes back as RGBA.
+    assert got["pixels"] == [255, 0, 0, 255, 0, 0, 255, 128, 0, 0, 0, 0]
+    first = got["layers"][1]
+    assert names(got["layers"]) == ["Background", "first", "second"]
+    assert (first["position"], first["bounds"]) == ([10, 5], [10, 5, 2, 1])
+    assert got["fired"] == ["fired"]
+    assert "nothing" in got["timeout"]
+    assert len(got["caught"]) == 1 and "ValueError: raised in a slot" in got["caught"][0]
+    width, height = got["screenshot"]
+    assert Image.open(result.out_dir / "harness.png").size == (width, height)
+
+
+def test_modal_dialog_is_reported(krita):
+    """A modal dialog would wait forever for a click: the probe ends the run and names it. The
+    Settings action opens one."""
+    with pytest.raises(AssertionError, match="a modal dialog blocked the payload: 'Recraft setti"):
+        krita.run("open_settings")
+
+
+def test_plugin_loads(krita):
+    """Installed and enabled by the installer, the plug-in registers its docker and actions,
+    runs on what it vendors, and nothing raises."""
+    got = krita.run("plugin_loads").value
+    assert got["docker_in_window"], "no dock widget with id recraft_docker"
+    assert got["docker"] == "recraft_docker", "api.docker() is not that docker"
+    assert got["docker_api"] == [], "the docker lacks these"
+    assert got["busy"] is False
+    assert {k: v for k, v in got["actions"].items() if not v} == {}, "actions missing"
+    # Krita's Python here has no requests: the plug-in must bring its own.
+    pykrita = str(krita.pykrita)
+    for module, path in got["modules"].items():
+        assert path and path.startswith(pykrita), f"{module} from {path}"
+
+
+def test_remove_background_action(krita, recraft_server):
+    """The menu action on a layer whose pixels sit at an offset: the layer's own pixels go up,
+    the result comes back as a new layer at the same place, background transparent."""
+    # Sizes over Recraft's 256 px minimum side, so the layer goes up as it is, unscaled.
+    width, height = 400, 320
+    box = (40, 30, 300, 260)  # the layer's pixels on the canvas
+    square = (100, 80, 120, 90)  # red, in the layer's own pixels; the rest is flat grey
+    got = krita.run("remove_background", width=width, height=height, box=box, square=square).value
+
+    sent = recraft_server.last("/images/removeBackground")
+    assert sent is not None and sent.status == 200, got["message"]
+    image = sent.files["image"][0]
+    assert (image.width, image.height) == box[2:]
+
+    assert names(got["after"]) == ["Background", "photo", "Recraft remove background"]
+    assert got["after"][:2] == got["before"]
+    x, y, w, h = got["after"][2]["bounds"]
+    bx, by, bw, bh = box
+    assert bx <= x and by <= y and x + w <= bx + bw and y + h <= by + bh, "outside the source"
+
+    pixels = rgba(krita.out_dir / "result.png")
+    red = box_mask(width, height, (bx + square[0], by + square[1], *square[2:]))
+    assert (pixels[..., 3] == np.where(red, 255, 0)).all(), "alpha off the red square"
+    assert (pixels[red][:, :3] == (220, 30, 30)).all()
+
+
+def test_inpaint_selection_via_docker(krita, recraft_server):
+    """Inpaint from the docker: the mask is the grown selection in pure black and white, and
+    the result is a new layer above the source, which stays as it was."""
+    width, height = 320, 256  # over Recraft's 256 px minimum side: sent unscaled
+    selection = (120, 96, 64, 48)
+    got = krita.run(
+        "inpaint_via_docker", width=width, height=height, selection=selection, prompt=PROMPT
+    ).value
+
+    sent = recraft_server.last("/images/inpaint")
+    assert sent is not None and sent.status == 200, got["message"]
+    upload = sent.files["mask"][0]
+    assert upload.values == [0, 255]
+    mask = np.asarray(Image.open(io.BytesIO(upload.data)).convert("L"))
+    grown = box_mask(width, height, selection, Options().grow)
+    assert mask.shape == (height, width)  # a small canvas goes up whole
+    assert (mask == np.where(grown, 255, 0)).all(), "white is not exactly the grown selection"
+    assert sent.fields.get("prompt") == PROMPT
+
+    assert names(got["after"]) == ["Background", "photo", f"Recraft inpaint: {PROMPT}"]
+    assert paint_layers(got["after"])[:2] == paint_layers(got["before"])
+    assert got["source_unchanged"]
+    assert got["busy"] is False
+
+    alpha = rgba(krita.out_dir / "result.png")[..., 3]
+    assert (alpha[box_mask(width, height, selection)] == 255).all()
+    far = ~box_mask(width, height, selection, Options().grow + Options().feather)
+    assert (alpha[far] == 0).all(), "the result covers more than the selection's surroundings"
+
+
+def test_wrong_token_leaves_document_unchanged(krita, recraft_server):
+    """Recraft refuses the token: nothing changes in the document, and the docker says what
+    to do about it."""
+    got = krita.run(
+        "inpaint_via_docker",
+        token="wrong",
+        width=128,
+        height=96,
+        selection=(32, 24, 40, 30),
+        prompt=PROMPT,
+    ).value
+    sent = recraft_server.last("/images/inpaint")
+    assert sent is not None and sent.status == 401
+    assert "token" in got["message"].lower(), got["message"]
+    assert got["after"] == got["before"]
+    assert got["image_unchanged"] and got["source_unchanged"]
+    assert got["busy"] is False
+
+
+def test_screenshot_inpaint(krita, recraft_server):
+    """A picture of the plug-in at work, for the README: the main window with the docker and
+    an inpainted image. RECRAFT_SCREENSHOTS=1 copies it to docs/screenshots/."""
+    name = "krita-inpaint.png"
+    got = krita.run(
+        "inpaint_via_docker",
+        width=960,
+        height=640,
+        selection=(520, 100, 200, 170),
+        prompt="a hot air balloon",
+        screenshot_name=name,
+    ).value
+    assert names(got["after"])[-1] == "Recraft inpaint: a hot air balloon"
+    shot = krita.out_dir / name
+    image = Image.open(shot)
+    assert list(image.size) == got["screenshot"]
+    assert image.width >= 1024 and image.height >= 600
+    assert len(image.convert("RGB").getcolors(maxcolors=1 << 24)) > 100, "a blank window"
+    if os.environ.get("RECRAFT_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "screenshots" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, target)
