@@ -1,0 +1,319 @@
+"""Drive the real GIMP 3 headless, with the plug-in installed as a user installs it.
+
+GIMP runs in a Debian chroot built by .ci/editor-roots/setup-editor-root.sh: trixie gives GIMP
+3.0, sid gives GIMP 3.2. Each root found (its `.ready` file names the console binary and the
+version) parametrizes the tests, with the version in the id: test_x[gimp-3.0.4]. No root at all
+skips, or fails when CI is set. RECRAFT_GIMP_ROOTS lists other roots, space-separated.
+
+The plug-in goes into a profile made once per session and version by install/install.py --gimp.
+One launch runs `gimp-console -i -d -f --batch-interpreter=python-fu-eval -b ... --quit` inside
+the chroot as root (what .ci/editor-roots/inroot does) with a clean environment: HOME and
+GIMP3_DIRECTORY in that profile, RECRAFT_CONFIG a file in it, RECRAFT_API_URL and
+RECRAFT_API_TOKEN pointing at the local server. The batch code
+runs checks, functions of gimp_checks.py, one after another; each builds an image, calls the
+plug-in's procedures through the PDB and reports what GIMP ends up with (layer trees, pixel
+dumps, return status and message). The server's records are matched to the check that made
+them by time (GIMP and the server share the host's clock). Several checks share a launch, so a
+whole module costs a few launches per version.
+
+The chroot shares the host's network namespace and /tmp, so paths under pytest's temporary
+folder (which must be under /tmp) are the same inside, and GIMP reaches the server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+CHECKS = HERE / "gimp_checks.py"
+INSTALLER = ROOT / "install" / "install.py"
+DEFAULT_ROOTS = ("/var/cache/editors-trixie", "/var/cache/editors-sid")
+SETUP_HINT = (
+    "build them with .ci/editor-roots/setup-editor-root.sh trixie (GIMP 3.0) and sid (GIMP 3.2),"
+    " as root, about 1.5 min each"
+)
+# A cold first start (plug-in queries, fonts) takes 15 s on an idle machine, far more on a busy
+# one; a launch that runs many checks adds about a second per procedure call.
+LAUNCH_TIMEOUT = 300
+
+# What .ci/editor-roots/inroot does: /proc, /dev and the host's /tmp inside the root, in a
+# private mount namespace so that nothing stays mounted and launches may overlap. (inroot also
+# drops LD_LIBRARY_PATH; the env -i that follows here drops everything.)
+_INROOT = """
+root=$1; shift
+mount -t proc proc "$root/proc"
+mount --bind /tmp "$root/tmp"
+mount --bind /dev "$root/dev"
+exec /usr/sbin/chroot "$root" "$@"
+"""
+
+
+def unavailable(reason: str):
+    """Skip locally; CI builds the chroots, so there a missing GIMP is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this fails rather than skips)", pytrace=False)
+    pytest.skip(reason)
+
+
+# -- which GIMPs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Editor:
+    root: Path
+    console: str  # the binary inside the root: gimp-console-3.0, gimp-console-3.2
+    version: str  # Debian's upstream version: 3.0.4
+
+    def __str__(self) -> str:
+        return f"gimp-{self.version}"
+
+
+def _editor(root: Path) -> Editor | None:
+    """The GIMP in a finished root: .ready holds the console's path, then the versions of
+    gimp and krita as dpkg gives them ("3.0.4-3+deb13u11")."""
+    try:
+        lines = (root / ".ready").read_text().split()
+    except OSError:
+        return None
+    console = next((Path(x).name for x in lines if "gimp-console-3" in x), None)
+    versions = (re.match(r"(?:\d+:)?(3\.\d+\.\d+)", x) for x in lines)
+    found = next((m.group(1) for m in versions if m), None)
+    if console is None or found is None:
+        return None
+    return Editor(root, console, found)
+
+
+def editors() -> list[Editor]:
+    roots = os.environ.get("RECRAFT_GIMP_ROOTS", "").split() or DEFAULT_ROOTS
+    return [e for e in map(_editor, map(Path, roots)) if e is not None]
+
+
+def pytest_generate_tests(metafunc):
+    if "gimp_editor" in metafunc.fixturenames:
+        found = editors()
+        metafunc.parametrize(
+            "gimp_editor",
+            found or [None],
+            ids=[str(e) for e in found] or ["gimp-missing"],
+            scope="session",
+        )
+
+
+# -- the plug-in, installed -------------------------------------------------------------------
+
+
+def install_plugin(plugins: Path) -> Path:
+    """plug-ins/recraft/ as a user gets it: install/install.py --gimp, which puts the plug-in,
+    recraft_core and pure-Python requests, urllib3, idna, charset_normalizer and certifi in
+    it (building them once in install/build/vendor)."""
+    if not INSTALLER.exists():
+        pytest.fail(f"{INSTALLER.relative_to(ROOT)} does not exist", pytrace=False)
+    done = subprocess.run(
+        [sys.executable, str(INSTALLER), "--gimp", str(plugins)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"the installer failed:\n{done.stdout}\n{done.stderr}"
+    folder = plugins / "recraft"
+    assert os.access(folder / "recraft.py", os.X_OK), "recraft.py is not executable"
+    return folder
+
+
+# -- launches ---------------------------------------------------------------------------------
+
+
+class GimpFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Check:
+    """One check's outcome: its return value, and what the server received meanwhile."""
+
+    name: str
+    value: dict
+    requests: list  # recraft_server RequestRecords, in order
+    launch: Launch
+
+    def sent(self, path: str):
+        """The last request whose path contains `path`."""
+        found = [r for r in self.requests if path in r.path]
+        assert found, f"{self.name}: the server got no {path} request, only {self.paths()}"
+        return found[-1]
+
+    def paths(self) -> list[str]:
+        return [f"{r.method} {r.path} {r.status}" for r in self.requests]
+
+    def pixels(self, dump: dict) -> np.ndarray:
+        """A dump the check wrote ({"file", "width", "height"}) as an array: height x width
+        x 4 (RGBA) for layers, x 1 for the selection."""
+        data = (self.launch.work / dump["file"]).read_bytes()
+        return np.frombuffer(data, np.uint8).reshape(dump["height"], dump["width"], -1)
+
+
+@dataclass
+class Launch:
+    editor: Editor
+    work: Path  # the dumps, spec.json, report.json and gimp-output.txt
+    returncode: int | None  # None: killed after LAUNCH_TIMEOUT
+    output: str  # GIMP's stdout and stderr, its plug-ins' included
+    seconds: float
+    report: dict  # what gimp_checks.main wrote
+    requests: list  # everything the server received during the launch
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.output.splitlines()[-lines:])
+
+    def check(self, name: str) -> Check:
+        entry = self.report.get("checks", {}).get(name)
+        if entry is None:
+            raise GimpFailed(
+                f"{self.editor}: check {name!r} never reported (GIMP exited {self.returncode} "
+                f"after {self.seconds:.0f} s)\n{self.tail()}"
+            )
+        if not entry["ok"]:
+            raise GimpFailed(f"{self.editor}: check {name!r} raised in GIMP:\n{entry['error']}")
+        started, finished = entry["started"], entry["finished"]
+        requests = [r for r in self.requests if started <= r.started <= finished]
+        return Check(name, entry["value"], requests, self)
+
+
+class Gimp:
+    """One GIMP version with its own profile (GIMP3_DIRECTORY) holding the plug-in."""
+
+    def __init__(self, editor: Editor, home: Path, server) -> None:
+        if not str(home).startswith("/tmp/"):
+            pytest.fail(f"{home} is not under /tmp, the only host folder the chroot sees")
+        self.editor = editor
+        self.home = home
+        self.profile = home / "gimp-profile"
+        self.server = server
+        self.launches: dict[str, Launch | GimpFailed] = {}
+        install_plugin(self.profile / "plug-ins")
+        self.checks = Path(shutil.copy(CHECKS, home / CHECKS.name))  # where GIMP sees it
+
+    def command(self, code: str, token: str) -> list[str]:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(self.home),
+            "GIMP3_DIRECTORY": str(self.profile),
+            "RECRAFT_CONFIG": str(self.home / "recraft" / "settings.json"),
+            "RECRAFT_API_URL": self.server.base_url,
+            "RECRAFT_API_TOKEN": token,
+        }
+        return [
+            "unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec", _INROOT, "sh",
+            str(self.editor.root), "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()),
+            self.editor.console, "-i", "-d", "-f", "--batch-interpreter=python-fu-eval",
+            "-b", code, "--quit",
+        ]  # fmt: skip
+
+    def launch(
+        self, label: str, checks: list[tuple], token: str | None = None, faults: tuple = ()
+    ) -> Launch:
+        """Start GIMP and run `checks`, (name, function in gimp_checks.py, kwargs) tuples, in
+        order; once per label and session: later calls give the first outcome (or failure).
+        The server is reset first, then given `faults` (keyword arguments of
+        recraft_server.fault); its records are kept in the Launch. `token` replaces the
+        server's token as RECRAFT_API_TOKEN."""
+        if label not in self.launches:
+            try:
+                self.launches[label] = self._launch(label, checks, token, faults)
+            except GimpFailed as e:
+                self.launches[label] = e
+        outcome = self.launches[label]
+        if isinstance(outcome, GimpFailed):
+            raise GimpFailed(*outcome.args)  # a fresh one: tracebacks would pile up
+        return outcome
+
+    def _launch(self, label, checks, token, faults) -> Launch:
+        work = self.home / f"launch-{len(self.launches) + 1}-{label}"
+        work.mkdir()
+        spec = work / "spec.json"
+        spec.write_text(
+            json.dumps(
+                {
+                    "work": str(work),
+                    "report": str(work / "report.json"),
+                    "checks": [{"name": n, "call": c, "args": a} for n, c, a in checks],
+                }
+            )
+        )
+        code = f"import runpy; runpy.run_path({str(self.checks)!r})['main']({str(spec)!r})"
+        self.server.reset()
+        for fault in faults:
+            self.server.fault(**fault)
+        log = work / "gimp-output.txt"
+        started = time.monotonic()
+        with open(log, "w") as out:
+            # A session of its own, so a hung GIMP and its plug-ins can be killed whole.
+            proc = subprocess.Popen(
+                self.command(code, token or self.server.token),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                returncode = proc.wait(timeout=LAUNCH_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                returncode = None
+        seconds = time.monotonic() - started
+        output = log.read_text(errors="replace")
+        report_file = work / "report.json"
+        report = json.loads(report_file.read_text()) if report_file.exists() else {}
+        requests = self.server.requests
+        launch = Launch(self.editor, work, returncode, output, seconds, report, requests)
+        if returncode is None:
+            raise GimpFailed(f"{self.editor} did not finish in {LAUNCH_TIMEOUT} s\n{launch.tail()}")
+        if report.get("gimp") != self.editor.version:
+            raise GimpFailed(
+                f"{self.editor}: the batch code did not report (GIMP {report.get('gimp')}, "
+                f"exit {returncode})\n{launch.tail()}"
+            )
+        return launch
+
+
+@pytest.fixture(scope="session")
+def usable_editor(gimp_editor) -> Editor:
+    """The version's GIMP, once it is known to be runnable (before anything is built)."""
+    if gimp_editor is None:
+        roots = " ".join(os.environ.get("RECRAFT_GIMP_ROOTS", "").split() or DEFAULT_ROOTS)
+        unavailable(f"no GIMP 3 chroot is ready (looked for .ready in {roots}); {SETUP_HINT}")
+    if os.geteuid() != 0:
+        unavailable("running GIMP in its chroot needs root (unshare --mount, chroot)")
+    return gimp_editor
+
+
+@pytest.fixture(scope="session")
+def gimp_pool() -> dict:
+    """Each version's Gimp, made once: pytest may interleave the versions' tests, and then
+    makes a session fixture that depends on the version again."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def gimp(usable_editor, gimp_pool, tmp_path_factory, recraft_server_session) -> Gimp:
+    if usable_editor not in gimp_pool:
+        home = tmp_path_factory.mktemp(str(usable_editor))
+        gimp_pool[usable_editor] = Gimp(usable_editor, home, recraft_server_session)
+    return gimp_pool[usable_editor]

@@ -1,0 +1,277 @@
+"""Checks that run inside GIMP (python-fu-eval), started by conftest.py's Gimp.launch.
+
+main(spec) runs the checks the spec lists, in order, and rewrites the report after each one:
+{"gimp", "python", "checks": {name: {"ok", "value" or "error", "started", "finished"}}}.
+
+A check builds an image, calls one of the plug-in's procedures through the PDB in
+NONINTERACTIVE mode and returns what GIMP ends up with: the procedure's status and message,
+layer trees (name, offsets, size, type, children) before and after, the paths, images the call
+opened, and pixel dumps: raw R'G'B'A u8 (or Y u8 for the selection) files in the work folder,
+which the tests read with numpy.
+
+GIMP's own Python runs this file: the standard library and gi only, nothing from the project.
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp  # noqa: E402
+
+RGBA = "R'G'B'A u8"
+MASK = "Y u8"
+WHITE = (255, 255, 255)
+
+
+class Context:
+    """Where a check writes its pixel dumps."""
+
+    def __init__(self, work: str, name: str) -> None:
+        self.work = work
+        self.name = name
+        self.count = 0
+
+    def dump(self, drawable, box, fmt=RGBA) -> dict:
+        """The drawable's pixels in box (x, y, w, h, in its own coordinates; transparent
+        outside it) as a file; the tests read it back with Check.pixels."""
+        x, y, w, h = box
+        rect = Gegl.Rectangle.new(x, y, w, h)
+        data = drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.NONE)
+        self.count += 1
+        name = f"{self.name}.{self.count}.raw"
+        with open(os.path.join(self.work, name), "wb") as f:
+            f.write(bytes(data))
+        return {"file": name, "width": w, "height": h}
+
+
+# -- building images --------------------------------------------------------------------------
+
+
+def _rows(width, height, fill, background, square, colour):
+    """One layer's pixels, row by row: flat `background` with a `colour` square (x, y, w, h
+    in the layer's pixels), or a gradient that differs at every pixel."""
+    if fill == "gradient":
+        for y in range(height):
+            g = y * 255 // max(1, height - 1)
+            yield b"".join(bytes((x * 255 // max(1, width - 1), g, 96, 255)) for x in range(width))
+        return
+    plain = bytes((*background, 255)) * width
+    if not square:
+        yield from (plain for _ in range(height))
+        return
+    sx, sy, sw, sh = square
+    marked = plain[: 4 * sx] + bytes((*colour, 255)) * sw + plain[4 * (sx + sw) :]
+    for y in range(height):
+        yield marked if sy <= y < sy + sh else plain
+
+
+def _write(layer, rows) -> None:
+    buffer = layer.get_buffer()
+    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
+    buffer.set(rect, RGBA, b"".join(rows))
+    buffer.flush()
+
+
+def picture(
+    width=400,
+    height=320,
+    base="RGB",
+    precision="U8_NON_LINEAR",
+    box=(40, 30, 300, 260),
+    fill="flat",
+    background=(128, 128, 128),
+    square=(100, 80, 120, 90),
+    colour=(220, 30, 30),
+    group=None,
+):
+    """An image of that base type and precision: a white "Background" of the canvas's size,
+    under a "photo" layer at box (x, y, w, h) holding the pixels `_rows` describes; inside a
+    layer group of that name if `group` names one."""
+    image = Gimp.Image.new_with_precision(
+        width, height, getattr(Gimp.ImageBaseType, base), getattr(Gimp.Precision, precision)
+    )
+    kind = Gimp.ImageType.GRAYA_IMAGE if base == "GRAY" else Gimp.ImageType.RGBA_IMAGE
+    under = Gimp.Layer.new(image, "Background", width, height, kind, 100.0, Gimp.LayerMode.NORMAL)
+    image.insert_layer(under, None, 0)
+    _write(under, _rows(width, height, "flat", WHITE, None, None))
+    parent = None
+    if group:
+        parent = Gimp.GroupLayer.new(image, group)
+        image.insert_layer(parent, None, 0)
+    x, y, w, h = box
+    photo = Gimp.Layer.new(image, "photo", w, h, kind, 100.0, Gimp.LayerMode.NORMAL)
+    image.insert_layer(photo, parent, 0)
+    _write(photo, _rows(w, h, fill, background, square, colour))
+    photo.set_offsets(x, y)
+    return image, photo
+
+
+def select(image, shape, feather=0.0) -> None:
+    """shape: ["rectangle" | "ellipse", x, y, w, h] on the canvas; feather: its radius."""
+    kind, x, y, w, h = shape
+    op = Gimp.ChannelOps.REPLACE
+    if kind == "ellipse":
+        image.select_ellipse(op, x, y, w, h)
+    else:
+        image.select_rectangle(op, x, y, w, h)
+    if feather:
+        Gimp.Selection.feather(image, feather)
+
+
+# -- reading what GIMP ends up with -----------------------------------------------------------
+
+
+def layer_tree(ctx, item, pixels: bool) -> dict:
+    _, x, y = item.get_offsets()
+    w, h = item.get_width(), item.get_height()
+    node = {
+        "name": item.get_name(),
+        "offsets": [x, y],
+        "size": [w, h],
+        "type": item.type().value_nick,
+        "group": item.is_group(),
+    }
+    if node["group"]:
+        node["children"] = [layer_tree(ctx, c, pixels) for c in item.get_children()]
+    elif pixels:
+        node["pixels"] = ctx.dump(item, (0, 0, w, h))
+    return node
+
+
+def path_info(path) -> dict:
+    xs, ys = [], []
+    for stroke in path.get_strokes():
+        _, points, _ = path.stroke_get_points(stroke)
+        xs += points[0::2]
+        ys += points[1::2]
+    bounds = [min(xs), min(ys), max(xs), max(ys)] if xs else None
+    return {"name": path.get_name(), "strokes": len(path.get_strokes()), "bounds": bounds}
+
+
+def describe(ctx, image, pixels: bool = True) -> dict:
+    return {
+        "size": [image.get_width(), image.get_height()],
+        "base": image.get_base_type().value_nick,
+        "precision": image.get_precision().value_nick,
+        "layers": [layer_tree(ctx, layer, pixels) for layer in image.get_layers()],
+        "paths": [path_info(p) for p in image.get_paths()],
+    }
+
+
+def composite(ctx, image) -> dict:
+    """What the visible layers show together, canvas-sized, transparent where nothing is."""
+    copy = image.duplicate()
+    try:
+        merged = copy.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
+        _, x, y = merged.get_offsets()
+        return ctx.dump(merged, (-x, -y, image.get_width(), image.get_height()))
+    finally:
+        copy.delete()
+
+
+def selection(ctx, image) -> dict:
+    box = (0, 0, image.get_width(), image.get_height())
+    return ctx.dump(image.get_selection(), box, MASK)
+
+
+def call(name, image, drawables, args) -> dict:
+    """Run a procedure as a script does; its status and, on an error, GIMP's message."""
+    procedure = Gimp.get_pdb().lookup_procedure(name)
+    if procedure is None:
+        raise LookupError(f"{name} is not registered (GIMP's output says why)")
+    config = procedure.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    if image is not None:
+        config.set_property("image", image)
+    if drawables:
+        config.set_core_object_array("drawables", drawables)
+    for key, value in args.items():
+        config.set_property(key, value)
+    started = time.monotonic()
+    values = procedure.run(config)
+    status = values.index(0)
+    rest = [values.index(i) for i in range(1, values.length())]
+    if status != Gimp.PDBStatusType.SUCCESS:  # then GIMP's one value is the error message
+        message, rest = (rest[0] if rest else None), []
+    else:
+        message = None
+    return {
+        "status": status.value_nick,
+        "message": message,
+        "values": [v if isinstance(v, str | int | float) else repr(v) for v in rest],
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
+# -- the checks -------------------------------------------------------------------------------
+
+
+def registered(ctx, names) -> dict:
+    pdb = Gimp.get_pdb()
+    return {name: pdb.lookup_procedure(name) is not None for name in names}
+
+
+def operate(
+    ctx,
+    procedure,
+    args=None,
+    image=None,
+    selection_shape=None,
+    feather=0.0,
+    with_composite=False,
+    drawables="photo",
+) -> dict:
+    """Build `picture(**image)`, select, call `procedure` on the photo layer (or with no
+    drawables) and report the image before and after, and every image the call opened."""
+    picture_, photo = picture(**(image or {}))
+    known = {i.get_id() for i in Gimp.get_images()}
+    try:
+        if selection_shape:
+            select(picture_, selection_shape, feather)
+        got = {
+            "before": describe(ctx, picture_),
+            "selection": selection(ctx, picture_),
+            "composite_before": composite(ctx, picture_) if with_composite else None,
+            "images_before": len(known),
+        }
+        source = [photo] if drawables == "photo" else []
+        got["call"] = call(procedure, picture_, source, args or {})
+        got["after"] = describe(ctx, picture_)
+        got["composite_after"] = composite(ctx, picture_) if with_composite else None
+        opened = [i for i in Gimp.get_images() if i.get_id() not in known]
+        got["images_after"] = len(known) + len(opened)
+        got["opened"] = [describe(ctx, i) for i in opened]
+        got["undo_enabled"] = picture_.undo_is_enabled()
+        return got
+    finally:  # nothing left for the next check to count, nor for GIMP to warn about
+        for image_ in Gimp.get_images():
+            if image_.get_id() not in known or image_.get_id() == picture_.get_id():
+                image_.delete()
+
+
+CHECKS = {"registered": registered, "operate": operate}
+
+
+def main(spec_path: str) -> None:
+    with open(spec_path) as f:
+        spec = json.load(f)
+    report = {"gimp": Gimp.version(), "python": sys.version.split()[0], "checks": {}}
+    for check in spec["checks"]:
+        started = time.time()
+        try:
+            value = CHECKS[check["call"]](Context(spec["work"], check["name"]), **check["args"])
+            entry = {"ok": True, "value": value}
+        except Exception:
+            entry = {"ok": False, "error": traceback.format_exc()}
+        entry.update(started=started, finished=time.time())
+        report["checks"][check["name"]] = entry
+        partial = spec["report"] + ".part"
+        with open(partial, "w") as f:
+            json.dump(report, f)
+        os.replace(partial, spec["report"])

@@ -1,0 +1,494 @@
+"""The GIMP 3 plug-in in the real GIMP, called through the PDB as scripts call it, against the
+local server. Three launches per GIMP version carry every check (see conftest.py): one with the
+right token, one with a wrong token, one whose result files come back broken. The checks
+themselves are in gimp_checks.py; here is what they must find."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recraft_core.workflow.job import Options
+
+# The first test of a version builds the plug-in folder and starts GIMP cold.
+pytestmark = pytest.mark.timeout(600)
+
+PREFIX = "plug-in-recraft-"
+OPERATIONS = (
+    "generate", "image-to-image", "inpaint", "outpaint", "replace-background",
+    "generate-background", "erase-region", "remove-background", "crisp-upscale",
+    "creative-upscale", "vectorize", "remix", "explore", "explore-similar", "create-style",
+    "enhance-prompt",
+)  # fmt: skip
+PROCEDURES = [PREFIX + name for name in (*OPERATIONS, "remove-background-layer", "settings")]
+
+# The picture every check starts from (gimp_checks.picture): a 400x320 canvas, a white
+# Background, and a 300x260 "photo" layer at (40, 30), flat grey with a red 120x90 square at
+# (100, 80) of its own pixels. Sizes over Recraft's 256 px minimum, so nothing is rescaled.
+CANVAS = (400, 320)
+BOX = (40, 30, 300, 260)
+SQUARE = (100, 80, 120, 90)
+GREY, RED = (128, 128, 128), (220, 30, 30)
+PROMPT = "a straw hat"
+RECTANGLE = ["rectangle", 150, 120, 60, 50]  # canvas pixels, inside the photo layer
+ELLIPSE = ["ellipse", 130, 100, 130, 100]
+FEATHER = 24.0
+GRADIENT = {"fill": "gradient"}  # every pixel differs: a misplaced read or result shows
+
+DEPTHS = {
+    "rgb-u16-linear": {"base": "RGB", "precision": "U16_LINEAR"},
+    "rgb-float-linear": {"base": "RGB", "precision": "FLOAT_LINEAR"},
+    "gray-u8": {"base": "GRAY", "background": GREY, "colour": (40, 40, 40)},
+    "gray-u16-linear": {
+        "base": "GRAY", "precision": "U16_LINEAR", "background": GREY, "colour": (40, 40, 40)
+    },
+}  # fmt: skip
+# Where users find results misplaced: a source inside a layer group; one hanging off the canvas.
+PLACES = {"in-a-group": {"group": "folder"}, "off-the-canvas": {"box": [-50, -40, 400, 340]}}
+NEEDS_SELECTION = {"inpaint": {"prompt": PROMPT}, "erase-region": {}}
+
+
+def operate(procedure, args=None, **kw) -> tuple:
+    return ("operate", {"procedure": PREFIX + procedure, "args": args or {}, **kw})
+
+
+MAIN = {
+    "registered": ("registered", {"names": PROCEDURES}),
+    "remove_background": operate("remove-background"),
+    "remove_background_layer": operate("remove-background-layer"),
+    **{
+        f"remove_background[{depth}]": operate("remove-background", image=image)
+        for depth, image in {**DEPTHS, **PLACES}.items()
+    },
+    "inpaint_rectangle": operate(
+        "inpaint", {"prompt": PROMPT}, image=GRADIENT, selection_shape=RECTANGLE,
+        with_composite=True,
+    ),
+    "inpaint_feathered": operate(
+        "inpaint", {"prompt": PROMPT}, image=GRADIENT, selection_shape=ELLIPSE,
+        feather=FEATHER, with_composite=True,
+    ),
+    **{f"no_selection[{name}]": operate(name, args) for name, args in NEEDS_SELECTION.items()},
+    "generate_two": operate("generate", {"prompt": PROMPT, "n": 2}),
+    "vectorize": operate("vectorize"),
+    "crisp_upscale": operate("crisp-upscale"),
+}  # fmt: skip
+FAILING = {
+    "inpaint": operate("inpaint", {"prompt": PROMPT}, selection_shape=RECTANGLE),
+    "generate_two": operate("generate", {"prompt": PROMPT, "n": 2}),
+    "remove_background": operate("remove-background"),
+}
+# The broken launch: the first two result files are not images. Inpaint's one, then the
+# first of generate's two: the second is fine, and nothing of it may show either.
+BROKEN_FILES = {"kind": "body", "path": "/files/", "times": 2, "body": b"this is not an image"}
+
+
+def _checks(table: dict) -> list[tuple]:
+    return [(name, call, args) for name, (call, args) in table.items()]
+
+
+@pytest.fixture(scope="session")
+def main_launch(gimp):
+    return gimp.launch("main", _checks(MAIN))
+
+
+@pytest.fixture(scope="session")
+def refused_launch(gimp):
+    return gimp.launch("wrong-token", _checks(FAILING), token="wrong")
+
+
+@pytest.fixture(scope="session")
+def broken_launch(gimp):
+    table = {k: v for k, v in FAILING.items() if k != "remove_background"}
+    return gimp.launch("broken-results", _checks(table), faults=[BROKEN_FILES])
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def shape(tree: list[dict]) -> list[dict]:
+    """A layer tree without its pixel dumps, to compare structure."""
+    out = []
+    for node in tree:
+        node = {k: v for k, v in node.items() if k != "pixels"}
+        if "children" in node:
+            node["children"] = shape(node["children"])
+        out.append(node)
+    return out
+
+
+def names(tree: list[dict]) -> list[str]:
+    return [node["name"] for node in tree]
+
+
+def nodes(tree: list[dict]):
+    for node in tree:
+        yield node
+        yield from nodes(node.get("children", []))
+
+
+def layer(tree: list[dict], name: str) -> dict:
+    """The one layer of that name, in groups too."""
+    found = [node for node in nodes(tree) if node["name"] == name]
+    assert len(found) == 1, f"{len(found)} layers named {name!r} in {names(tree)}"
+    return found[0]
+
+
+def on_canvas(check, node: dict, size=CANVAS) -> np.ndarray:
+    """A layer's pixels where they sit on the canvas; transparent elsewhere."""
+    out = np.zeros((size[1], size[0], 4), np.uint8)
+    (x, y), pixels = node["offsets"], check.pixels(node["pixels"])
+    h, w = pixels.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(size[0], x + w), min(size[1], y + h)
+    out[y0:y1, x0:x1] = pixels[y0 - y : y1 - y, x0 - x : x1 - x]
+    return out
+
+
+def box_mask(box, pad=0, size=CANVAS) -> np.ndarray:
+    """True inside box (x, y, w, h) grown by pad on every side, clipped to the canvas."""
+    x, y, w, h = box
+    mask = np.zeros((size[1], size[0]), bool)
+    mask[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad] = True
+    return mask
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Every pixel within Chebyshev distance `radius` of a True one (a square dilation)."""
+    h, w = mask.shape
+    padded = np.pad(mask, radius)
+    rows = np.zeros((h + 2 * radius, w), bool)
+    for dx in range(2 * radius + 1):
+        rows |= padded[:, dx : dx + w]
+    out = np.zeros((h, w), bool)
+    for dy in range(2 * radius + 1):
+        out |= rows[dy : dy + h]
+    return out
+
+
+def upload(record, name: str) -> np.ndarray:
+    data = record.files[name][0].data
+    assert data, f"the server dropped the bytes of {name}"
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def photo_pixels(check, when: str = "before") -> np.ndarray:
+    return check.pixels(layer(check.value[when]["layers"], "photo")["pixels"])
+
+
+def assert_sent_the_canvas(check, sent) -> None:
+    """A small canvas goes up whole: the layer's pixels where they sit, transparent around."""
+    image = upload(sent, "image")
+    photo = on_canvas(check, layer(check.value["before"]["layers"], "photo"))
+    assert image.shape == (CANVAS[1], CANVAS[0], 4), "not the canvas, transparent off the layer"
+    assert (image == photo).all(), "not the layer's pixels at their place on the canvas"
+
+
+def assert_succeeded(check) -> None:
+    call = check.value["call"]
+    assert call["status"] == "success", f"{check.name}: {call['message']}\n{check.paths()}"
+
+
+def assert_nothing_added(check) -> None:
+    got = check.value
+    assert shape(got["after"]["layers"]) == shape(got["before"]["layers"])
+    assert got["after"]["paths"] == got["before"]["paths"]
+    assert got["opened"] == [], "the plug-in left an image behind"
+    for before, after in zip(got["before"]["layers"], got["after"]["layers"], strict=True):
+        assert (check.pixels(before["pixels"]) == check.pixels(after["pixels"])).all()
+
+
+def assert_source_untouched(check) -> None:
+    got = check.value
+    before, after = got["before"]["layers"], got["after"]["layers"]
+    assert shape(after)[-2:] == shape(before), f"{names(after)} after {names(before)}"
+    assert (photo_pixels(check, "after") == photo_pixels(check)).all(), "the source changed"
+    assert got["opened"] == [], "the plug-in left an image behind (a scratch image?)"
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+def test_procedures_registered(main_launch):
+    got = main_launch.check("registered").value
+    missing = [name for name, found in got.items() if not found]
+    assert missing == [], f"not registered: {missing}\n{main_launch.tail()}"
+
+
+LAUNCHES = ("main_launch", "refused_launch", "broken_launch")
+
+
+@pytest.mark.parametrize("launch", LAUNCHES)
+def test_no_python_errors(gimp, request, launch):
+    """The plug-in prints a traceback only for a failure it did not expect: a bug."""
+    lines = request.getfixturevalue(launch).output.splitlines()
+    found = [i for i, line in enumerate(lines) if "Traceback" in line]
+    assert not found, "\n".join(lines[found[0] : found[0] + 30]) if found else ""
+
+
+# -- remove background ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("check", ["remove_background", "remove_background_layer"])
+def test_remove_background_on_offset_layer(main_launch, check):
+    """A layer smaller than the canvas and offset on it: its own pixels go up, the result is
+    a new layer right above it, at its place, transparent where the background was."""
+    check = main_launch.check(check)
+    assert_succeeded(check)
+    sent = check.sent("/images/removeBackground")
+    source = photo_pixels(check)
+    assert (upload(sent, "image")[..., :3] == source[..., :3]).all(), "not the layer's pixels"
+
+    after = check.value["after"]["layers"]
+    assert names(after) == ["Recraft remove background", "photo", "Background"]
+    assert_source_untouched(check)
+    new = after[0]
+    assert (new["offsets"], new["size"]) == (list(BOX[:2]), list(BOX[2:]))
+    assert new["type"] == "rgba-image"
+    pixels = check.pixels(new["pixels"])
+    red = box_mask(SQUARE, size=BOX[2:])
+    assert (pixels[..., 3] == np.where(red, 255, 0)).all(), "alpha is not the red square"
+    assert (pixels[red][:, :3] == RED).all()
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_remove_background_other_depths(main_launch, depth):
+    """16-bit and float linear light, grayscale: read and written in the image's own kind."""
+    check = main_launch.check(f"remove_background[{depth}]")
+    assert_succeeded(check)
+    got, image = check.value, DEPTHS[depth]
+    sent = upload(check.sent("/images/removeBackground"), "image")
+    source = photo_pixels(check)
+    assert sent.shape[:2] == source.shape[:2]
+    assert (np.atleast_3d(sent)[..., :3] == source[..., :3]).all(), "not the layer's pixels"
+
+    after = got["after"]
+    kind = ("base", "precision")
+    assert [after[k] for k in kind] == [got["before"][k] for k in kind], "the image changed kind"
+    assert names(after["layers"]) == ["Recraft remove background", "photo", "Background"]
+    assert_source_untouched(check)
+    new = after["layers"][0]
+    gray = image["base"] == "GRAY"
+    assert new["type"] == ("graya-image" if gray else "rgba-image")
+    assert (new["offsets"], new["size"]) == (list(BOX[:2]), list(BOX[2:]))
+    pixels = check.pixels(new["pixels"]).astype(int)
+    red = box_mask(SQUARE, size=BOX[2:])
+    assert (pixels[..., 3] == np.where(red, 255, 0)).all(), "alpha is not the square"
+    colour = image.get("colour", RED)
+    assert np.abs(pixels[red][:, :3] - colour).max() <= 1
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_remove_background_placement(main_launch, place):
+    """In a group, the result goes into the group right above the source; of a layer hanging
+    off the canvas, the part on it goes up and the result comes back over that part."""
+    check = main_launch.check(f"remove_background[{place}]")
+    assert_succeeded(check)
+    image = PLACES[place]
+    x, y, w, h = image.get("box", BOX)
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(CANVAS[0], x + w), min(CANVAS[1], y + h)
+    on_it = photo_pixels(check)[y0 - y : y1 - y, x0 - x : x1 - x]
+    sent = upload(check.sent("/images/removeBackground"), "image")
+    assert sent.shape[:2] == on_it.shape[:2]
+    assert (sent[..., :3] == on_it[..., :3]).all(), "not the layer's pixels on the canvas"
+
+    after = check.value["after"]["layers"]
+    siblings = layer(after, image["group"])["children"] if "group" in image else after
+    assert names(siblings)[:2] == ["Recraft remove background", "photo"]
+    new = siblings[0]
+    assert (new["offsets"], new["size"]) == ([x0, y0], [x1 - x0, y1 - y0])
+    sx, sy, sw, sh = SQUARE
+    red = box_mask((x + sx, y + sy, sw, sh))
+    assert (on_canvas(check, new)[..., 3] == np.where(red, 255, 0)).all(), "misplaced"
+    assert (photo_pixels(check, "after") == photo_pixels(check)).all(), "the source changed"
+    assert check.value["opened"] == []
+
+
+# -- inpaint ----------------------------------------------------------------------------------
+
+
+def test_inpaint_rectangle_on_offset_layer(main_launch):
+    """The mask is the grown selection in pure black and white over the whole (small) canvas,
+    the image is the layer where it sits on it; the result is a new layer that covers the
+    selection and fades out within `feather` pixels, so the rest of the picture is as it was."""
+    check = main_launch.check("inpaint_rectangle")
+    assert_succeeded(check)
+    got = check.value
+    sent = check.sent("/images/inpaint")
+    assert sent.params["prompt"] == PROMPT
+    assert sent.files["mask"][0].values == [0, 255]
+    mask = upload(sent, "mask")
+    selection = box_mask(RECTANGLE[1:])
+    assert mask.shape == (CANVAS[1], CANVAS[0])
+    assert (mask == np.where(box_mask(RECTANGLE[1:], Options().grow), 255, 0)).all()
+    assert_sent_the_canvas(check, sent)
+
+    after = got["after"]["layers"]
+    assert names(after) == [f"Recraft inpaint: {PROMPT}", "photo", "Background"]
+    assert_source_untouched(check)
+    alpha = on_canvas(check, after[0])[..., 3]
+    assert (alpha[selection] == 255).all()
+    outside = ~box_mask(RECTANGLE[1:], Options().feather)
+    assert (alpha[outside] == 0).all(), "the result covers more than the selection's border"
+    before, now = check.pixels(got["composite_before"]), check.pixels(got["composite_after"])
+    assert (now[outside] == before[outside]).all(), "the picture changed off the selection"
+    assert (now[selection] != before[selection]).any(axis=-1).all(), "not inpainted"
+
+
+def test_inpaint_feathered_selection_on_offset_layer(main_launch):
+    """A soft selection: the mask still holds only 0 and 255 and covers what is selected; the
+    result fades as the selection does, and nothing changes where nothing is selected."""
+    check = main_launch.check("inpaint_feathered")
+    assert_succeeded(check)
+    got = check.value
+    strength = check.pixels(got["selection"])[..., 0]
+    assert ((strength > 0) & (strength < 255)).any(), "the test's selection is not soft"
+    sent = check.sent("/images/inpaint")
+    assert sent.files["mask"][0].values == [0, 255]
+    mask = upload(sent, "mask")
+    assert mask.shape == (CANVAS[1], CANVAS[0])
+    white = mask == 255
+    assert white[strength >= 128].all(), "the mask misses part of the selection"
+    assert not white[~dilate(strength > 0, Options().grow)].any(), "the mask is too large"
+    assert_sent_the_canvas(check, sent)
+
+    after = got["after"]["layers"]
+    assert names(after) == [f"Recraft inpaint: {PROMPT}", "photo", "Background"]
+    assert_source_untouched(check)
+    alpha = on_canvas(check, after[0])[..., 3]
+    unselected = strength == 0
+    assert (alpha[unselected] == 0).all(), "the result shows where nothing is selected"
+    assert (alpha[strength == 255] == 255).all()
+    before, now = check.pixels(got["composite_before"]), check.pixels(got["composite_after"])
+    assert (now[unselected] == before[unselected]).all(), "changed outside the selection"
+    full = strength == 255
+    assert (now[full] != before[full]).any(axis=-1).all(), "not inpainted"
+
+
+@pytest.mark.parametrize("operation", NEEDS_SELECTION)
+def test_needs_a_selection(main_launch, operation):
+    check = main_launch.check(f"no_selection[{operation}]")
+    call = check.value["call"]
+    assert call["status"] == "execution-error", call
+    assert "select" in call["message"].lower(), call["message"]
+    assert_nothing_added(check)
+    assert check.requests == [], f"asked Recraft anyway: {check.paths()}"
+
+
+# -- generate, vectorize, upscale -------------------------------------------------------------
+
+
+def test_generate_two_gives_a_group(main_launch):
+    check = main_launch.check("generate_two")
+    assert_succeeded(check)
+    sent = check.sent("/images/generations")
+    assert (sent.params["prompt"], sent.params["n"]) == (PROMPT, 2)
+
+    after = check.value["after"]["layers"]
+    name = f"Recraft generate: {PROMPT}"
+    assert names(after) == [name, "photo", "Background"]
+    assert_source_untouched(check)
+    group = after[0]
+    assert group["group"], f"{name} is not a layer group"
+    children = group["children"]
+    assert sorted(names(children)) == [f"{name} #1", f"{name} #2"]
+    images = []
+    for child in children:
+        (x, y), (w, h) = child["offsets"], child["size"]
+        assert min(x, y) >= 0 and x + w <= CANVAS[0] and y + h <= CANVAS[1], child
+        assert w == h == min(CANVAS), "a 1:1 result scaled to fit the canvas"
+        pixels = check.pixels(child["pixels"])
+        assert (pixels[..., 3] == 255).all()
+        images.append(pixels)
+    assert (images[0] != images[1]).any(), "the two results are the same picture"
+
+
+def test_vectorize_gives_paths_and_a_layer(main_launch):
+    """The layer's own pixels go up; the SVG comes back as paths and as a layer drawing it,
+    both where the layer sits on the canvas."""
+    check = main_launch.check("vectorize")
+    assert_succeeded(check)
+    source = photo_pixels(check)
+    sent = upload(check.sent("/images/vectorize"), "image")
+    assert (sent[..., :3] == source[..., :3]).all(), "not the layer's pixels"
+
+    got = check.value
+    name = "Recraft vectorize"
+    paths = got["after"]["paths"]
+    assert paths, "no paths"
+    x, y, w, h = BOX
+    for path in paths:
+        assert path["name"] == name and path["strokes"] > 0, path
+        x0, y0, x1, y1 = path["bounds"]
+        assert x - 0.5 <= x0 and y - 0.5 <= y0 and x1 <= x + w + 0.5 and y1 <= y + h + 0.5, (
+            f"path outside the source layer {BOX}: {path}"
+        )
+    after = got["after"]["layers"]
+    assert names(after) == [name, "photo", "Background"]
+    assert_source_untouched(check)
+    drawn = on_canvas(check, after[0])
+    assert (drawn[~box_mask(BOX, 1)][..., 3] == 0).all(), "drawn outside the source layer"
+    # The server draws square cells of the cell's mean colour, side ceil(longest side / 32):
+    # 10 px here, on whose lines the red square's edges lie. Their centres show the source.
+    cell = -(-max(w, h) // 32)
+    centres = np.arange(cell // 2, w, cell), np.arange(cell // 2, h, cell)
+    cx, cy = np.meshgrid(*centres)
+    wrong = np.abs(drawn[y + cy, x + cx].astype(int) - source[cy, cx]).max(axis=-1) > 1
+    assert not wrong.any(), f"{wrong.sum()} of {wrong.size} cells differ from the source"
+
+
+def test_crisp_upscale_opens_an_image_twice_the_size(main_launch):
+    check = main_launch.check("crisp_upscale")
+    assert_succeeded(check)
+    got = check.value
+    assert upload(check.sent("/images/crispUpscale"), "image").shape[:2] == (BOX[3], BOX[2])
+    assert got["images_after"] == got["images_before"] + 1
+    assert len(got["opened"]) == 1
+    opened = got["opened"][0]
+    assert opened["size"] == [2 * BOX[2], 2 * BOX[3]]
+    assert len(opened["layers"]) == 1
+    pixels = check.pixels(opened["layers"][0]["pixels"])
+    source = photo_pixels(check)
+    assert (pixels == source.repeat(2, axis=0).repeat(2, axis=1)).all()
+    # The source image is as it was.
+    assert_nothing_added(replace(check, value={**got, "opened": []}))
+
+
+# -- failures leave the image as it was -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FAILING)
+def test_wrong_token(refused_launch, name):
+    """Recraft refuses the token: an error that says so, and nothing added."""
+    check = refused_launch.check(name)
+    call = check.value["call"]
+    assert call["status"] == "execution-error", call
+    assert "token" in call["message"].lower(), call["message"]
+    assert any(r.status == 401 for r in check.requests), check.paths()
+    assert_nothing_added(check)
+
+
+@pytest.mark.parametrize("name", [k for k in FAILING if k != "remove_background"])
+def test_broken_result_adds_nothing(broken_launch, name):
+    """A result file that is not an image: an error, and no partial layer or group (for
+    generate, the other result was fine)."""
+    check = broken_launch.check(name)
+    call = check.value["call"]
+    assert any(r.fault == "body" for r in check.requests), check.paths()
+    assert call["status"] == "execution-error", call
+    assert_nothing_added(check)
+
+
+@pytest.mark.parametrize("launch", LAUNCHES)
+def test_undo_left_consistent(gimp, request, launch):
+    """A plug-in that leaves an undo group open gets it closed by GIMP, which says so; and
+    undo stays enabled on the image."""
+    launch = request.getfixturevalue(launch)
+    said = [line for line in launch.output.splitlines() if "inconsistent state" in line]
+    assert said == []
+    for name, entry in launch.report["checks"].items():
+        if entry["ok"] and "undo_enabled" in entry["value"]:
+            assert entry["value"]["undo_enabled"], name
