@@ -105,6 +105,7 @@ class GimpCanvas:
         self.image = image
         self.drawable = drawable
         self.interactive = interactive
+        self.opened = None  # the image open_document made, returned to the caller
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -158,11 +158,13 @@ def _error(procedure, message: str):
     return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, error)
 
 
-def _success(procedure, text: str | None = None):
+def _success(procedure, result=None):
+    """SUCCESS, with the one return value the procedure declared (a text or a new image)."""
     values = procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
-    if text is not None:  # the procedure declared one string return value: set it
+    if values.length() > 1:
+        kind = GObject.TYPE_STRING if isinstance(result, str) else Gimp.Image.__gtype__
         values.remove(1)
-        values.insert(1, GObject.Value(GObject.TYPE_STRING, text))
+        values.insert(1, GObject.Value(kind, result))
     return values
 
 
@@ -231,6 +233,10 @@ class RecraftPlugIn(Gimp.PlugIn):
             _declare(procedure, field)
         if op.output in ("style", "prompt"):
             procedure.add_string_return_value("result", "Result", "style id or prompt", "", RW)
+        elif op.output == "document" or "layer" not in roles:
+            procedure.add_image_return_value(
+                "new-image", "New image", "the image the result opened in, if any", True, RW
+            )
         return procedure
 
     @staticmethod
@@ -285,15 +291,16 @@ class RecraftPlugIn(Gimp.PlugIn):
         Gimp.progress_end()
         if job.error is not None:
             return _error(procedure, job.error.user_message)
+        opened = getattr(canvas, "opened", None)
         if canvas is None and outcome.layers:
-            self._new_image(outcome, interactive)
+            opened = self._new_image(outcome, interactive)
         if outcome.notes:
             Gimp.message(" ".join(outcome.notes))
         if outcome.style is not None:
             return _success(procedure, outcome.style.id)
         if outcome.prompt is not None:
             return _success(procedure, outcome.prompt)
-        return _success(procedure)
+        return _success(procedure, opened)
 
     @staticmethod
     def _reference(probe: GimpCanvas, layer):
@@ -304,7 +311,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         return canvas.read((x0, y0, x1, y1), size)
 
     @staticmethod
-    def _new_image(outcome, interactive: bool) -> None:
+    def _new_image(outcome, interactive: bool):
         """Generated with no image open: a new image holding the results."""
         first = outcome.layers[0]
         image = Gimp.Image.new(first.width, first.height, Gimp.ImageBaseType.RGB)
@@ -313,6 +320,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             image.insert_layer(layer, None, 0)
         if interactive:
             Gimp.Display.new(image)
+        return image
 
     def _dialog(self, procedure, config, op) -> bool:
         from gi.repository import GimpUi

@@ -180,6 +180,13 @@ def selection(ctx, image) -> dict:
     return ctx.dump(image.get_selection(), box, MASK)
 
 
+def _plain(value):
+    """A return value as JSON: images by their id."""
+    if isinstance(value, Gimp.Image):
+        return {"image": value.get_id()}
+    return value if value is None or isinstance(value, str | int | float) else repr(value)
+
+
 def call(name, image, drawables, args) -> dict:
     """Run a procedure as a script does; its status and, on an error, GIMP's message."""
     procedure = Gimp.get_pdb().lookup_procedure(name)
@@ -204,7 +211,7 @@ def call(name, image, drawables, args) -> dict:
     return {
         "status": status.value_nick,
         "message": message,
-        "values": [v if isinstance(v, str | int | float) else repr(v) for v in rest],
+        "values": [_plain(v) for v in rest],
         "seconds": round(time.monotonic() - started, 2),
     }
 
@@ -247,6 +254,7 @@ def operate(
         opened = [i for i in Gimp.get_images() if i.get_id() not in known]
         got["images_after"] = len(known) + len(opened)
         got["opened"] = [describe(ctx, i) for i in opened]
+        got["opened_ids"] = [i.get_id() for i in opened]
         got["undo_enabled"] = picture_.undo_is_enabled()
         return got
     finally:  # nothing left for the next check to count, nor for GIMP to warn about

@@ -447,6 +447,7 @@ def test_crisp_upscale_opens_an_image_twice_the_size(main_launch):
     assert upload(check.sent("/images/crispUpscale"), "image").shape[:2] == (BOX[3], BOX[2])
     assert got["images_after"] == got["images_before"] + 1
     assert len(got["opened"]) == 1
+    assert got["call"]["values"] == [{"image": got["opened_ids"][0]}]  # returned to the caller
     opened = got["opened"][0]
     assert opened["size"] == [2 * BOX[2], 2 * BOX[3]]
     assert len(opened["layers"]) == 1
