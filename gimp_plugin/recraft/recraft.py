@@ -82,9 +82,25 @@ def _fields(op) -> list:
     return list(seen.values())
 
 
+def _small_optional_int(field) -> bool:
+    """An optional integer with a few values (artistic level 0-5): a menu with "(default)"
+    reads better than a spin box whose -1 means "not set"."""
+    return (
+        field.type == "int"
+        and not field.required
+        and field.default is None
+        and field.low is not None
+        and field.high is not None
+        and field.high - field.low <= 10
+    )
+
+
 def _declare(procedure, field) -> None:
     name, label, help_ = _arg(field.name), field.label, field.help
     optional = not field.required and field.default is None
+    if _small_optional_int(field):
+        values = tuple(str(v) for v in range(int(field.low), int(field.high) + 1))
+        field = replace(field, type="choice", choices=values, choice_labels=values)
     if field.type == "choice":
         choice = Gimp.Choice.new()
         if optional:
@@ -121,7 +137,9 @@ def _values(op, config) -> dict:
     for field in _fields(op):
         value = config.get_property(_arg(field.name))
         optional = not field.required and field.default is None
-        if field.type == "choice" and value == NONE:
+        if _small_optional_int(field):
+            value = None if value == NONE else int(value)
+        elif field.type == "choice" and value == NONE:
             value = None
         elif field.type == "bool":
             value = True if value else None

@@ -74,6 +74,11 @@ MAIN = {
     ),
     **{f"no_selection[{name}]": operate(name, args) for name, args in NEEDS_SELECTION.items()},
     "generate_two": operate("generate", {"prompt": PROMPT, "n": 2}),
+    "generate_controls": operate(
+        "generate",
+        {"prompt": PROMPT, "model": "recraftv3", "controls-artistic-level": "3",
+         "controls-colors": "#ff8800, #2040c0", "random-seed": 7, "size": "1024x1024"},
+    ),
     "vectorize": operate("vectorize"),
     "crisp_upscale": operate("crisp-upscale"),
 }  # fmt: skip
@@ -379,6 +384,18 @@ def test_needs_a_selection(main_launch, operation):
 
 
 # -- generate, vectorize, upscale -------------------------------------------------------------
+
+
+def test_arguments_reach_the_api_as_its_parameters(main_launch):
+    check = main_launch.check("generate_controls")
+    assert_succeeded(check)
+    sent = check.sent("/images/generations").params
+    assert sent["model"] == "recraftv3" and sent["random_seed"] == 7 and sent["size"] == "1024x1024"
+    assert sent["controls"] == {
+        "artistic_level": 3,
+        "colors": [{"rgb": [255, 136, 0]}, {"rgb": [32, 64, 192]}],
+    }
+    assert "negative_prompt" not in sent and "style" not in sent  # left at "(default)"
 
 
 def test_generate_two_gives_a_group(main_launch):
