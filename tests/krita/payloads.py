@@ -9,8 +9,13 @@ recraft_probe/runner.py).
 """
 
 import hashlib
+import inspect
+import json
 import os
+import struct
 import sys
+import time
+import traceback
 
 from krita import Krita
 from recraft_probe import runner
@@ -20,6 +25,7 @@ from recraft_probe.helpers import (
     layers,
     main_window,
     new_document,
+    open_document,
     read_rgba,
     rect_selection,
     save_png,
@@ -251,3 +257,514 @@ def open_settings(out_dir):
     new_document(64, 64, "settings")
     Krita.instance().action("recraft_settings").trigger()
     return "the dialog did not block"
+
+
+# -- scenarios that share one launch ----------------------------------------------------------
+#
+# A Krita launch costs 10-25 s, so several user stories run in one: `scenarios` runs payloads
+# one after another, each in a document of its own, and reports each apart (its value, or the
+# traceback that stopped it, and the exceptions Krita's Python caught meanwhile), so one
+# failing story neither hides nor breaks the others. Start and end times let the test match
+# the server's records (Krita and the server share the clock) to the story that made them.
+
+
+def scenarios(out_dir, plan):
+    """Run [name, payload, args] items in order: payload(out_dir/name, **args) each. Each
+    story's outcome also goes to out_dir/name/story.json as soon as it ends, and its start to
+    out_dir/progress.txt, so that when Krita crashes the test keeps what the stories before
+    it found and can tell which one took Krita down."""
+    results = {}
+    for name, call, args in plan:
+        folder = os.path.join(out_dir, name)
+        os.makedirs(folder, exist_ok=True)
+        first_error = len(runner.ERRORS)
+        entry = {"started": time.time()}
+        _append(os.path.join(out_dir, "progress.txt"), f"{name} {entry['started']}\n")
+        try:
+            value = globals()[call](folder, **args)
+            if inspect.isgenerator(value):
+                value = yield from value
+            entry.update(ok=True, value=value, error=None)
+        except Exception:
+            entry.update(ok=False, value=None, error=traceback.format_exc())
+        entry["ended"] = time.time()
+        entry["errors"] = runner.ERRORS[first_error:]
+        results[name] = entry
+        _append(os.path.join(folder, "story.json"), json.dumps(entry))
+        yield  # back to Krita's main loop before the next story
+    return results
+
+
+def _append(path, text) -> None:
+    """Append and flush to the disk: Krita may crash right after."""
+    with open(path, "a") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def attached_layer(doc, name, box, rgba=None):
+    """A paint layer whose 8-bit RGBA pixels (box's size; the scene by default) sit at box
+    (x, y, w, h) on the canvas, by an offset of the layer (its position), as a moved layer."""
+    x, y, w, h = box
+    node = doc.createNode(name, "paintlayer")
+    doc.rootNode().addChildNode(node, None)
+    write_rgba(node, 0, 0, w, h, rgba if rgba is not None else scene(w, h))
+    if (x, y) != (0, 0):
+        node.move(x, y)
+    return node
+
+
+def grey_with_square(width, height, square) -> bytes:
+    """Flat grey RGBA with a red square (x, y, w, h): what remove background keys on."""
+    pixels = bytearray(bytes([200, 200, 200, 255]) * (width * height))
+    sx, sy, sw, sh = square
+    for row in range(sy, sy + sh):
+        start = (row * width + sx) * 4
+        pixels[start : start + sw * 4] = bytes([220, 30, 30, 255]) * sw
+    return bytes(pixels)
+
+
+def buttons(panel) -> dict:
+    """The docker's push buttons by their text, as a user finds them."""
+    return {b.text(): b for b in panel.findChildren(QtWidgets.QPushButton)}
+
+
+def docker_ready(operation, values):
+    """The Recraft docker, shown, on `operation` with the form filled, no job running. The
+    docker keeps what the form held across operations (n from a generation too): stories
+    sharing a Krita say every value they rely on."""
+    from recraft_krita import api
+
+    panel = api.docker()
+    panel.show()  # a docker can start hidden in a new profile
+    panel.choose(operation)
+    panel.set_values(values)
+    idle(api)
+    return panel
+
+
+def feathered_inpaint(out_dir, width, height, box, selection, feather, prompt):
+    """Inpaint from a feathered selection (Selection.select, then feather) on a layer whose
+    pixels sit at an offset. Writes the selection's strengths (selection.raw, one byte a
+    canvas pixel) and the new layer (result.png)."""
+    from krita import Selection
+    from recraft_krita import api
+
+    doc = new_document(width, height, "feathered")
+    source = attached_layer(doc, "photo", box)
+    settle(doc)
+    yield
+    soft = Selection()
+    soft.select(*selection, 255)
+    soft.feather(feather)
+    doc.setSelection(soft)
+    settle(doc)
+    strengths = bytes(doc.selection().pixelData(0, 0, width, height))
+    with open(os.path.join(out_dir, "selection.raw"), "wb") as f:
+        f.write(strengths)
+    assert set_active_node(doc, source), "could not make the layer active"
+    source_before = digest(source.pixelData(0, 0, width, height))
+    before = layers(doc)
+    rows_before = history_rows()
+
+    panel = docker_ready("inpaint", {"prompt": prompt, "n": 1})
+    panel.run()
+    idle(api)
+    settle(doc)
+    yield
+    result = find_node(doc, f"Recraft inpaint: {prompt}")
+    if result is not None:
+        save_png(result, os.path.join(out_dir, "result.png"), (0, 0, width, height))
+    return {
+        "before": before,
+        "after": layers(doc),
+        "history_rows": [rows_before, history_rows()],
+        "source_unchanged": digest(source.pixelData(0, 0, width, height)) == source_before,
+        "message": panel.message,
+    }
+
+
+def vectorize_action(out_dir, width, height, box):
+    """Tools › Recraft › Vectorize on a layer at an offset; the vector layer's shapes and,
+    once Krita has rendered them (asynchronously), its pixels (result.png)."""
+    from recraft_krita import api
+
+    doc = new_document(width, height, "vectorize")
+    source = attached_layer(doc, "photo", box)
+    settle(doc)
+    yield
+    assert set_active_node(doc, source), "could not make the layer active"
+    before = layers(doc)
+    rows_before = history_rows()
+    idle(api)
+    Krita.instance().action("recraft_vectorize").trigger()
+    idle(api)
+    settle(doc)
+    yield
+    result = find_node(doc, "Recraft vectorize")
+    shapes = None
+    covered = 0
+    if result is not None:
+        shapes = len(result.shapes()) if hasattr(result, "shapes") else None
+        x, y, w, h = box
+
+        def painted() -> int:
+            settle(doc)
+            return sum(1 for a in bytes(result.projectionPixelData(x, y, w, h))[3::4] if a)
+
+        # Shape layers render on Krita's own schedule: wait until all the source's area is
+        # painted, or the count stops changing.
+        counts = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            counts.append(painted())
+            if counts[-1] == w * h or (counts[-1] and counts[-3:] == [counts[-1]] * 3):
+                break
+            yield 0.2
+        covered = counts[-1]
+        # A vector layer has no paint device (pixelData gives nothing): its rendering is
+        # its projection.
+        data = bytes(result.projectionPixelData(0, 0, width, height))
+        if len(data) == width * height * 4:
+            save_rgba_png(_swap_channels(data), width, height, os.path.join(out_dir, "result.png"))
+    outcome = {
+        "before": before,
+        "after": layers(doc),
+        "history_rows": [rows_before, history_rows()],
+        "type": result.type() if result is not None else None,
+        "space": None if result is None else [result.colorModel(), result.colorDepth()],
+        "shapes": shapes,
+        "covered": covered,
+        "message": api.docker().message if api.docker() is not None else None,
+    }
+    Krita.instance().action("edit_undo").trigger()  # what one Ctrl+Z leaves
+    settle(doc)
+    yield
+    outcome["undone"] = layers(doc)
+    return outcome
+
+
+def history_rows():
+    """The Undo History docker's rows (its "<empty>" row, then a name per command), or None
+    where that docker cannot be found: the only view of Krita's undo stack from Python."""
+    dock = docker("History")
+    if dock is None:
+        return None
+    dock.show()
+    spin(0.05)
+    views = dock.findChildren(QtWidgets.QListView)
+    model = views[0].model() if views else None
+    if model is None:
+        return None
+    return [str(model.index(row, 0).data()) for row in range(model.rowCount())]
+
+
+def generate_group(out_dir, width, height, prompt, n):
+    """Generate with n results through the docker on an open image: a group of layers above
+    the active one; then Edit › Undo once, then Redo."""
+    from recraft_krita import api
+
+    doc = new_document(width, height, "generate")
+    source = attached_layer(doc, "photo", (0, 0, width, height))
+    settle(doc)
+    yield
+    assert set_active_node(doc, source), "could not make the layer active"
+    before = layers(doc)
+    rows_before = history_rows()
+    panel = docker_ready("generate", {"prompt": prompt, "n": n})
+    panel.run()
+    idle(api)
+    settle(doc)
+    yield
+    after = layers(doc)
+    rows_after = history_rows()
+    k = Krita.instance()
+    k.action("edit_undo").trigger()
+    settle(doc)
+    yield
+    undone = layers(doc)
+    k.action("edit_redo").trigger()
+    settle(doc)
+    yield
+    return {
+        "before": before,
+        "after": after,
+        "undone": undone,
+        "redone": layers(doc),
+        "history_rows": [rows_before, rows_after],
+        "message": panel.message,
+    }
+
+
+def upscale_action(out_dir, width, height, box, square):
+    """Tools › Recraft › Crisp Upscale on a layer at an offset: a new document. Writes the
+    layer's pixels (source.png) and the new document's (upscaled.png)."""
+    from recraft_krita import api
+
+    k = Krita.instance()
+    doc = new_document(width, height, "upscale")
+    source = attached_layer(doc, "photo", box, grey_with_square(*box[2:], square))
+    settle(doc)
+    yield
+    assert set_active_node(doc, source), "could not make the layer active"
+    save_png(source, os.path.join(out_dir, "source.png"), box)
+    names_before = [d.name() for d in k.documents()]
+    idle(api)
+    k.action("recraft_crisp_upscale").trigger()
+    idle(api)
+    yield
+    documents = list(k.documents())
+    new = [d for d in documents if d.name() not in names_before]
+    made = new[-1] if len(new) == 1 else None
+    if made is not None:
+        settle(made)
+        w2, h2 = made.width(), made.height()
+        save_rgba_png(
+            _swap_channels(bytes(made.pixelData(0, 0, w2, h2))),
+            w2,
+            h2,
+            os.path.join(out_dir, "upscaled.png"),
+        )
+    return {
+        "documents": [names_before, [d.name() for d in documents]],
+        "new": None if made is None else [made.name(), made.width(), made.height()],
+        "new_layers": None if made is None else layers(made),
+        "source_layers": layers(doc),
+        "message": api.docker().message if api.docker() is not None else None,
+    }
+
+
+def save_rgba_png(rgba: bytes, width: int, height: int, path: str) -> None:
+    image = QtGui.QImage(rgba, width, height, width * 4, QtGui.QImage.Format.Format_RGBA8888)
+    if not image.save(path, "PNG"):
+        raise OSError(f"could not write {path}")
+
+
+def _swap_channels(pixels: bytes) -> bytes:
+    """BGRA <-> RGBA."""
+    out = bytearray(pixels)
+    out[0::4], out[2::4] = out[2::4], out[0::4]
+    return bytes(out)
+
+
+# (colour model, depth) -> (bytes a pixel, the alpha channel's offset, bytes a channel), as
+# Node.pixelData lays pixels out (little-endian integers; RGBA stored B, G, R, A).
+LAYOUTS = {
+    ("RGBA", "U8"): (4, 3, 1),
+    ("RGBA", "U16"): (8, 6, 2),
+    ("CMYKA", "U8"): (5, 4, 1),
+    ("CMYKA", "U16"): (10, 8, 2),
+}
+
+
+def native_pixel(model, depth, rgba) -> bytes:
+    """One pixel of an 8-bit RGBA colour in a layer's own layout (CMYK by the naive formula:
+    any colour will do, the profile decides what it shows as)."""
+    r, g, b, a = rgba
+    if model == "RGBA":
+        channels = (b, g, r, a)
+    elif model == "CMYKA":
+        k = 255 - max(r, g, b)
+        scale = 255 / (255 - k) if k < 255 else 0
+        channels = (*(round((255 - v - k) * scale) for v in (r, g, b)), k, a)
+    else:
+        raise ValueError(f"no layout for {model}")
+    if depth == "U8":
+        return bytes(channels)
+    if depth == "U16":
+        return struct.pack(f"<{len(channels)}H", *(v * 257 for v in channels))
+    raise ValueError(f"no layout for {depth}")
+
+
+def native_values(node, x, y) -> list[int] | None:
+    """The channel values of one pixel in the node's own layout."""
+    layout = LAYOUTS.get((node.colorModel(), node.colorDepth()))
+    if layout is None:
+        return None
+    size, _, channel = layout
+    data = bytes(node.pixelData(x, y, 1, 1))
+    return list(struct.unpack(f"<{size // channel}{'B' if channel == 1 else 'H'}", data))
+
+
+def alpha8(node, width, height) -> bytes | None:
+    """The node's alpha over the canvas, 8-bit (a 16-bit alpha's high byte), read in the
+    node's own colour space: no conversion the plug-in also relies on."""
+    layout = LAYOUTS.get((node.colorModel(), node.colorDepth()))
+    if layout is None:
+        return None
+    size, offset, channel = layout
+    data = bytes(node.pixelData(0, 0, width, height))
+    return data[offset + channel - 1 :: size]
+
+
+def deep_remove_background(out_dir, model, depth, profile, width, height, box, square):
+    """Remove background (the action) in a document of another colour space: a grey layer
+    with a red square at an offset, written in the layer's own layout. Writes the new
+    layer's alpha (alpha.raw, one byte a canvas pixel)."""
+    from recraft_krita import api
+
+    k = Krita.instance()
+    doc = k.createDocument(width, height, f"{model}-{depth}", model, depth, profile, 72.0)
+    doc.setBatchmode(True)
+    open_document(doc)
+    space = [doc.colorModel(), doc.colorDepth(), doc.colorProfile()]
+    x, y, w, h = box
+    grey, red = (native_pixel(model, depth, c) for c in ((200, 200, 200, 255), (220, 30, 30, 255)))
+    pixels = bytearray(grey * (w * h))
+    sx, sy, sw, sh = square
+    size = len(grey)
+    for row in range(sy, sy + sh):
+        start = (row * w + sx) * size
+        pixels[start : start + sw * size] = red * sw
+    source = doc.createNode("photo", "paintlayer")
+    doc.rootNode().addChildNode(source, None)
+    source.setPixelData(QtCore.QByteArray(bytes(pixels)), 0, 0, w, h)
+    source.move(x, y)
+    settle(doc)
+    yield
+    assert set_active_node(doc, source), "could not make the layer active"
+
+    def source_state():
+        return {
+            "space": [source.colorModel(), source.colorDepth(), source.colorProfile()],
+            "pixels": digest(source.pixelData(0, 0, width, height)),
+        }
+
+    source_before = source_state()
+    before = layers(doc)
+    idle(api)
+    k.action("recraft_remove_background").trigger()
+    idle(api)
+    settle(doc)
+    yield
+    result = find_node(doc, "Recraft remove background")
+    centre = (x + sx + sw // 2, y + sy + sh // 2)
+    outcome = {
+        "document": space,
+        "source_space": source_before["space"],
+        "source_after": source_state(),
+        "source_unchanged": source_state() == source_before,
+        "before": before,
+        "after": layers(doc),
+        "result_space": None,
+        "samples": {"source": native_values(source, *centre), "result": None},
+        "message": api.docker().message if api.docker() is not None else None,
+    }
+    if result is not None:
+        outcome["result_space"] = [result.colorModel(), result.colorDepth(), result.colorProfile()]
+        outcome["samples"]["result"] = native_values(result, *centre)
+        alpha = alpha8(result, width, height)
+        if alpha is not None:
+            with open(os.path.join(out_dir, "alpha.raw"), "wb") as f:
+                f.write(alpha)
+    return outcome
+
+
+def large_canvas_inpaint(out_dir, width, height, box, selection, prompt, read_box):
+    """Inpaint through the docker on a canvas over Recraft's 16 MP: the layer's pixels only
+    at box, a small selection. Writes the new layer's pixels in read_box (result.png)."""
+    from recraft_krita import api
+
+    doc = new_document(width, height, "large")
+    source = attached_layer(doc, "photo", box)
+    settle(doc)
+    yield
+    rect_selection(doc, *selection)
+    assert set_active_node(doc, source), "could not make the layer active"
+    source_before = digest(source.pixelData(*box))
+    before = layers(doc)
+    panel = docker_ready("inpaint", {"prompt": prompt, "n": 1})
+    panel.run()
+    idle(api)
+    settle(doc)
+    yield
+    result = find_node(doc, f"Recraft inpaint: {prompt}")
+    if result is not None:
+        save_png(result, os.path.join(out_dir, "result.png"), tuple(read_box))
+    return {
+        "before": before,
+        "after": layers(doc),
+        "source_unchanged": digest(source.pixelData(*box)) == source_before,
+        "message": panel.message,
+    }
+
+
+def started_inpaint(width, height, selection, prompt, name):
+    """An inpaint pressed Run on in the docker, once its upload has gone out (the server
+    delays its answer): (document, docker, job, what the document held before)."""
+    from recraft_krita import api
+
+    doc = new_document(width, height, name)
+    source = attached_layer(doc, "photo", (0, 0, width, height))
+    settle(doc)
+    yield
+    rect_selection(doc, *selection)
+    assert set_active_node(doc, source), "could not make the layer active"
+    state = {
+        "before": layers(doc),
+        "image": digest(doc.pixelData(0, 0, width, height)),
+    }
+    panel = docker_ready("inpaint", {"prompt": prompt, "n": 1})
+    buttons(panel)["Run"].click()
+    job = api.runner().job
+    assert job is not None, f"no job started: {panel.message!r}"
+    wait_until(lambda: job.progress.stage == "waiting" or job.done, 30, "the upload")
+    state["stage"] = job.progress.stage
+    return doc, panel, job, state
+
+
+def cancel_inpaint(out_dir, width, height, selection, prompt):
+    """Cancel pressed in the docker while Recraft works on an inpaint."""
+    from recraft_krita import api
+
+    doc, panel, job, state = yield from started_inpaint(width, height, selection, prompt, "cancel")
+    found = buttons(panel)
+    during = {"run": found["Run"].isEnabled(), "cancel": found["Cancel"].isEnabled()}
+    pressed = time.monotonic()
+    found["Cancel"].click()
+    idle(api)
+    took = time.monotonic() - pressed
+    spin(0.3)
+    settle(doc)
+    yield
+    return {
+        "stage": state["stage"],
+        "enabled_during": during,
+        "enabled_after": {"run": found["Run"].isEnabled(), "cancel": found["Cancel"].isEnabled()},
+        "seconds_to_idle": took,
+        "before": state["before"],
+        "after": layers(doc),
+        "image_unchanged": digest(doc.pixelData(0, 0, width, height)) == state["image"],
+        "message": panel.message,
+        "job_state": job.state,
+    }
+
+
+def close_during_job(out_dir, width, height, selection, prompt):
+    """The document closed (Document.close) while its inpaint waits for Recraft: Krita goes
+    on, and the result goes nowhere, not into another open document."""
+    from recraft_krita import api
+
+    k = Krita.instance()
+    doc, panel, job, state = yield from started_inpaint(width, height, selection, prompt, "closing")
+    others = {d.name(): layers(d) for d in k.documents() if d.name() != "closing"}
+    count = len(k.documents())
+    doc.setModified(False)  # as after "Discard" in Krita's "save changes?" question
+    closed = doc.close()
+    del doc
+    idle(api)  # the answer comes after the server's delay
+    spin(0.5)
+    yield
+    documents = list(k.documents())
+    return {
+        "stage": state["stage"],
+        "closed": closed,
+        "documents": [count, len(documents)],
+        "names": [d.name() for d in documents],
+        "changed": [d.name() for d in documents if layers(d) != others.get(d.name())],
+        "message": panel.message,
+        "busy": api.runner().busy,
+        "job_state": job.state,
+        "run_enabled": buttons(panel)["Run"].isEnabled(),
+    }

@@ -180,6 +180,8 @@ def save_png(node, path: str, box: tuple[int, int, int, int]) -> str:
     for the test to read with Pillow."""
     x, y, width, height = box
     data = bytes(read_rgba(node, x, y, width, height))
+    if len(data) != width * height * 4:  # QImage would read past the end: a crash
+        raise ValueError(f"{node.name()!r} gave {len(data)} bytes for {width}x{height} RGBA")
     image = QtGui.QImage(data, width, height, width * 4, QtGui.QImage.Format.Format_RGBA8888)
     if not image.save(path, "PNG"):
         raise OSError(f"could not write {path}")

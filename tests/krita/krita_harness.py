@@ -1,0 +1,316 @@
+"""Launching the real Krita headless with the plug-in installed: what conftest.py's fixtures and
+bench/bench_krita_stall.py share. No pytest here.
+
+    from krita_harness import Xvfb, editors, install_probe, install_plugin, launch, profile_env
+
+    with Xvfb() as display:
+        install_probe(home)
+        env = profile_env(home, display, server.base_url, server.token)
+        install_plugin(home, env)
+        result = launch(editors()[0], home, env, out_dir, "warm_up", {})
+
+The probe plug-in (recraft_probe) runs one function of a payload file (payloads.py unless
+told otherwise) on Krita's GUI thread and writes what it returned; `launch` gives that back.
+
+Krita versions: the host's `krita`, the chroots .ci/editor-roots builds in /var/cache, plus any
+listed in RECRAFT_KRITA_EDITORS as "VERSION=COMMAND" words (COMMAND a wrapper that runs another
+build).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+INSTALLER = ROOT / "install" / "install.py"
+PAYLOADS = HERE / "payloads.py"
+PROBE = "recraft_probe"
+# A cold start takes 20 s on an idle machine, far more on a busy one.
+LAUNCH_TIMEOUT = 180
+# Krita runs the system Python: no pyenv or virtualenv interpreter may come first.
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+INSTALL_HINT = "apt-get install -y --no-install-recommends krita python3-pyqt5 xvfb xauth"
+INROOT = ROOT / ".ci" / "editor-roots" / "inroot"
+ROOTS = Path(os.environ.get("RECRAFT_EDITOR_ROOTS", "/var/cache"))
+
+
+@dataclass(frozen=True)
+class Editor:
+    version: str
+    command: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"krita-{self.version}"
+
+
+def _host_version() -> str:
+    """Debian's package version ("1:5.1.5+dfsg-2+deb12u1" -> "5.1.5"): `krita --version`
+    needs a display and aborts without one."""
+    try:
+        out = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", "krita"], capture_output=True, text=True
+        ).stdout
+    except OSError:
+        out = ""
+    found = re.search(r"(?:\d+:)?(\d+(?:\.\d+)+)", out)
+    return found.group(1) if found else "host"
+
+
+def host_editor() -> Editor | None:
+    host = shutil.which("krita", path=SYSTEM_PATH)
+    return Editor(_host_version(), (host,)) if host else None
+
+
+def _chroot_editors() -> list[Editor]:
+    """Krita in the Debian chroots .ci/editor-roots/setup-editor-root.sh builds (trixie 5.2,
+    sid 5.3, experimental 6.0): their .ready file names the packaged versions."""
+    found = []
+    for suite in ("trixie", "sid", "experimental"):
+        root = ROOTS / f"editors-{suite}"
+        ready = root / ".ready"
+        if not ready.is_file():
+            continue
+        krita = re.search(r"\b(?:\d+:)?([5-9]\.\d+\.\d+)", ready.read_text().split("\n", 2)[-1])
+        version = krita.group(1) if krita else suite
+        found.append(Editor(version, (str(INROOT), str(root), "krita")))
+    return found
+
+
+def editors() -> list[Editor]:
+    host = host_editor()
+    found = [host] if host else []
+    found += _chroot_editors()
+    for word in os.environ.get("RECRAFT_KRITA_EDITORS", "").split():
+        version, _, command = word.partition("=")
+        found.append(Editor(version, (command,)))
+    return found
+
+
+# -- the display and the profile --------------------------------------------------------------
+
+
+class Xvfb:
+    """One X server, as a context manager giving its display (":N"). -displayfd picks a free
+    display without races, and -noreset keeps it accepting connections while it would reset
+    after each Krita quits."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("Xvfb", path=SYSTEM_PATH) is not None
+
+    def start(self) -> str:
+        xvfb = shutil.which("Xvfb", path=SYSTEM_PATH)
+        if not xvfb:
+            raise FileNotFoundError(f"Xvfb is not installed ({INSTALL_HINT})")
+        read_end, write_end = os.pipe()
+        self.proc = subprocess.Popen(
+            [xvfb, "-displayfd", str(write_end), "-screen", "0", "1600x1000x24", "-noreset"],
+            pass_fds=(write_end,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write_end)
+        with os.fdopen(read_end) as f:
+            number = f.readline().strip()
+        if not number:
+            self.stop()
+            raise RuntimeError("Xvfb did not report a display")
+        return f":{number}"
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def profile_env(home: Path, display: str, api_url: str, token: str) -> dict:
+    """A clean environment inside `home`: nothing from the developer's shell reaches Krita,
+    the installer or the plug-in (no saved Recraft token, no pyenv, no PYTHONPATH)."""
+    runtime = home / ".runtime"
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    env = {k: os.environ[k] for k in ("USER", "LOGNAME", "TZ") if k in os.environ}
+    env.update(
+        HOME=str(home),
+        PATH=SYSTEM_PATH,
+        LANG="C.UTF-8",
+        LC_ALL="C.UTF-8",
+        DISPLAY=display,
+        QT_QPA_PLATFORM="xcb",
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_RUNTIME_DIR=str(runtime),
+        RECRAFT_CONFIG=str(home / ".config" / "recraft" / "settings.json"),
+        RECRAFT_API_URL=api_url,
+        RECRAFT_API_TOKEN=token,
+    )
+    return env
+
+
+def pykrita_dir(home: Path) -> Path:
+    return home / ".local" / "share" / "krita" / "pykrita"
+
+
+def enable_plugin(kritarc: Path, name: str) -> None:
+    """[python] enable_<name>=true, edited line by line: Krita writes kritarc in a dialect
+    configparser mangles."""
+    lines = kritarc.read_text().splitlines() if kritarc.exists() else []
+    key = f"enable_{name}="
+    if "[python]" not in lines:
+        lines += ["", "[python]"]
+    start = lines.index("[python]") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+    lines[start:end] = [key + "true", *(x for x in lines[start:end] if not x.startswith(key))]
+    kritarc.write_text("\n".join(lines) + "\n")
+
+
+def install_probe(home: Path) -> None:
+    pykrita = pykrita_dir(home)
+    pykrita.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(HERE / PROBE, pykrita / PROBE, dirs_exist_ok=True)
+    shutil.copy(HERE / f"{PROBE}.desktop", pykrita)
+    config = home / ".config"
+    config.mkdir(parents=True, exist_ok=True)
+    enable_plugin(config / "kritarc", PROBE)
+    # The raster canvas: Xvfb has no usable OpenGL, and screenshots grab widgets.
+    (config / "kritadisplayrc").write_text("[General]\nOpenGLRenderer=none\n")
+
+
+def install_plugin(home: Path, env: dict) -> None:
+    """The plug-in, as a user installs it: install/install.py, run as this HOME's user.
+    AssertionError with the installer's output when it fails."""
+    if not INSTALLER.exists():
+        raise FileNotFoundError(f"{INSTALLER.relative_to(ROOT)} does not exist")
+    python = shutil.which("python3", path=SYSTEM_PATH)
+    done = subprocess.run(
+        [python, str(INSTALLER), "--krita", str(pykrita_dir(home))],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"the installer failed:\n{done.stdout}\n{done.stderr}"
+
+
+# -- one launch -------------------------------------------------------------------------------
+
+
+TROUBLE = re.compile(r"(?i:recraft)|Traceback|\w+Error\b")
+# Krita's own messages quote layer names (`name = "Recraft inpaint: …"`): not the plug-in's.
+_QUOTED_NAME = re.compile(r'name = "[^"]*"')
+
+
+def trouble(text: str) -> list[str]:
+    """Lines of Krita's output that mention the plug-in or report a Python error."""
+    return [line for line in text.splitlines() if TROUBLE.search(_QUOTED_NAME.sub("", line))]
+
+
+class KritaFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Result:
+    """What one Krita launch produced: the payload's return value, the exceptions the probe
+    caught anywhere in Krita's Python (the plug-in's included), Krita's stderr."""
+
+    value: object
+    errors: list[str]
+    stderr: str
+    krita: str | None  # the version Krita reports
+    out_dir: Path
+
+    def plugin_stderr(self) -> list[str]:
+        """stderr lines that mention the plug-in or report a Python error: a plug-in that
+        fails to load says so only there."""
+        return trouble(self.stderr)
+
+
+def launch(
+    editor: Editor,
+    home: Path,
+    env: dict,
+    out_dir: Path,
+    call: str,
+    args: dict,
+    payloads: Path = PAYLOADS,
+    timeout: float = LAUNCH_TIMEOUT,
+) -> Result:
+    """Start Krita, run `call` of the payload file in it, and return its outcome; KritaFailed
+    when Krita hangs, dies before reporting, or the payload raised."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result_file = out_dir / f"{call}.result.json"
+    stderr_file = out_dir / f"{call}.stderr.txt"
+    # A Krita in a chroot sees the host's /tmp only: the payloads go beside the results.
+    copy = out_dir / Path(payloads).name
+    shutil.copyfile(payloads, copy)
+    env = dict(
+        env,
+        RECRAFT_PROBE_PAYLOAD=str(copy),
+        RECRAFT_PROBE_CALL=call,
+        RECRAFT_PROBE_ARGS=json.dumps(args),
+        RECRAFT_PROBE_RESULT=str(result_file),
+        RECRAFT_PROBE_OUT=str(out_dir),
+    )
+    with open(stderr_file, "w") as err:
+        # A session of its own, so a hung Krita and anything it started can be killed whole.
+        proc = subprocess.Popen(
+            [*editor.command, "--nosplash"],
+            env=env,
+            cwd=out_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            returncode = None
+    stderr = stderr_file.read_text(errors="replace")
+    tail = "\n".join(stderr.splitlines()[-60:])
+    if returncode is None:
+        raise KritaFailed(f"{editor} did not finish {call} in {timeout} s\n{tail}")
+    if not result_file.exists():
+        raise KritaFailed(f"{editor} exited {returncode} before {call} reported\n{tail}")
+    outcome = json.loads(result_file.read_text())
+    if not outcome["ok"]:
+        caught = "\n".join(outcome["errors"])
+        raise KritaFailed(
+            f"{call} failed in {editor}:\n{outcome['error']}\n"
+            f"exceptions caught in Krita:\n{caught or 'none'}\nstderr tail:\n{tail}"
+        )
+    return Result(
+        value=outcome["value"],
+        errors=outcome["errors"],
+        stderr=stderr,
+        krita=outcome["krita"],
+        out_dir=out_dir,
+    )
