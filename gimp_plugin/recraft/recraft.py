@@ -26,7 +26,7 @@ from gimp_canvas import GimpCanvas, new_layer  # noqa: E402
 from recraft_core import Client, RecraftError, ValidationError, settings  # noqa: E402
 from recraft_core.api import forms  # noqa: E402
 from recraft_core.api.operations import OPERATIONS  # noqa: E402
-from recraft_core.workflow import Job, Options  # noqa: E402
+from recraft_core.workflow import Job, Options, editor_client  # noqa: E402
 
 PREFIX = "plug-in-recraft-"
 MENU = "<Image>/Filters/Recraft"
@@ -187,22 +187,11 @@ def _success(procedure, result=None):
 
 
 def _options() -> Options:
-    saved, defaults = settings.load(), Options()
-    return Options(
-        grow=defaults.grow if saved.grow is None else saved.grow,
-        feather=defaults.feather if saved.feather is None else saved.feather,
-    )
+    return Options.saved()
 
 
 def _client() -> Client:
-    try:
-        return Client()
-    except ValidationError as e:
-        if e.field == "token" and "no API token" in e.rule:
-            raise ValidationError(
-                "token", "no Recraft token yet: open Filters › Recraft › Settings and paste yours"
-            ) from None
-        raise
+    return editor_client("Filters › Recraft › Settings")
 
 
 class RecraftPlugIn(Gimp.PlugIn):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from recraft_core import Client, RecraftError, ValidationError, settings
-from recraft_core.workflow import Job, Options
+from recraft_core import Client, RecraftError
+from recraft_core.workflow import Job, Options, editor_client
 
 from .canvas import KritaCanvas, new_document
 from .qt import QtCore
@@ -21,24 +21,11 @@ POLL_MS = 50
 
 
 def client() -> Client:
-    """A Client for the saved token (RECRAFT_API_TOKEN and RECRAFT_API_URL win)."""
-    try:
-        return Client()
-    except ValidationError as e:
-        if e.field == "token" and "no API token" in e.rule:
-            raise ValidationError(
-                "token", "no Recraft token yet: open Tools › Recraft › Settings and paste yours"
-            ) from None
-        raise
+    return editor_client("Tools › Recraft › Settings")
 
 
 def options() -> Options:
-    saved = settings.load()
-    defaults = Options()
-    return Options(
-        grow=defaults.grow if saved.grow is None else saved.grow,
-        feather=defaults.feather if saved.feather is None else saved.feather,
-    )
+    return Options.saved()
 
 
 class Runner(QtCore.QObject):

@@ -598,3 +598,15 @@ def test_results_land_above_the_layer_they_were_made_from(client, recraft_server
     assert [layer.name for layer in canvas.layers] == [
         "added meanwhile", "photo", "Recraft remove background", "sketch"
     ]  # fmt: skip
+
+
+def test_editor_helpers_read_the_saved_settings(private_settings):
+    from recraft_core import settings
+    from recraft_core.workflow import editor_client
+
+    assert Options.saved() == Options()
+    with pytest.raises(ValidationError, match="open Tools › Recraft › Settings"):
+        editor_client("Tools › Recraft › Settings")
+    settings.save(settings.Settings("tok", "http://127.0.0.1:9/v1", grow=4, feather=0))
+    assert Options.saved() == Options(grow=4, feather=0)
+    assert editor_client("x").base_url == "http://127.0.0.1:9/v1"

@@ -6,7 +6,7 @@ memory   a Canvas in memory: the example to follow and the tests' canvas
 """
 
 from .canvas import Canvas, Codec, NewDocument, NewLayer, NewVector, PurePythonCodec
-from .job import Job, Options, Outcome, layer_name
+from .job import Job, Options, Outcome, editor_client, layer_name
 from .memory import MemoryCanvas, MemoryLayer
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "Options",
     "Outcome",
     "PurePythonCodec",
+    "editor_client",
     "layer_name",
 ]

@@ -17,8 +17,10 @@ import math
 import threading
 from dataclasses import dataclass, field
 
+from .. import settings
 from ..api import forms, validation
 from ..api.catalog import MAX_FILE_BYTES
+from ..api.client import Client
 from ..api.operations import OPERATIONS, Operation
 from ..api.progress import Progress
 from ..api.results import EnhancedPrompt, Image, ImageResult, Style, User
@@ -45,6 +47,28 @@ class Options:
 
     grow: int = 16
     feather: int = 12
+
+    @classmethod
+    def saved(cls) -> Options:
+        """The amounts saved in the editors' Settings, the defaults where none are saved."""
+        saved, defaults = settings.load(), cls()
+        return cls(
+            grow=defaults.grow if saved.grow is None else saved.grow,
+            feather=defaults.feather if saved.feather is None else saved.feather,
+        )
+
+
+def editor_client(settings_menu: str) -> Client:
+    """A Client for the saved token (RECRAFT_API_TOKEN and RECRAFT_API_URL win); without one,
+    the error says where the editor's Settings are."""
+    try:
+        return Client()
+    except ValidationError as e:
+        if e.field == "token" and "no API token" in e.rule:
+            raise ValidationError(
+                "token", f"no Recraft token yet: open {settings_menu} and paste yours"
+            ) from None
+        raise
 
 
 @dataclass
