@@ -193,6 +193,7 @@ def main() -> None:
 
     here = Path(__file__).resolve()
     sys.path.insert(0, str(here.parents[1] / "tests" / "krita"))
+    sys.path.insert(0, str(here.parents[1] / "tests"))
     sys.path.insert(0, str(here.parents[1] / "core"))
     from krita_harness import (
         Xvfb,

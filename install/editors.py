@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -86,6 +87,8 @@ class Editor:
     # Said when no folder of this editor is found while another editor's is: it gets nothing.
     missing: str = ""
     folder_help: str = "a plug-in folder"  # what --KEY DIR names, for --help
+    # Where the editor's program may be, to tell "installed, never started" from "absent".
+    programs: Callable[[Host], bool] = lambda host: False
 
 
 def _custom_resources(config: Path, standard: Path) -> Path | None:
@@ -209,6 +212,26 @@ def gimp_places(host: Host) -> list[Place]:
     return places
 
 
+def krita_installed(host: Host) -> bool:
+    """The krita program on PATH, or a Flatpak, Snap, Windows or macOS install of it."""
+    if shutil.which("krita", path=host.env.get("PATH", "")):
+        return True
+    home = host.home
+    if host.platform == "win32":
+        roots = [host.env.get(k, "") for k in ("ProgramFiles", "ProgramW6432", "LOCALAPPDATA")]
+        spots = [Path(r) / "Krita (x64)" / "bin" / "krita.exe" for r in roots if r]
+        spots += [Path(r) / "Programs" / "Krita (x64)" / "bin" / "krita.exe" for r in roots if r]
+    elif host.platform == "darwin":
+        spots = [Path("/Applications/krita.app"), home / "Applications" / "krita.app"]
+    else:
+        spots = [
+            Path("/var/lib/flatpak/app/org.kde.krita"),
+            home / ".local" / "share" / "flatpak" / "app" / "org.kde.krita",
+            Path("/snap/krita"),
+        ]
+    return any(spot.exists() for spot in spots)
+
+
 KRITA = Editor(
     key="krita",
     title="Krita",
@@ -221,6 +244,7 @@ KRITA = Editor(
         Extra("recraft_krita.action", "../actions/recraft_krita.action", required=False),
     ),
     places=krita_places,
+    programs=krita_installed,
     switch=Switch("python", "enable_recraft_krita"),
     next_steps=(
         "Restart Krita (quit it completely first if it is open).",

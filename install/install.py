@@ -11,6 +11,7 @@ Run with --help for the options. Exit codes: 0 done, 2 a problem the user can fi
 says what), 1 a bug in the installer, 130 interrupted.
 """
 
+import os
 import sys
 
 # The user's python3 may be older than the project's floor: say so rather than fail oddly.
@@ -163,12 +164,21 @@ def install_places(editor: Editor, named: list[Path], host: Host) -> list[Place]
     return _unique(places)
 
 
+NO_EDITOR = """\
+No Krita and no GIMP 3 was found on this machine: no plug-in folder, no krita program.
+  - Install Krita (5.1 or later) or GIMP 3, start it once, then run this again.
+  - Or name the folder yourself: --krita DIR (a pykrita folder) or --gimp DIR (a plug-ins
+    folder).
+  - To try Recraft without an editor, the command-line tool and the local Recraft server
+    need no account: README.md, "Try it without an account", shows how."""
+
+
 def plan_install(args: argparse.Namespace, host: Host) -> list[tuple[Editor, list[Place], str]]:
     """Each editor with the folders it gets (maybe none) and a sentence when that needs saying.
 
     Folders named on the command line are the only ones used. Otherwise every editor gets the
-    folders found for it; when no editor's folder is found at all, an editor with a standard
-    folder it can create (Krita) gets that one, as before GIMP joined.
+    folders found for it; when no editor's folder is found at all, an installed editor with a
+    standard folder it can create (a Krita never started yet) gets that one.
     """
     named = named_folders(args)
     if named:
@@ -183,7 +193,7 @@ def plan_install(args: argparse.Namespace, host: Host) -> list[tuple[Editor, lis
             plan.append((editor, found[editor.key], ""))
             continue
         default = next((p for p in editor.places(host) if p.default and not p.shadowed), None)
-        if anything or default is None:
+        if anything or default is None or not editor.programs(host):
             plan.append((editor, [], editor.missing))
             continue
         note = (
@@ -192,6 +202,9 @@ def plan_install(args: argparse.Namespace, host: Host) -> list[tuple[Editor, lis
             f"with --{editor.key} DIR."
         )
         plan.append((editor, [default], note))
+    if not any(places for _, places, _ in plan):
+        # No editor at all: run_install says so once, for all of them.
+        return [(editor, [], "") for editor, _, _ in plan]
     return plan
 
 
@@ -229,8 +242,9 @@ def run_install(args: argparse.Namespace, report: Report, host: Host) -> None:
     plan = plan_install(args, host)
     # Every plug-in to install is checked in the checkout before anything changes.
     sources = {e.key: payload.Source.find(e, CHECKOUT) for e, places, _ in plan if places}
-    version = next(iter(sources.values())).version if sources else "?"
-    report.say(f"Recraft plug-ins {version} from {CHECKOUT}")
+    if sources:
+        version = next(iter(sources.values())).version
+        report.say(f"Recraft plug-ins {version} from {CHECKOUT}")
     vendor = prepare_vendor(args, report) if sources else None
     steps: list[tuple[Editor, list[str]]] = []
     failed: list[str] = []
@@ -272,6 +286,9 @@ def run_install(args: argparse.Namespace, report: Report, host: Host) -> None:
         return
     if not steps:
         report.say("Nothing was installed.")
+        if not any(places or note for _, places, note in plan):
+            report.say()
+            report.say(NO_EDITOR)
         return
     report.say("Done.")
     for editor, texts in steps:
@@ -347,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     except InstallError as e:
         print(f"\nProblem: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output went to a pager or `head` that quit early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("\nInterrupted. Nothing is left half-installed; run it again.", file=sys.stderr)
         return 130

@@ -6,62 +6,98 @@ layers. Planning, masks, compositing and naming are the core's (recraft_core.wor
 
 from __future__ import annotations
 
+import sys
+
 from krita import Krita
 
 from recraft_core.exceptions import ProtocolError, ValidationError
 from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import NewDocument, NewLayer, NewVector
 
-from .qt import QImage, Qt, QtCore
+from .qt import QImage, Qt, QtCore, QtGui
 
 SRGB_U8 = ("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc")
 
 
+# Krita's 8-bit RGBA layers are BGRA in memory, whatever the machine. QImage's ARGB32 is too
+# on a little-endian machine (all Krita runs on): pixels pass between them without a swap.
+NATIVE = "BGRA" if sys.byteorder == "little" else "RGBA"
+_FORMATS = {
+    "BGRA": (QImage.Format.Format_ARGB32, 4),
+    "RGBA": (QImage.Format.Format_RGBA8888, 4),
+    "RGB": (QImage.Format.Format_RGB888, 3),
+}
+
+
 def _bytes(image: QImage) -> bytes:
-    """The pixels of a QImage whose rows have no padding (4 bytes a pixel)."""
+    """The pixels of a 4-byte-a-pixel QImage whose rows have no padding."""
     size = image.width() * image.height() * 4
     return bytes(image.constBits().asstring(size))
 
 
-def _qimage(raster: Raster) -> QImage:
-    """A QImage owning a copy of an RGBA or RGB raster's pixels."""
-    if raster.mode == "RGBA":
-        fmt, stride = QImage.Format.Format_RGBA8888, raster.width * 4
-    else:
-        fmt, stride = QImage.Format.Format_RGB888, raster.width * 3
-    return QImage(raster.pixels, raster.width, raster.height, stride, fmt).copy()
+def _view(raster: Raster) -> QImage:
+    """A QImage over the raster's own bytes, no copy: use it while `raster` lives."""
+    if raster.mode not in _FORMATS or (raster.mode == "BGRA" and NATIVE != "BGRA"):
+        raster = raster.to_rgba()
+    fmt, channels = _FORMATS[raster.mode]
+    return QImage(raster.pixels, raster.width, raster.height, raster.width * channels, fmt)
+
+
+def _raster(image: QImage) -> Raster:
+    """A Raster of a QImage's pixels in the native byte order."""
+    fmt = _FORMATS[NATIVE][0]
+    if image.format() != fmt:
+        image = image.convertToFormat(fmt)
+    return Raster(image.width(), image.height(), NATIVE, _bytes(image))
+
+
+def native(raster: Raster) -> bytes:
+    """The raster as the BGRA bytes Krita's setPixelData takes."""
+    if raster.mode == "BGRA":
+        return raster.pixels
+    return swap_red_blue(raster.to_rgba().pixels)
 
 
 def scaled(raster: Raster, width: int, height: int) -> Raster:
     """The raster resized by Qt's smooth scaling (C++, not Python)."""
-    image = _qimage(raster.to_rgba()).scaled(
+    image = _view(raster).scaled(
         width,
         height,
         Qt.AspectRatioMode.IgnoreAspectRatio,
         Qt.TransformationMode.SmoothTransformation,
     )
-    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    return Raster(width, height, "RGBA", _bytes(image))
+    return _raster(image)
+
+
+def thumbnail(raster: Raster, side: int) -> QImage:
+    """A small picture of the raster that reads only about side² of its pixels: a fast
+    sample to twice the size, then a smooth scale (a full smooth scale of 16 MP stalls)."""
+    keep = Qt.AspectRatioMode.KeepAspectRatio
+    image = _view(raster).scaled(2 * side, 2 * side, keep, Qt.TransformationMode.FastTransformation)
+    return image.scaled(side, side, keep, Qt.TransformationMode.SmoothTransformation)
 
 
 class QtCodec:
-    """PNG through QImage: Qt's C++ zlib and libpng. QImage is reentrant, so a worker thread
-    may use its own images."""
+    """PNG through Qt's C++ libpng and zlib. QImageReader.read and QImage.save release the
+    GIL (QImage.fromData does not), so Krita's GUI thread stays free while a worker decodes
+    or encodes; QImage is reentrant, so a worker thread may use its own images."""
 
     thread_safe = True
 
     def encode_png(self, image: Raster) -> bytes:
         buffer = QtCore.QBuffer()
         buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-        _qimage(image).save(buffer, "PNG")
+        _view(image).save(buffer, "PNG")
         return bytes(buffer.data())
 
     def decode(self, data: bytes) -> Raster:
-        image = QImage.fromData(data)
+        buffer = QtCore.QBuffer()
+        buffer.setData(data)
+        buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
+        image = QtGui.QImageReader(buffer).read()
         if image.isNull():
             raise ProtocolError("Krita could not decode the result image")
-        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
-        return Raster(image.width(), image.height(), "RGBA", _bytes(image))
+        return _raster(image)
 
 
 class KritaCanvas:
@@ -70,20 +106,21 @@ class KritaCanvas:
 
     codec = QtCodec()
 
-    def __init__(self, document, node) -> None:
+    def __init__(self, document, node, visible: bool = False) -> None:
         if document is None:
             raise ValidationError("image", "open an image first")
         if node is None:
             raise ValidationError("layer", "select a layer first")
         self.document = document
         self.node = node
+        self.visible = visible  # read the visible image (all layers merged), not the layer
 
     @classmethod
-    def active(cls) -> KritaCanvas:
+    def active(cls, visible: bool = False) -> KritaCanvas:
         krita = Krita.instance()
         document = krita.activeDocument()
         # activeNode() is None in some headless Krita versions: say so, not crash.
-        return cls(document, document.activeNode() if document else None)
+        return cls(document, document.activeNode() if document else None, visible)
 
     @property
     def is_open(self) -> bool:
@@ -95,6 +132,8 @@ class KritaCanvas:
         return self.document.width(), self.document.height()
 
     def source_bounds(self):
+        if self.visible:
+            return (0, 0, *self.size())
         r = self.node.bounds()
         w, h = self.size()
         x0, y0 = max(0, r.x()), max(0, r.y())
@@ -103,13 +142,18 @@ class KritaCanvas:
 
     def read(self, box, size=None) -> Raster:
         x0, y0, x1, y1 = box
+        if self.visible:
+            self.document.waitForDone()  # the projection is drawn by Krita's own threads
+            # projection() converts from any colour model and depth to 8-bit sRGB.
+            raster = _raster(self.document.projection(x0, y0, x1 - x0, y1 - y0))
+            return raster if size is None else scaled(raster, *size)
         node = self.node
         if (node.colorModel(), node.colorDepth(), node.colorProfile()) != SRGB_U8:
             # Any depth or colour model to 8-bit sRGB on a copy: the layer itself is untouched.
             node = node.duplicate()
             node.setColorSpace(*SRGB_U8)
         bgra = bytes(node.pixelData(x0, y0, x1 - x0, y1 - y0))
-        raster = Raster(x1 - x0, y1 - y0, "RGBA", swap_red_blue(bgra))
+        raster = Raster(x1 - x0, y1 - y0, "BGRA", bgra)
         if size is not None and size != (raster.width, raster.height):
             raster = scaled(raster, *size)
         return raster
@@ -141,19 +185,19 @@ class KritaCanvas:
         space = (doc.colorModel(), doc.colorDepth(), doc.colorProfile())
         if space != SRGB_U8:
             node.setColorSpace(*SRGB_U8)
-        node.setPixelData(swap_red_blue(image.pixels), layer.x, layer.y, layer.width, layer.height)
+        node.setPixelData(native(image), layer.x, layer.y, layer.width, layer.height)
         if space != SRGB_U8:
             node.setColorSpace(*space)
         return node
 
     def _attach(self, nodes: list, group: str | None) -> None:
+        """Attach finished nodes above the source layer. Each addChildNode on the document is
+        one undo step, so n results go into their group while it is still detached
+        (setChildNodes records no undo step) and the group is attached once."""
         parent = self.node.parentNode() or self.document.rootNode()
         if group:
             folder = self.document.createGroupLayer(group)
-            below = None
-            for node in nodes:
-                folder.addChildNode(node, below)
-                below = node
+            folder.setChildNodes(nodes)  # bottom to top: #1 lowest
             nodes = [folder]
         above = self.node
         for node in nodes:
@@ -165,12 +209,15 @@ class KritaCanvas:
         self._attach([self._paint_node(layer) for layer in layers], group)
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
-        nodes = [self.document.createVectorLayer(vector.name) for vector in vectors]
-        self._attach(nodes, group)
-        # Shapes go in once the layer is attached: Krita parses the SVG in the document's units.
-        for node, vector in zip(nodes, vectors, strict=True):
+        nodes = []
+        for vector in vectors:
+            node = self.document.createVectorLayer(vector.name)
+            # Before attaching: Krita records the shapes as an undo step of their own whatever
+            # we do, and this way the first Undo takes the layer away with its shapes instead
+            # of leaving an empty vector layer.
             node.addShapesFromSvg(vector.svg)
-        self.document.refreshProjection()
+            nodes.append(node)
+        self._attach(nodes, group)
 
     def open_document(self, document: NewDocument) -> None:
         new_document(document.name, document.image, self.document.resolution())
@@ -181,7 +228,7 @@ def new_document(name: str, image: Raster, resolution: float = 300.0):
     krita = Krita.instance()
     new = krita.createDocument(image.width, image.height, name, *SRGB_U8, float(resolution))
     node = new.createNode(name, "paintlayer")
-    node.setPixelData(swap_red_blue(image.pixels), 0, 0, image.width, image.height)
+    node.setPixelData(native(image), 0, 0, image.width, image.height)
     root = new.rootNode()
     for old in root.childNodes():  # the empty background Krita adds
         old.remove()
@@ -189,5 +236,23 @@ def new_document(name: str, image: Raster, resolution: float = 300.0):
     window = krita.activeWindow()
     if window is not None:
         window.addView(new)
+    new.refreshProjection()
+    return new
+
+
+def new_vector_document(vector: NewVector):
+    """Open an SVG result as a new document holding one vector layer."""
+    krita = Krita.instance()
+    width, height = vector.size or (1024, 1024)
+    new = krita.createDocument(width, height, vector.name, *SRGB_U8, 300.0)
+    window = krita.activeWindow()
+    if window is not None:
+        window.addView(new)  # addShapesFromSvg needs a view in Krita 5.1
+    root = new.rootNode()
+    for old in root.childNodes():
+        old.remove()
+    layer = new.createVectorLayer(vector.name)
+    layer.addShapesFromSvg(vector.svg)
+    root.addChildNode(layer, None)
     new.refreshProjection()
     return new

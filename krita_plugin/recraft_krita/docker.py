@@ -10,7 +10,7 @@ from recraft_core.api import forms
 from recraft_core.api.operations import OPERATIONS
 
 from . import jobs
-from .canvas import KritaCanvas, _qimage
+from .canvas import KritaCanvas, thumbnail
 from .form import OperationForm
 from .qt import QtCore, QtGui, QtWidgets
 
@@ -33,6 +33,7 @@ OPERATION_ORDER = (
     "vectorize",
     "create_style",
 )
+SHARED_FIELDS = ("prompt", "negative_prompt")  # carried from one operation to the next
 REFERENCE_SIDE = 768  # style references are sent this size at most: 5 MB in all is the limit
 THUMB = 72
 
@@ -63,6 +64,19 @@ class RecraftDocker(DockWidget):
         font.setPointSizeF(font.pointSizeF() * 0.9)
         self.about.setFont(font)
         layout.addWidget(self.about)
+
+        source_row = QtWidgets.QHBoxLayout()
+        self.source_label = QtWidgets.QLabel("Source", root)
+        self.source = QtWidgets.QComboBox(root)
+        self.source.addItem("Active layer", False)
+        self.source.addItem("Visible image", True)
+        self.source.setToolTip(
+            "What is sent to Recraft: the active layer's pixels, or the image as you see it "
+            "(all visible layers). The result goes above the active layer either way."
+        )
+        source_row.addWidget(self.source_label)
+        source_row.addWidget(self.source, 1)
+        layout.addLayout(source_row)
 
         self.form = OperationForm(root)
         self.form.changed.connect(self._update_cost)
@@ -125,6 +139,10 @@ class RecraftDocker(DockWidget):
     def set_values(self, values: dict) -> None:
         self.form.set_values(values)
 
+    def set_source(self, visible: bool) -> None:
+        """The active layer (False) or the visible image (True)."""
+        self.source.setCurrentIndex(self.source.findData(bool(visible)))
+
     @property
     def busy(self) -> bool:
         return self.runner.busy
@@ -146,7 +164,8 @@ class RecraftDocker(DockWidget):
             self.show_message(e.user_message, error=True)
             return
         self.show_message("", error=False)
-        self.runner.start(name, params, references=references, on_done=self._done)
+        visible = bool(self.source.currentData()) and self.source.isVisible()
+        self.runner.start(name, params, references=references, on_done=self._done, visible=visible)
         self._refresh()
 
     def cancel(self) -> None:
@@ -161,10 +180,21 @@ class RecraftDocker(DockWidget):
 
     def _operation_changed(self, *_) -> None:
         name = self.operation.currentData()
-        keep = self.form.raw_values() if self.form.operation else {}
-        keep.pop("model", None)  # models differ between operations
+        # Each operation gets back what the user last set in it (for the session, in the
+        # runner); only the prompt follows from one operation to the next.
+        remembered = self.runner.form_values
+        current = self.form.raw_values() if self.form.operation else {}
+        if self.form.operation:
+            remembered[self.form.operation] = current
+        keep = dict(remembered.get(name, {}))
+        for shared in SHARED_FIELDS:
+            if current.get(shared):
+                keep[shared] = current[shared]
         self.form.build(name, keep)
         op = OPERATIONS[name]
+        takes_image = any(f.role == "layer" for f in op.files)
+        self.source.setVisible(takes_image)
+        self.source_label.setVisible(takes_image)
         needs = " Works on the selection." if op.needs_selection else ""
         self.about.setText(op.help + "." + needs)
         self.improve.setVisible("prompt" in self.form.fields and name != "create_style")
@@ -269,13 +299,7 @@ class RecraftDocker(DockWidget):
 
     @staticmethod
     def _icon(raster) -> QtGui.QIcon:
-        image = _qimage(raster).scaled(
-            THUMB,
-            THUMB,
-            QtCore.Qt.AspectRatioMode.KeepAspectRatio,
-            QtCore.Qt.TransformationMode.SmoothTransformation,
-        )
-        return QtGui.QIcon(QtGui.QPixmap.fromImage(image))
+        return QtGui.QIcon(QtGui.QPixmap.fromImage(thumbnail(raster, THUMB)))
 
     def _insert_again(self, item) -> None:
         job_index, i = item.data(QtCore.Qt.ItemDataRole.UserRole)

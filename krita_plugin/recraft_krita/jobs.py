@@ -12,7 +12,7 @@ import logging
 from recraft_core import Client, RecraftError
 from recraft_core.workflow import Job, Options, editor_client
 
-from .canvas import KritaCanvas, new_document
+from .canvas import KritaCanvas, new_document, new_vector_document
 from .qt import QtCore
 
 log = logging.getLogger("recraft_krita")
@@ -40,6 +40,7 @@ class Runner(QtCore.QObject):
         self.last_error: str = ""
         self.history: list[Job] = []  # applied jobs with layers: the results strip
         self.styles: list[tuple[str, str]] = []  # (style id, label) made this session
+        self.form_values: dict[str, dict] = {}  # the docker's last values, per operation
         self.balance: int | None = None
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -51,10 +52,18 @@ class Runner(QtCore.QObject):
     def busy(self) -> bool:
         return self.job is not None
 
-    def start(self, operation: str, params: dict, canvas=None, references=None, on_done=None):
+    def start(
+        self,
+        operation: str,
+        params: dict,
+        canvas=None,
+        references=None,
+        on_done=None,
+        visible: bool = False,
+    ):
         """Prepare and start a job; returns it, or None when it could not start (the reason
         is in last_error). `canvas` None: the active document and layer (when the operation
-        needs one)."""
+        needs one), or with `visible` the whole visible image."""
         if self.busy:
             self.last_error = "A Recraft job is running: wait for it or press Cancel."
             self.changed.emit()
@@ -62,7 +71,7 @@ class Runner(QtCore.QObject):
         try:
             needs_canvas = operation not in ("enhance_prompt", "user", "create_style")
             if canvas is None and needs_canvas:
-                canvas = KritaCanvas.active() if _has_document() else None
+                canvas = KritaCanvas.active(visible) if _has_document() else None
             job = Job(client(), operation, canvas, params, options=options(), references=references)
             job.prepare()
         except RecraftError as e:
@@ -92,17 +101,22 @@ class Runner(QtCore.QObject):
             return
         if self._balance is None:
             self._timer.stop()
-        if self.canvas is not None and not self.canvas.is_open:
-            job.cancel()  # the document was closed meanwhile: nothing to insert into
-        outcome = job.apply()
+        orphaned = self.canvas is not None and not self.canvas.is_open
+        # A document closed meanwhile: the result is paid for, so it opens on its own rather
+        # than going nowhere (or into whatever document is active now).
+        finished = job.state == "finished"
+        outcome = (job.outcome if finished else None) if orphaned else job.apply()
         self.job, self.canvas = None, None
-        if job.error is not None:
+        if job.error is not None and outcome is None:
             self.last_error = job.error.user_message
-        if outcome is not None and job.canvas is None and outcome.layers:
-            for layer in outcome.layers:  # generated with no image open: one document each
-                new_document(layer.name, layer.image)
+        if outcome is not None and (orphaned or job.canvas is None):
+            _open_on_their_own(outcome)
+            if orphaned:
+                outcome.notes.append(
+                    "The image was closed while Recraft worked: the result opened as a new image."
+                )
         if outcome is not None:
-            if outcome.layers or outcome.vectors:
+            if (outcome.layers or outcome.vectors) and not orphaned:
                 self.history.append(job)
             if outcome.style is not None:
                 self.styles.append((outcome.style.id, job.params.get("prompt") or outcome.style.id))
@@ -141,6 +155,16 @@ class Runner(QtCore.QObject):
         if outcome is not None and outcome.user is not None:
             self.balance = outcome.user.credits
             self.changed.emit()
+
+
+def _open_on_their_own(outcome) -> None:
+    """Results with no document to go into: one new document each."""
+    for layer in outcome.layers:
+        new_document(layer.name, layer.image)
+    for vector in outcome.vectors:
+        new_vector_document(vector)
+    if outcome.document is not None:
+        new_document(outcome.document.name, outcome.document.image)
 
 
 def _has_document() -> bool:

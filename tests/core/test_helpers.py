@@ -200,6 +200,18 @@ def test_swap_red_blue():
     assert png.swap_red_blue(png.swap_red_blue(bgra)) == bgra
 
 
+def test_bgra_rasters_are_rgba_with_red_and_blue_swapped():
+    """Krita's layers and QImage's ARGB32 are BGRA in memory; such a Raster converts, drops
+    its alpha and encodes as the RGBA it stands for."""
+    rgba = bytes([10, 20, 30, 255, 40, 50, 60, 128])
+    raster = png.Raster(2, 1, "BGRA", png.swap_red_blue(rgba))
+    assert raster.to_rgba() == png.Raster(2, 1, "RGBA", rgba)
+    assert raster.without_alpha().pixels == bytes([10, 20, 30, 40, 50, 60])
+    assert not raster.opaque and not raster.blank
+    with Image.open(io.BytesIO(raster.to_png())) as im:
+        assert (im.mode, im.tobytes()) == ("RGBA", rgba)
+
+
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
 @pytest.mark.parametrize("kind", [0, 1, 2, 3, None])
 def test_png_filters_round_trip(mode, kind):

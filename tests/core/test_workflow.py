@@ -9,13 +9,14 @@ from __future__ import annotations
 import io
 import threading
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from recraft_core import AuthenticationError, Client, RetryPolicy, ServerError, ValidationError
-from recraft_core.imaging.png import Raster
+from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer, Options
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -485,6 +486,55 @@ def test_a_ui_thread_codec_with_nothing_to_encode(client, recraft_server):
     run(Job(client, "generate", canvas, {"prompt": "fox"}))
     assert canvas.codec.threads == [threading.current_thread().name]  # the decode only
     assert len(canvas.layers) == 2
+
+
+def bgra(image: Raster) -> Raster:
+    return Raster(image.width, image.height, "BGRA", swap_red_blue(image.pixels))
+
+
+class BGRACanvas(MemoryCanvas):
+    """An editor whose pixels are BGRA in memory (Krita, QImage's ARGB32): it reads and
+    decodes BGRA, and the core must neither mix up red and blue nor swap on its own."""
+
+    class codec:
+        thread_safe = True
+
+        @staticmethod
+        def encode_png(image):
+            assert image.mode in ("BGRA", "RGB"), image.mode
+            return image.to_png()
+
+        @staticmethod
+        def decode(data):
+            rgba = Image.open(io.BytesIO(data)).convert("RGBA")
+            return bgra(Raster(*rgba.size, "RGBA", rgba.tobytes()))
+
+    def read(self, box, size=None):
+        return bgra(super().read(box, size))
+
+    def insert_layers(self, layers, group):
+        for layer in layers:
+            assert layer.image.mode == "BGRA", layer.image.mode
+        rgba = [replace(layer, image=layer.image.to_rgba()) for layer in layers]
+        super().insert_layers(rgba, group)
+
+
+@pytest.mark.parametrize("opaque", [True, False], ids=["opaque", "transparent"])
+def test_an_editor_working_in_bgra_gets_the_same_result(client, recraft_server, opaque):
+    source = photo(320, 240)
+    if not opaque:
+        source[:40, :, 3] = 0
+    selection = ellipse(320, 240, 160, 120, 90, 60, feather=6).tobytes()
+    results = []
+    for kind in (MemoryCanvas, BGRACanvas):
+        canvas = kind(320, 240, [MemoryLayer("bg", raster(source))], selection)
+        run(Job(client, "inpaint", canvas, {"prompt": "a red hat"}))
+        sent = recraft_server.last("/images/inpaint")
+        results.append((received_png(sent, "image"), as_array(canvas.layers[1].image)))
+    (plain_sent, plain_layer), (bgra_sent, bgra_layer) = results
+    assert np.array_equal(bgra_sent, plain_sent)  # red stays red on the way out
+    assert np.array_equal(bgra_layer, plain_layer)  # and on the way back
+    assert plain_sent.shape[2] == (3 if opaque else 4)
 
 
 def test_apply_before_the_job_ended_does_nothing(client, recraft_server):

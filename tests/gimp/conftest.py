@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +136,36 @@ def install_plugin(plugins: Path) -> Path:
     return folder
 
 
+def release_zip(out_dir: Path) -> Path:
+    """The GIMP release archive, as install/install.py --zip builds it."""
+    done = subprocess.run(
+        [sys.executable, str(INSTALLER), "--zip", str(out_dir)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"--zip failed:\n{done.stdout}\n{done.stderr}"
+    found = sorted(out_dir.glob("recraft-gimp-*.zip"))
+    assert len(found) == 1, f"{len(found)} GIMP zips in {out_dir}: {done.stdout}"
+    return found[0]
+
+
+def unpack_release(archive: Path, plugins: Path) -> Path:
+    """Unpacked into the plug-ins folder as `unzip` does it: the Unix modes kept (the run
+    bit of recraft.py comes from the archive, nothing here sets it)."""
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            path = Path(zf.extract(info, plugins))
+            mode = info.external_attr >> 16
+            if mode and not info.is_dir():
+                path.chmod(mode & 0o777)
+    folder = plugins / "recraft"
+    assert os.access(folder / "recraft.py", os.X_OK), "recraft.py in the zip is not executable"
+    return folder
+
+
 # -- launches ---------------------------------------------------------------------------------
 
 
@@ -197,7 +228,7 @@ class Launch:
 class Gimp:
     """One GIMP version with its own profile (GIMP3_DIRECTORY) holding the plug-in."""
 
-    def __init__(self, editor: Editor, home: Path, server) -> None:
+    def __init__(self, editor: Editor, home: Path, server, from_zip: Path | None = None) -> None:
         if not str(home).startswith("/tmp/"):
             pytest.fail(f"{home} is not under /tmp, the only host folder the chroot sees")
         self.editor = editor
@@ -205,10 +236,16 @@ class Gimp:
         self.profile = home / "gimp-profile"
         self.server = server
         self.launches: dict[str, Launch | GimpFailed] = {}
-        install_plugin(self.profile / "plug-ins")
+        if from_zip is None:
+            install_plugin(self.profile / "plug-ins")
+        else:
+            unpack_release(from_zip, self.profile / "plug-ins")
         self.checks = Path(shutil.copy(CHECKS, home / CHECKS.name))  # where GIMP sees it
 
-    def command(self, code: str, token: str) -> list[str]:
+    def command(self, code: str, token: str, display: str | None = None) -> list[str]:
+        """gimp-console with `code` as batch code; GIMP's GUI on `display` when given."""
+        gui = {"DISPLAY": display, "GDK_BACKEND": "x11", "NO_AT_BRIDGE": "1"} if display else {}
+        binary = self.editor.console.replace("gimp-console-", "gimp-") if display else None
         env = {
             "PATH": "/usr/bin:/bin",
             "LANG": "C.UTF-8",
@@ -217,13 +254,66 @@ class Gimp:
             "RECRAFT_CONFIG": str(self.home / "recraft" / "settings.json"),
             "RECRAFT_API_URL": self.server.base_url,
             "RECRAFT_API_TOKEN": token,
+            **gui,
         }
+        program = [binary, "-d", "-f"] if binary else [self.editor.console, "-i", "-d", "-f"]
         return [
             "unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec", _INROOT, "sh",
             str(self.editor.root), "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()),
-            self.editor.console, "-i", "-d", "-f", "--batch-interpreter=python-fu-eval",
-            "-b", code, "--quit",
+            *program, "--batch-interpreter=python-fu-eval", "-b", code, "--quit",
         ]  # fmt: skip
+
+    def screenshots(self, display: str, prompt: str, out: Path) -> list[Path]:
+        """GIMP's GUI on `display` running gimp_checks.show_off: a screenshot of the image
+        after inpaint, then one of the Inpaint dialog over it (out/gimp-*.png)."""
+        from PIL import ImageGrab
+
+        work = self.home / "screenshots"
+        work.mkdir(exist_ok=True)
+        marker = work / "shown"
+        spec = work / "spec.json"
+        args = {"prompt": prompt, "marker": str(marker)}
+        spec.write_text(
+            json.dumps(
+                {
+                    "work": str(work),
+                    "report": str(work / "report.json"),
+                    "checks": [{"name": "show_off", "call": "show_off", "args": args}],
+                }
+            )
+        )
+        # No welcome dialog over the picture on a first start.
+        (self.profile / "gimprc").write_text("(show-welcome-dialog no)\n")
+        code = f"import runpy; runpy.run_path({str(self.checks)!r})['main']({str(spec)!r})"
+        self.server.reset()
+        shots = [out / "gimp-inpaint-result.png", out / "gimp-inpaint-dialog.png"]
+        log = work / "gimp-output.txt"
+        with open(log, "w") as output:
+            proc = subprocess.Popen(
+                self.command(code, self.server.token, display),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                for number, shot in enumerate(shots, 1):
+                    flag = Path(f"{marker}.{number}")
+                    deadline = time.monotonic() + LAUNCH_TIMEOUT
+                    while not flag.exists():
+                        if proc.poll() is not None or time.monotonic() > deadline:
+                            raise GimpFailed(
+                                f"GIMP's GUI never got to screenshot {number}:\n"
+                                + log.read_text(errors="replace")[-3000:]
+                            )
+                        time.sleep(0.2)
+                    time.sleep(4)  # the window (or the dialog) draws
+                    screen = ImageGrab.grab(xdisplay=display).convert("RGB")
+                    screen.crop(screen.getbbox()).save(shot)  # GIMP's window, not the black
+            finally:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        return shots
 
     def launch(
         self, label: str, checks: list[tuple], token: str | None = None, faults: tuple = ()
@@ -309,6 +399,19 @@ def gimp_pool() -> dict:
     """Each version's Gimp, made once: pytest may interleave the versions' tests, and then
     makes a session fixture that depends on the version again."""
     return {}
+
+
+@pytest.fixture(scope="session")
+def zipped_gimp(usable_editor, gimp_pool, tmp_path_factory, recraft_server_session) -> Gimp:
+    """The version's GIMP with the plug-in from the release zip, unpacked into its profile's
+    plug-ins folder as the README says, and nothing else."""
+    key = ("zip", usable_editor)
+    if key not in gimp_pool:
+        if "zip" not in gimp_pool:
+            gimp_pool["zip"] = release_zip(tmp_path_factory.mktemp("release"))
+        home = tmp_path_factory.mktemp(f"{usable_editor}-zip")
+        gimp_pool[key] = Gimp(usable_editor, home, recraft_server_session, gimp_pool["zip"])
+    return gimp_pool[key]
 
 
 @pytest.fixture(scope="session")

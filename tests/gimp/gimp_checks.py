@@ -17,6 +17,7 @@ import os
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import gi
 
@@ -89,10 +90,12 @@ def picture(
     square=(100, 80, 120, 90),
     colour=(220, 30, 30),
     group=None,
+    indexed=False,
 ):
     """An image of that base type and precision: a white "Background" of the canvas's size,
     under a "photo" layer at box (x, y, w, h) holding the pixels `_rows` describes; inside a
-    layer group of that name if `group` names one."""
+    layer group of that name if `group` names one; converted to indexed colour (a palette
+    made of its few colours) when `indexed`."""
     image = Gimp.Image.new_with_precision(
         width, height, getattr(Gimp.ImageBaseType, base), getattr(Gimp.Precision, precision)
     )
@@ -109,7 +112,23 @@ def picture(
     image.insert_layer(photo, parent, 0)
     _write(photo, _rows(w, h, fill, background, square, colour))
     photo.set_offsets(x, y)
+    if indexed:
+        _to_indexed(image)
     return image, photo
+
+
+def _to_indexed(image) -> None:
+    """Through the PDB, whose arguments are the same in GIMP 3.0 and 3.2."""
+    procedure = Gimp.get_pdb().lookup_procedure("gimp-image-convert-indexed")
+    config = procedure.create_config()
+    config.set_property("image", image)
+    config.set_property("dither-type", Gimp.ConvertDitherType.NONE)
+    config.set_property("palette-type", Gimp.ConvertPaletteType.GENERATE)
+    config.set_property("num-cols", 256)
+    config.set_property("palette", "")  # a custom palette's name: unused, but not NULL
+    result = procedure.run(config)
+    if result.index(0) != Gimp.PDBStatusType.SUCCESS:
+        raise RuntimeError(f"could not convert to indexed: {result.index(1)}")
 
 
 def select(image, shape, feather=0.0) -> None:
@@ -233,6 +252,7 @@ def operate(
     feather=0.0,
     with_composite=False,
     drawables="photo",
+    kill_after=None,
 ) -> dict:
     """Build `picture(**image)`, select, call `procedure` on the photo layer (or with no
     drawables) and report the image before and after, and every image the call opened."""
@@ -248,6 +268,8 @@ def operate(
             "images_before": len(known),
         }
         source = [photo] if drawables == "photo" else []
+        if kill_after is not None:
+            got["killed"] = _kill_plugin_later(kill_after)
         got["call"] = call(procedure, picture_, source, args or {})
         got["after"] = describe(ctx, picture_)
         got["composite_after"] = composite(ctx, picture_) if with_composite else None
@@ -263,7 +285,53 @@ def operate(
                 image_.delete()
 
 
-CHECKS = {"registered": registered, "operate": operate}
+def show_off(ctx, prompt, marker) -> dict:
+    """For the README's screenshots, in GIMP's GUI: an image inpainted on an elliptical
+    selection, shown in a window (then `marker`.1 is written), then the Inpaint dialog open
+    over it (`marker`.2 just before; the dialog blocks until the test ends GIMP)."""
+    image, photo = picture(width=720, height=480, box=(0, 0, 720, 480), fill="gradient")
+    select(image, ["ellipse", 250, 140, 220, 180], feather=16.0)
+    done = call("plug-in-recraft-inpaint", image, [photo], {"prompt": prompt})
+    Gimp.Display.new(image)
+    Gimp.displays_flush()
+    Path(marker + ".1").write_text(json.dumps(done))
+    time.sleep(6)  # the test grabs the window meanwhile
+    procedure = Gimp.get_pdb().lookup_procedure("plug-in-recraft-inpaint")
+    config = procedure.create_config()
+    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [photo])
+    Path(marker + ".2").write_text("")
+    procedure.run(config)
+    return done
+
+
+def _kill_plugin_later(seconds: float) -> list:
+    """What GIMP does when the user presses Cancel on a plug-in's progress bar: it kills the
+    plug-in's process. Here a thread does it to the Recraft plug-in after `seconds`; the list
+    gets the pids it killed."""
+    import signal
+    import threading
+
+    killed = []
+
+    def kill() -> None:
+        time.sleep(seconds)
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            if b"recraft/recraft.py" in cmdline:
+                os.kill(int(pid), signal.SIGKILL)
+                killed.append(int(pid))
+
+    threading.Thread(target=kill, daemon=True).start()
+    return killed
+
+
+CHECKS = {"registered": registered, "operate": operate, "show_off": show_off}
 
 
 def main(spec_path: str) -> None:

@@ -46,10 +46,20 @@ DEPTHS = {
     "gray-u16-linear": {
         "base": "GRAY", "precision": "U16_LINEAR", "background": GREY, "colour": (40, 40, 40)
     },
+    "rgb-float-perceptual": {"base": "RGB", "precision": "FLOAT_NON_LINEAR"},
+    "indexed": {"indexed": True},
 }  # fmt: skip
 # Where users find results misplaced: a source inside a layer group; one hanging off the canvas.
 PLACES = {"in-a-group": {"group": "folder"}, "off-the-canvas": {"box": [-50, -40, 400, 340]}}
 NEEDS_SELECTION = {"inpaint": {"prompt": PROMPT}, "erase-region": {}}
+# Over 16 MP: only the selection and its context go up (see test_large_canvas_sends_a_crop).
+LARGE = {
+    "width": 5000,
+    "height": 4000,
+    "box": [2000, 1600, 800, 600],
+    "square": [300, 200, 200, 200],
+}
+LARGE_SELECTION = ["rectangle", 2350, 1850, 100, 80]
 
 
 def operate(procedure, args=None, **kw) -> tuple:
@@ -81,6 +91,9 @@ MAIN = {
     ),
     "vectorize": operate("vectorize"),
     "crisp_upscale": operate("crisp-upscale"),
+    "large_inpaint": operate(
+        "inpaint", {"prompt": PROMPT}, image=LARGE, selection_shape=LARGE_SELECTION
+    ),
 }  # fmt: skip
 FAILING = {
     "inpaint": operate("inpaint", {"prompt": PROMPT}, selection_shape=RECTANGLE),
@@ -90,6 +103,10 @@ FAILING = {
 # The broken launch: the first two result files are not images. Inpaint's one, then the
 # first of generate's two: the second is fine, and nothing of it may show either.
 BROKEN_FILES = {"kind": "body", "path": "/files/", "times": 2, "body": b"this is not an image"}
+# And Recraft failing outright on erase region, as often as the client retries.
+SERVER_ERROR = {"kind": "status", "status": 500, "path": "/images/eraseRegion", "times": 20}
+# Recraft sitting on an answer long enough for the progress bar's Cancel (see "cancelled").
+SLOW_ANSWER = {"kind": "delay", "seconds": 10, "path": "/images/replaceBackground"}
 
 
 def _checks(table: dict) -> list[tuple]:
@@ -109,7 +126,10 @@ def refused_launch(gimp):
 @pytest.fixture(scope="session")
 def broken_launch(gimp):
     table = {k: v for k, v in FAILING.items() if k != "remove_background"}
-    return gimp.launch("broken-results", _checks(table), faults=[BROKEN_FILES])
+    table["server_error"] = operate("erase-region", selection_shape=RECTANGLE)
+    table["cancelled"] = operate("replace-background", {"prompt": PROMPT}, kill_after=3.0)
+    faults = [BROKEN_FILES, SERVER_ERROR, SLOW_ANSWER]
+    return gimp.launch("broken-results", _checks(table), faults=faults)
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -261,7 +281,8 @@ def test_remove_background_on_offset_layer(main_launch, check):
 
 @pytest.mark.parametrize("depth", DEPTHS)
 def test_remove_background_other_depths(main_launch, depth):
-    """16-bit and float linear light, grayscale: read and written in the image's own kind."""
+    """16-bit and 32-bit float (linear and perceptual), grayscale, indexed: read as 8-bit
+    sRGB, and the result written in the image's own kind."""
     check = main_launch.check(f"remove_background[{depth}]")
     assert_succeeded(check)
     got, image = check.value, DEPTHS[depth]
@@ -276,8 +297,8 @@ def test_remove_background_other_depths(main_launch, depth):
     assert names(after["layers"]) == ["Recraft remove background", "photo", "Background"]
     assert_source_untouched(check)
     new = after["layers"][0]
-    gray = image["base"] == "GRAY"
-    assert new["type"] == ("graya-image" if gray else "rgba-image")
+    kind = "indexeda" if image.get("indexed") else image.get("base", "RGB").lower() + "a"
+    assert new["type"] == kind + "-image"
     assert (new["offsets"], new["size"]) == (list(BOX[:2]), list(BOX[2:]))
     pixels = check.pixels(new["pixels"]).astype(int)
     red = box_mask(SQUARE, size=BOX[2:])
@@ -498,6 +519,73 @@ def test_broken_result_adds_nothing(broken_launch, name):
     assert any(r.fault == "body" for r in check.requests), check.paths()
     assert call["status"] == "execution-error", call
     assert_nothing_added(check)
+
+
+def test_cancel_on_the_progress_bar_inserts_nothing(broken_launch):
+    """Cancel on GIMP's progress bar makes GIMP kill the plug-in's process (GIMP's own
+    behaviour for every plug-in); done here while Recraft works on a replace background: the
+    call ends at once as cancelled or failed, GIMP carries on, the image is as it was."""
+    check = broken_launch.check("cancelled")
+    got = check.value
+    assert got["killed"], "the plug-in's process was not found to kill"
+    assert got["call"]["status"] in ("cancel", "execution-error", "calling-error"), got["call"]
+    assert got["call"]["seconds"] < 9, "the call waited for Recraft's answer"
+    assert_nothing_added(check)
+
+
+def test_the_release_zip_unpacked_into_a_profile_works(zipped_gimp):
+    """recraft-gimp-*.zip from install.py --zip, unpacked into an empty plug-ins folder: GIMP
+    registers every procedure and Remove Background runs against the server."""
+    table = {k: MAIN[k] for k in ("registered", "remove_background")}
+    launch = zipped_gimp.launch("zip", _checks(table))
+    found = launch.check("registered").value
+    assert [name for name, ok in found.items() if not ok] == [], launch.tail()
+    check = launch.check("remove_background")
+    assert_succeeded(check)
+    assert names(check.value["after"]["layers"]) == [
+        "Recraft remove background", "photo", "Background"
+    ]  # fmt: skip
+
+
+def test_server_error_leaves_the_image_unchanged(broken_launch):
+    """Recraft answers 500 (every retry too): an error in plain words, nothing added."""
+    check = broken_launch.check("server_error")
+    call = check.value["call"]
+    assert any(r.status == 500 for r in check.requests), check.paths()
+    assert call["status"] == "execution-error", call
+    assert "Recraft had a problem" in call["message"], call["message"]
+    assert "Traceback" not in call["message"]
+    assert_nothing_added(check)
+
+
+def test_large_canvas_sends_a_crop(main_launch):
+    """A 5000 x 4000 canvas (20 MP, over Recraft's 16 MP) with a small selection: the
+    selection grown by the blending margin plus 512 px of context goes up at full
+    resolution, and the result is pasted back into exactly that box."""
+    check = main_launch.check("large_inpaint")
+    assert_succeeded(check)
+    sent = check.sent("/images/inpaint")
+    _, x, y, w, h = LARGE_SELECTION
+    grow, context = Options().grow, 512
+    x0, y0 = x - grow - context, y - grow - context
+    x1, y1 = x + w + grow + context, y + h + grow + context
+    image, mask = upload(sent, "image"), upload(sent, "mask")
+    assert image.shape[:2] == mask.shape == (y1 - y0, x1 - x0)
+    assert set(np.unique(mask)) == {0, 255}
+    # The crop's pixels are the canvas's: the photo layer where it lies, transparent beyond.
+    photo = layer(check.value["before"]["layers"], "photo")
+    px, py = photo["offsets"]
+    layer_pixels = check.pixels(photo["pixels"])
+    crop = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
+    ax0, ay0 = max(x0, px), max(y0, py)
+    ax1, ay1 = min(x1, px + layer_pixels.shape[1]), min(y1, py + layer_pixels.shape[0])
+    crop[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0] = layer_pixels[
+        ay0 - py : ay1 - py, ax0 - px : ax1 - px
+    ]
+    assert (np.atleast_3d(image) == crop[..., : np.atleast_3d(image).shape[2]]).all()
+    new = layer(check.value["after"]["layers"], f"Recraft inpaint: {PROMPT}")
+    assert (new["offsets"], new["size"]) == ([x0, y0], [x1 - x0, y1 - y0])
+    assert_source_untouched(check)
 
 
 @pytest.mark.parametrize("launch", LAUNCHES)

@@ -99,6 +99,9 @@ def make_checkout(root: Path, action: bool = True) -> Path:
     return root
 
 
+FAKE_KRITA = Path(__file__).parent / "fake_krita"
+
+
 def user_env(home: Path, **extra: str) -> dict[str, str]:
     """os.environ with every folder the installer reads pointing into `home`."""
     env = {
@@ -112,6 +115,8 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
         USERPROFILE=str(home),
         APPDATA=str(home / "AppData" / "Roaming"),
         LOCALAPPDATA=str(home / "AppData" / "Local"),
+        # A krita program on PATH, whatever this machine has: Krita installed, never started.
+        PATH=os.pathsep.join([str(FAKE_KRITA), env.get("PATH", "")]),
     )
     env.update(extra)
     return env
@@ -306,6 +311,18 @@ def test_kritarc_is_created_with_the_section_and_xdg_folders_are_honoured(checko
     assert (config / "kritarc").read_bytes() == b"[python]\nenable_recraft_krita=true\n"
     assert not (home / ".local").exists()
     assert not (home / ".config").exists()
+
+
+def test_no_editor_at_all_installs_nothing_and_points_to_the_cli(checkout, tmp_path):
+    """No plug-in folder and no krita program: nothing is created, and the user learns how
+    to try Recraft without an editor."""
+    home = tmp_path / "home"
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    out = ok(run_installer(checkout, home, PATH=str(empty)))
+    assert "No Krita and no GIMP 3 was found" in out
+    assert "Try it without an account" in out and "--krita DIR" in out
+    assert not (home / ".local").exists() and not (home / ".config").exists()
 
 
 def test_no_enable_leaves_kritarc_alone(checkout, home):
@@ -663,7 +680,8 @@ def test_without_pip_and_without_a_build_it_says_so_and_installs_nothing(tmp_pat
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / ("python.exe" if os.name == "nt" else "python")
     home = tmp_path / "home"
-    env = user_env(home, PATH=str(bindir))  # no pip3 or pip on PATH either
+    # no pip3 or pip on PATH either
+    env = user_env(home, PATH=os.pathsep.join([str(bindir), str(FAKE_KRITA)]))
 
     done = run_installer(fresh, home, python=python, env=env)
     assert done.returncode == 2, done.stdout + done.stderr

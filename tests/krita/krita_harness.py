@@ -28,6 +28,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from xvfb import Xvfb  # noqa: F401  (the Krita tests and the stall benchmark use it from here)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 INSTALLER = ROOT / "install" / "install.py"
@@ -95,55 +97,6 @@ def editors() -> list[Editor]:
 
 
 # -- the display and the profile --------------------------------------------------------------
-
-
-class Xvfb:
-    """One X server, as a context manager giving its display (":N"). -displayfd picks a free
-    display without races, and -noreset keeps it accepting connections while it would reset
-    after each Krita quits."""
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
-
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("Xvfb", path=SYSTEM_PATH) is not None
-
-    def start(self) -> str:
-        xvfb = shutil.which("Xvfb", path=SYSTEM_PATH)
-        if not xvfb:
-            raise FileNotFoundError(f"Xvfb is not installed ({INSTALL_HINT})")
-        read_end, write_end = os.pipe()
-        self.proc = subprocess.Popen(
-            [xvfb, "-displayfd", str(write_end), "-screen", "0", "1600x1000x24", "-noreset"],
-            pass_fds=(write_end,),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(write_end)
-        with os.fdopen(read_end) as f:
-            number = f.readline().strip()
-        if not number:
-            self.stop()
-            raise RuntimeError("Xvfb did not report a display")
-        return f":{number}"
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def profile_env(home: Path, display: str, api_url: str, token: str) -> dict:

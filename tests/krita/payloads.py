@@ -332,8 +332,8 @@ def buttons(panel) -> dict:
 
 def docker_ready(operation, values):
     """The Recraft docker, shown, on `operation` with the form filled, no job running. The
-    docker keeps what the form held across operations (n from a generation too): stories
-    sharing a Krita say every value they rely on."""
+    docker remembers each operation's last values for the session: stories sharing a Krita
+    say every value they rely on."""
     from recraft_krita import api
 
     panel = api.docker()
@@ -661,6 +661,46 @@ def deep_remove_background(out_dir, model, depth, profile, width, height, box, s
     return outcome
 
 
+def form_memory(out_dir, prompt):
+    """Switching operations in the docker: the prompt follows, every other value stays with
+    its own operation (n = 3 set for Generate does not become Inpaint's)."""
+    from recraft_krita import api
+
+    panel = docker_ready("generate", {"prompt": "", "n": 3})
+    panel.set_values({"prompt": prompt})
+    seen = {}
+    for operation in ("remove_background", "inpaint", "generate"):
+        panel.choose(operation)
+        seen[operation] = panel.form.raw_values()
+    idle(api)
+    yield
+    return seen
+
+
+def visible_image_source(out_dir, width, height, box):
+    """Remove background with Source "Visible image" in the docker: what is sent is the
+    canvas as seen (a red layer under a smaller, moved grey one), the result goes above the
+    active layer, and no layer changes."""
+    from recraft_krita import api
+
+    doc = new_document(width, height, "visible")
+    attached_layer(doc, "red", (0, 0, width, height), bytes([220, 30, 30, 255]) * (width * height))
+    w, h = box[2:]
+    top = attached_layer(doc, "grey", box, bytes([90, 90, 90, 255]) * (w * h))
+    settle(doc)
+    yield
+    assert set_active_node(doc, top), "could not make the layer active"
+    before = layers(doc)
+    panel = docker_ready("remove_background", {})
+    panel.set_source(True)
+    panel.run()
+    idle(api)
+    settle(doc)
+    yield
+    panel.set_source(False)
+    return {"before": before, "after": layers(doc), "message": panel.message}
+
+
 def large_canvas_inpaint(out_dir, width, height, box, selection, prompt, read_box):
     """Inpaint through the docker on a canvas over Recraft's 16 MP: the layer's pixels only
     at box, a small selection. Writes the new layer's pixels in read_box (result.png)."""
@@ -743,7 +783,7 @@ def cancel_inpaint(out_dir, width, height, selection, prompt):
 
 def close_during_job(out_dir, width, height, selection, prompt):
     """The document closed (Document.close) while its inpaint waits for Recraft: Krita goes
-    on, and the result goes nowhere, not into another open document."""
+    on, and the result opens as a document of its own, not into another open document."""
     from recraft_krita import api
 
     k = Krita.instance()
@@ -762,7 +802,9 @@ def close_during_job(out_dir, width, height, selection, prompt):
         "closed": closed,
         "documents": [count, len(documents)],
         "names": [d.name() for d in documents],
-        "changed": [d.name() for d in documents if layers(d) != others.get(d.name())],
+        "changed": [
+            d.name() for d in documents if d.name() in others and layers(d) != others[d.name()]
+        ],
         "message": panel.message,
         "busy": api.runner().busy,
         "job_state": job.state,

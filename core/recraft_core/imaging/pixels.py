@@ -135,7 +135,8 @@ def _mix_soft_runs(
 
 
 def set_alpha(rgba: bytes, alpha: bytes) -> bytes:
-    """RGBA pixels whose alpha a becomes round(a * m / 255) for the pixel's mask byte m.
+    """RGBA (or BGRA) pixels whose alpha a becomes round(a * m / 255) for the pixel's mask
+    byte m.
 
     Colour bytes are kept. An opaque layer just takes the mask as its alpha; otherwise the
     0 and 255 mask bytes act as bit masks on the alpha bytes (one big-integer AND) and only

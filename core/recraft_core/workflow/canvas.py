@@ -55,6 +55,7 @@ class NewVector:
     name: str
     svg: str
     image_id: str | None = None
+    size: tuple[int, int] | None = None  # the SVG's width and height, in pixels
 
     def __repr__(self) -> str:
         return f"NewVector({self.name!r}, {len(self.svg)} chars)"
@@ -82,7 +83,8 @@ class Codec(Protocol):
         """PNG bytes of an RGB or RGBA raster."""
 
     def decode(self, data: bytes) -> Raster:
-        """RGBA pixels of a PNG (and of JPEG or WEBP where the editor reads them)."""
+        """RGBA (or the editor's own BGRA) pixels of a PNG, and of JPEG or WEBP where the
+        editor reads them."""
 
 
 @runtime_checkable
@@ -104,8 +106,9 @@ class Canvas(Protocol):
         the whole canvas when the source is the visible image)."""
 
     def read(self, box: Box, size: tuple[int, int] | None = None) -> Raster:
-        """RGBA pixels of the source inside `box` (transparent where it has none), scaled by
-        the editor to `size` when given. Any depth or colour model becomes 8-bit sRGB."""
+        """RGBA (or BGRA) pixels of the source inside `box` (transparent where it has none),
+        scaled by the editor to `size` when given. Any depth or colour model becomes 8-bit
+        sRGB."""
 
     def selection_bounds(self) -> Box | None:
         """The selection's bounding box, or None when nothing is selected."""

@@ -283,7 +283,7 @@ class Job:
                 f"the editor gave {image.width}x{image.height} pixels for a {want[0]}x{want[1]} "
                 "read: a bug in the plug-in"
             )
-        return image.to_rgba()
+        return image if image.mode in ("RGBA", "BGRA") else image.to_rgba()
 
     def _request_params(self) -> dict:
         """The parameters as the API wants them: outpaint's expansions, given in canvas
@@ -421,7 +421,7 @@ class Job:
             self._cancel.check()
             w, h = size
             pixels = masks.resize_nearest(self._image.pixels, plan.width, plan.height, w, h, 4)
-            files["image"] = self._png(Raster(w, h, "RGBA", pixels), codec)
+            files["image"] = self._png(Raster(w, h, self._image.mode, pixels), codec)
             size = planning.shrink_for_upload(w, h, len(files["image"]))
         if "mask" in files:
             mask = masks.resize_nearest(self._upload_mask, plan.width, plan.height, w, h)
@@ -467,7 +467,7 @@ class Job:
             box = self._box_for(drawing.width, drawing.height, canvas_size)
             size = canvas_size or (math.ceil(box.width), math.ceil(box.height))
             text = svg.place(drawing, (box.x, box.y, box.width, box.height), size)
-            out.vectors.append(NewVector(name, text, image.image_id))
+            out.vectors.append(NewVector(name, text, image.image_id, size))
             return
         raster = self.codec.decode(image.data)
         if self.op.output == "document":
@@ -478,8 +478,9 @@ class Job:
             if (raster.width, raster.height) != (self._plan.width, self._plan.height):
                 w, h = self._plan.width, self._plan.height
                 alpha = masks.resize_nearest(alpha, w, h, raster.width, raster.height)
+            raster = raster if raster.mode in ("RGBA", "BGRA") else raster.to_rgba()
             raster = Raster(
-                raster.width, raster.height, "RGBA", pixels.set_alpha(raster.pixels, alpha)
+                raster.width, raster.height, raster.mode, pixels.set_alpha(raster.pixels, alpha)
             )
         box = self._box_for(raster.width, raster.height, canvas_size)
         out.layers.append(
