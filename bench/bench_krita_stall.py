@@ -62,7 +62,7 @@ class Ticker:
     def tick(self) -> None:
         self.times.append(time.perf_counter())
         job = self.runner.job
-        self.states.append("idle" if job is None else job.state)
+        self.states.append("idle" if job is None else f"{job.state}/{job.progress.stage}")
 
     def start(self) -> None:
         self.tick()

@@ -42,7 +42,8 @@ def new_layer(image, new: NewLayer):
         image, new.name, pixels.width, pixels.height, kind, 100.0, Gimp.LayerMode.NORMAL
     )
     buffer = layer.get_buffer()
-    buffer.set(_rect(0, 0, pixels.width, pixels.height), RGBA, pixels.pixels)
+    # PyGObject takes the guint8 array from bytes; a large result may be a bytearray.
+    buffer.set(_rect(0, 0, pixels.width, pixels.height), RGBA, bytes(pixels.pixels))
     buffer.flush()
     return layer
 
@@ -70,8 +71,8 @@ class GimpCodec:
     def __init__(self) -> None:
         self._png = PurePythonCodec()
 
-    def encode_png(self, image: Raster) -> bytes:
-        return self._png.encode_png(image)
+    def encode_png(self, image: Raster, opaque: bool = False) -> bytes:
+        return self._png.encode_png(image, opaque)
 
     def decode(self, data: bytes) -> Raster:
         with tempfile.TemporaryDirectory(prefix="recraft-") as folder:

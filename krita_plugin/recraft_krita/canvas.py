@@ -29,24 +29,46 @@ _FORMATS = {
 }
 
 
-def _bytes(image: QImage) -> bytes:
-    """The pixels of a 4-byte-a-pixel QImage whose rows have no padding."""
+COPY_BAND = 4 << 20
+
+
+def _bytes(image: QImage) -> bytearray:
+    """The pixels of a 4-byte-a-pixel QImage (rows never padded), copied 4 MB at a time: one
+    copy of a 64 MB image holds the GIL for 50 ms (page faults), and the GUI thread waits."""
     size = image.width() * image.height() * 4
-    return bytes(image.constBits().asstring(size))
+    bits = image.constBits()
+    bits.setsize(size)
+    view = memoryview(bits)
+    out = bytearray()
+    for start in range(0, size, COPY_BAND):
+        out += view[start : start + COPY_BAND]
+    return out
 
 
-def _view(raster: Raster) -> QImage:
+# The same bytes read with their alpha ignored: Qt then writes an RGB PNG.
+_OPAQUE = {
+    QImage.Format.Format_ARGB32: QImage.Format.Format_RGB32,
+    QImage.Format.Format_RGBA8888: QImage.Format.Format_RGBX8888,
+}
+
+
+def _view(raster: Raster, opaque: bool = False) -> QImage:
     """A QImage over the raster's own bytes, no copy: use it while `raster` lives."""
     if raster.mode not in _FORMATS or (raster.mode == "BGRA" and NATIVE != "BGRA"):
         raster = raster.to_rgba()
     fmt, channels = _FORMATS[raster.mode]
+    if opaque:
+        fmt = _OPAQUE.get(fmt, fmt)
     return QImage(raster.pixels, raster.width, raster.height, raster.width * channels, fmt)
 
 
 def _raster(image: QImage) -> Raster:
     """A Raster of a QImage's pixels in the native byte order."""
     fmt = _FORMATS[NATIVE][0]
-    if image.format() != fmt:
+    # RGB32 is ARGB32 with every alpha byte 0xff: the same bytes, no conversion (which would
+    # hold the GIL for 50 ms on 16 MP).
+    same = {fmt, QImage.Format.Format_RGB32} if NATIVE == "BGRA" else {fmt}
+    if image.format() not in same:
         image = image.convertToFormat(fmt)
     return Raster(image.width(), image.height(), NATIVE, _bytes(image))
 
@@ -56,6 +78,24 @@ def native(raster: Raster) -> bytes:
     if raster.mode == "BGRA":
         return raster.pixels
     return swap_red_blue(raster.to_rgba().pixels)
+
+
+BAND_BYTES = 4 << 20  # about 10 ms of setPixelData: Krita repaints and ticks between bands
+
+
+def write_in_bands(node, pixels: bytes, x: int, y: int, width: int, height: int) -> None:
+    """node.setPixelData in bands of rows, letting Qt handle paint and timer events (not user
+    input) between them: one call for a 16 MP layer holds the GUI thread for over 100 ms.
+    The node is not attached yet, so nothing draws it half-written."""
+    stride = width * 4
+    rows = max(1, BAND_BYTES // max(1, stride))
+    view = memoryview(pixels)
+    app = QtCore.QCoreApplication
+    for top in range(0, height, rows):
+        h = min(rows, height - top)
+        node.setPixelData(bytes(view[top * stride : (top + h) * stride]), x, y + top, width, h)
+        if top + h < height:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
 
 def scaled(raster: Raster, width: int, height: int) -> Raster:
@@ -84,10 +124,10 @@ class QtCodec:
 
     thread_safe = True
 
-    def encode_png(self, image: Raster) -> bytes:
+    def encode_png(self, image: Raster, opaque: bool = False) -> bytes:
         buffer = QtCore.QBuffer()
         buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-        _view(image).save(buffer, "PNG")
+        _view(image, opaque).save(buffer, "PNG")
         return bytes(buffer.data())
 
     def decode(self, data: bytes) -> Raster:
@@ -185,7 +225,7 @@ class KritaCanvas:
         space = (doc.colorModel(), doc.colorDepth(), doc.colorProfile())
         if space != SRGB_U8:
             node.setColorSpace(*SRGB_U8)
-        node.setPixelData(native(image), layer.x, layer.y, layer.width, layer.height)
+        write_in_bands(node, native(image), layer.x, layer.y, layer.width, layer.height)
         if space != SRGB_U8:
             node.setColorSpace(*space)
         return node
@@ -201,9 +241,10 @@ class KritaCanvas:
             nodes = [folder]
         above = self.node
         for node in nodes:
+            # Attaching updates the node's area; refreshProjection would recompose the whole
+            # image and block the GUI for as long again.
             parent.addChildNode(node, above)
             above = node
-        self.document.refreshProjection()
 
     def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
         self._attach([self._paint_node(layer) for layer in layers], group)
@@ -228,7 +269,7 @@ def new_document(name: str, image: Raster, resolution: float = 300.0):
     krita = Krita.instance()
     new = krita.createDocument(image.width, image.height, name, *SRGB_U8, float(resolution))
     node = new.createNode(name, "paintlayer")
-    node.setPixelData(native(image), 0, 0, image.width, image.height)
+    write_in_bands(node, native(image), 0, 0, image.width, image.height)
     root = new.rootNode()
     for old in root.childNodes():  # the empty background Krita adds
         old.remove()

@@ -46,6 +46,7 @@ class Runner(QtCore.QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
         self._on_done = None
+        self._applying = False
         self._balance: Job | None = None  # a quiet GET beside the user's job, never blocking it
 
     @property
@@ -90,6 +91,8 @@ class Runner(QtCore.QObject):
             self.job.cancel()
 
     def _poll(self) -> None:
+        if self._applying:  # inserting lets Qt run timers between bands: not this one again
+            return
         self._poll_balance()
         job = self.job
         if job is None:
@@ -105,7 +108,11 @@ class Runner(QtCore.QObject):
         # A document closed meanwhile: the result is paid for, so it opens on its own rather
         # than going nowhere (or into whatever document is active now).
         finished = job.state == "finished"
-        outcome = (job.outcome if finished else None) if orphaned else job.apply()
+        self._applying = True
+        try:
+            outcome = (job.outcome if finished else None) if orphaned else job.apply()
+        finally:
+            self._applying = False
         self.job, self.canvas = None, None
         if job.error is not None and outcome is None:
             self.last_error = job.error.user_message

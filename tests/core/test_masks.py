@@ -317,6 +317,17 @@ def test_set_alpha_matches_float_reference(n):
         assert pixels.set_alpha(rgba, mask)[0::4] == rgba[0::4]
 
 
+def test_set_alpha_in_bands_gives_the_same_bytes(monkeypatch):
+    """Large images go through in bands (the GIL passes between them); band edges change
+    nothing, whatever the mask does across them."""
+    rng = random.Random(9)
+    n = 4096
+    rgba = rng.randbytes(4 * n)
+    monkeypatch.setattr(pixels, "BAND_PIXELS", 1000)  # 4.1 bands, the last one short
+    for name, mask in compositing_masks(n, rng):
+        assert pixels.set_alpha(rgba, mask) == ref_set_alpha(rgba, mask), name
+
+
 @pytest.mark.parametrize("n", [1, 7, 4096])
 def test_blend_matches_float_reference(n):
     rng = random.Random(n + 1)

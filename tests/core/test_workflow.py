@@ -462,9 +462,9 @@ class UIThreadCodec:
     def __init__(self):
         self.threads = []
 
-    def encode_png(self, image):
+    def encode_png(self, image, opaque=False):
         self.threads.append(threading.current_thread().name)
-        return image.to_png()
+        return (image.without_alpha() if opaque else image).to_png()
 
     def decode(self, data):
         self.threads.append(threading.current_thread().name)
@@ -500,9 +500,9 @@ class BGRACanvas(MemoryCanvas):
         thread_safe = True
 
         @staticmethod
-        def encode_png(image):
-            assert image.mode in ("BGRA", "RGB"), image.mode
-            return image.to_png()
+        def encode_png(image, opaque=False):
+            assert image.mode == "BGRA", image.mode
+            return (image.without_alpha() if opaque else image).to_png()
 
         @staticmethod
         def decode(data):

@@ -134,7 +134,30 @@ def _mix_soft_runs(
         pos += size
 
 
+# Pixels a band of the banded operations below holds: each C-level step on a band takes a few
+# milliseconds, so the GIL passes to an editor's GUI thread between them (one step over a
+# 16 MP image holds it for 50 ms and more, and the GUI stalls that long).
+BAND_PIXELS = 1 << 18
+
+
 def set_alpha(rgba: bytes, alpha: bytes) -> bytes:
+    """set_alpha_band over bands of BAND_PIXELS. A large result is a bytearray grown band by
+    band: one fresh 64 MB buffer, allocated or copied in a single step, costs 50 ms of page
+    faults with the GIL held."""
+    n = len(alpha)
+    if len(rgba) != 4 * n:
+        raise ValueError(f"{n} mask bytes need {4 * n} RGBA bytes, got {len(rgba)}")
+    if n <= BAND_PIXELS:
+        return set_alpha_band(rgba, alpha)
+    out = bytearray()
+    view_rgba, view_alpha = memoryview(rgba), memoryview(alpha)
+    for start in range(0, n, BAND_PIXELS):
+        end = min(n, start + BAND_PIXELS)
+        out += set_alpha_band(view_rgba[4 * start : 4 * end], view_alpha[start:end])
+    return out
+
+
+def set_alpha_band(rgba: bytes, alpha: bytes) -> bytes:
     """RGBA (or BGRA) pixels whose alpha a becomes round(a * m / 255) for the pixel's mask
     byte m.
 

@@ -30,7 +30,7 @@ class Raster:
     width: int
     height: int
     mode: str  # L, LA, RGB, RGBA or BGRA
-    pixels: bytes
+    pixels: bytes  # or a bytearray, for large images built in bands
 
     def __repr__(self) -> str:
         return f"Raster({self.width}x{self.height} {self.mode})"
@@ -41,19 +41,25 @@ class Raster:
     @property
     def opaque(self) -> bool:
         """No pixel is even partly transparent."""
-        if self.mode not in ("LA", "RGBA", "BGRA"):
-            return True
-        step = CHANNELS[self.mode]
-        alpha = self.pixels[step - 1 :: step]
-        return not alpha.translate(None, b"\xff")
+        return self._alpha_all(b"\xff", True)
 
     @property
     def blank(self) -> bool:
         """Every pixel is fully transparent: an empty layer."""
+        return self._alpha_all(b"\x00", False)
+
+    def _alpha_all(self, value: bytes, without_alpha: bool) -> bool:
+        """Every alpha byte is `value`; looked at in bands of 4 MB, so a 16 MP image never
+        holds the GIL for long (an editor's GUI thread waits for it)."""
         if self.mode not in ("LA", "RGBA", "BGRA"):
-            return False
+            return without_alpha
         step = CHANNELS[self.mode]
-        return not self.pixels[step - 1 :: step].translate(None, b"\x00")
+        band = step * (1 << 20)
+        pixels = self.pixels
+        for start in range(0, len(pixels), band):
+            if pixels[start + step - 1 : start + band : step].translate(None, value):
+                return False
+        return True
 
     def to_rgba(self) -> Raster:
         """The same pixels as RGBA, by slice assignment (C speed, no per-pixel loop)."""

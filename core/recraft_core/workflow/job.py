@@ -389,7 +389,7 @@ class Job:
 
     @staticmethod
     def _png(image: Raster, codec) -> bytes:
-        return codec.encode_png(image.without_alpha() if image.opaque else image)
+        return codec.encode_png(image, opaque=image.opaque)
 
     def _masks(self, plan: planning.FitPlan) -> tuple[bytes, bytes]:
         """(upload mask, compositing alpha) at upload size, from the selection's strengths."""
