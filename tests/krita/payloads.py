@@ -548,80 +548,69 @@ def _swap_channels(pixels: bytes) -> bytes:
     return bytes(out)
 
 
-# (colour model, depth) -> (bytes a pixel, the alpha channel's offset, bytes a channel), as
-# Node.pixelData lays pixels out (little-endian integers; RGBA stored B, G, R, A).
+# (colour model, depth) -> (channels, the alpha channel's index, struct code of a channel), as
+# Node.pixelData lays pixels out (little-endian; 8 and 16-bit RGBA stored B, G, R, A).
 LAYOUTS = {
-    ("RGBA", "U8"): (4, 3, 1),
-    ("RGBA", "U16"): (8, 6, 2),
-    ("CMYKA", "U8"): (5, 4, 1),
-    ("CMYKA", "U16"): (10, 8, 2),
+    ("RGBA", "U8"): (4, 3, "B"),
+    ("RGBA", "U16"): (4, 3, "H"),
+    ("RGBA", "F32"): (4, 3, "f"),
+    ("CMYKA", "U8"): (5, 4, "B"),
+    ("GRAYA", "U8"): (2, 1, "B"),
+    ("LABA", "U16"): (4, 3, "H"),
 }
 
 
-def native_pixel(model, depth, rgba) -> bytes:
-    """One pixel of an 8-bit RGBA colour in a layer's own layout (CMYK by the naive formula:
-    any colour will do, the profile decides what it shows as)."""
-    r, g, b, a = rgba
-    if model == "RGBA":
-        channels = (b, g, r, a)
-    elif model == "CMYKA":
-        k = 255 - max(r, g, b)
-        scale = 255 / (255 - k) if k < 255 else 0
-        channels = (*(round((255 - v - k) * scale) for v in (r, g, b)), k, a)
-    else:
-        raise ValueError(f"no layout for {model}")
-    if depth == "U8":
-        return bytes(channels)
-    if depth == "U16":
-        return struct.pack(f"<{len(channels)}H", *(v * 257 for v in channels))
-    raise ValueError(f"no layout for {depth}")
-
-
-def native_values(node, x, y) -> list[int] | None:
-    """The channel values of one pixel in the node's own layout."""
+def _values(node, x, y, w, h) -> list | None:
+    """Every channel value in the rectangle, in the node's own layout, row by row."""
     layout = LAYOUTS.get((node.colorModel(), node.colorDepth()))
     if layout is None:
         return None
-    size, _, channel = layout
-    data = bytes(node.pixelData(x, y, 1, 1))
-    return list(struct.unpack(f"<{size // channel}{'B' if channel == 1 else 'H'}", data))
+    code = layout[2]
+    data = bytes(node.pixelData(x, y, w, h))
+    return list(struct.unpack(f"<{len(data) // struct.calcsize(code)}{code}", data))
+
+
+def native_values(node, x, y) -> list | None:
+    """The channel values of one pixel in the node's own layout."""
+    return _values(node, x, y, 1, 1)
 
 
 def alpha8(node, width, height) -> bytes | None:
-    """The node's alpha over the canvas, 8-bit (a 16-bit alpha's high byte), read in the
-    node's own colour space: no conversion the plug-in also relies on."""
-    layout = LAYOUTS.get((node.colorModel(), node.colorDepth()))
-    if layout is None:
+    """The node's alpha over the canvas as 8-bit (16-bit: the high byte; float: times 255),
+    read in the node's own colour space: no conversion the plug-in also relies on."""
+    values = _values(node, 0, 0, width, height)
+    if values is None:
         return None
-    size, offset, channel = layout
-    data = bytes(node.pixelData(0, 0, width, height))
-    return data[offset + channel - 1 :: size]
+    channels, alpha, code = LAYOUTS[(node.colorModel(), node.colorDepth())]
+    picked = values[alpha::channels]
+    if code == "H":
+        return bytes(v >> 8 for v in picked)
+    if code == "f":
+        return bytes(min(255, max(0, round(v * 255))) for v in picked)
+    return bytes(picked)
 
 
 def deep_remove_background(out_dir, model, depth, profile, width, height, box, square):
     """Remove background (the action) in a document of another colour space: a grey layer
-    with a red square at an offset, written in the layer's own layout. Writes the new
-    layer's alpha (alpha.raw, one byte a canvas pixel)."""
+    with a red square at an offset, drawn in 8-bit RGBA and converted by Krita. Writes the
+    new layer's alpha (alpha.raw, one byte a canvas pixel)."""
     from recraft_krita import api
 
     k = Krita.instance()
-    doc = k.createDocument(width, height, f"{model}-{depth}", model, depth, profile, 72.0)
+    doc = k.createDocument(width, height, f"{model}-{depth}", "RGBA", "U8", "", 72.0)
     doc.setBatchmode(True)
     open_document(doc)
-    space = [doc.colorModel(), doc.colorDepth(), doc.colorProfile()]
     x, y, w, h = box
-    grey, red = (native_pixel(model, depth, c) for c in ((200, 200, 200, 255), (220, 30, 30, 255)))
-    pixels = bytearray(grey * (w * h))
     sx, sy, sw, sh = square
-    size = len(grey)
-    for row in range(sy, sy + sh):
-        start = (row * w + sx) * size
-        pixels[start : start + sw * size] = red * sw
     source = doc.createNode("photo", "paintlayer")
     doc.rootNode().addChildNode(source, None)
-    source.setPixelData(QtCore.QByteArray(bytes(pixels)), 0, 0, w, h)
+    write_rgba(source, 0, 0, w, h, grey_with_square(w, h, square))
     source.move(x, y)
     settle(doc)
+    # Krita converts the whole image: the layers then hold their pixels in its own layout.
+    doc.setColorSpace(model, depth, profile)
+    settle(doc)
+    space = [doc.colorModel(), doc.colorDepth(), doc.colorProfile()]
     yield
     assert set_active_node(doc, source), "could not make the layer active"
 

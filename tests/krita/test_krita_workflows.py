@@ -35,9 +35,14 @@ FEATHERED = {"width": 320, "height": 256, "box": (30, 20, 260, 220)}
 FEATHERED_SELECTION, FEATHER_RADIUS = (110, 88, 100, 80), 12
 LARGE = {"width": 5000, "height": 4000, "box": (3800, 0, 1200, 900)}
 LARGE_SELECTION = (4700, 100, 200, 150)  # near the top right corner: the crop is clipped
+# story: (model, depth, profile, how far a channel may move through 8-bit sRGB and back);
+# profile "": this Krita's default for the model (linear light for float RGBA).
 DEEP = {
-    "rgba16": ("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc"),
-    "cmyk8": ("CMYKA", "U8", ""),  # "": the default CMYK profile of this Krita
+    "rgba16": ("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc", 257),  # one 8-bit step
+    "rgbaf32": ("RGBA", "F32", "", 0.02),
+    "cmyk8": ("CMYKA", "U8", "", 26),  # 10 % through a CMYK profile's gamut
+    "gray8": ("GRAYA", "U8", "", 2),
+    "lab16": ("LABA", "U16", "", 768),  # about 3 units of a or b
 }
 DELAY = 5  # seconds the server sits on an inpaint in the failure stories
 
@@ -79,7 +84,7 @@ EDITS = [
                 "square": SQUARE,
             },
         ]
-        for name, (model, depth, profile) in DEEP.items()
+        for name, (model, depth, profile, _) in DEEP.items()
     ),
     [
         "large",
@@ -421,13 +426,28 @@ def test_remove_background_in_cmyk(edits):
     check_colour_space_kept(edits, "cmyk8")
 
 
+def test_remove_background_in_32_bit_float(edits):
+    """Remove background in a 32-bit float RGBA document (linear light)."""
+    check_colour_space_kept(edits, "rgbaf32")
+
+
+def test_remove_background_in_grayscale(edits):
+    """Remove background in an 8-bit grayscale document."""
+    check_colour_space_kept(edits, "gray8")
+
+
+def test_remove_background_in_lab(edits):
+    """Remove background in a 16-bit L*a*b* document."""
+    check_colour_space_kept(edits, "lab16")
+
+
 def check_colour_space_kept(edits, story):
     """(Two tests rather than a parametrized one: pytest then keeps the tests of one Krita
     version together, and each version's profile is made once.) The new layer is in the
     document's colour space and keys the red square out; the source layer keeps its colour
     space and its pixels."""
     got = edits.story(story)
-    model, depth, _ = DEEP[story]
+    model, depth, _, tolerance = DEEP[story]
     sent = edits.request(story, "/images/removeBackground")
     assert sent.status == 200, got["message"]
     image = sent.files["image"][0]
@@ -447,7 +467,6 @@ def check_colour_space_kept(edits, story):
     # The square's colour survives the trip through 8-bit sRGB and back, give or take the
     # 8-bit rounding (and the CMYK profile's gamut).
     source, result = got["samples"]["source"], got["samples"]["result"]
-    tolerance = 257 if depth == "U16" else 26  # one 8-bit step; 10 % through a CMYK profile
     assert all(abs(a - b) <= tolerance for a, b in zip(source, result, strict=True)), got["samples"]
 
 
