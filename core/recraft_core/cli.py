@@ -5,9 +5,11 @@
     recraft generate --prompt "a lighthouse at dusk" --n 2 --json
     recraft login          # saves the token (from a prompt or stdin) for the CLI and plug-ins
 
-Results are written next to the input (photo.inpaint.png) or to -o. Progress goes to stderr,
-written paths to stdout. Exit codes: 0 done, 2 usage, 3 invalid input, 4 the API refused,
-5 network failure, 6 unreadable answer, 130 cancelled.
+Results are written next to the input (photo.inpaint.png) or to -o. An existing file gets a
+fresh name (photo.inpaint-2.png) unless --force; an input is never overwritten. Progress goes
+to stderr, written paths to stdout. Exit codes: 0 done, 2 usage, 3 invalid input, 4 the API
+refused, 5 network failure, 6 unreadable answer, 7 a result could not be written where asked
+(it was saved elsewhere, named on stderr), 130 cancelled.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from . import settings
 from ._version import __version__
+from .api import catalog
 from .api.client import Client
 from .api.operations import OPERATIONS, Field, Operation
 from .api.progress import STAGES
@@ -61,10 +65,16 @@ def _json_arg(text: str):
         raise argparse.ArgumentTypeError(f"not valid JSON: {e}") from None
 
 
+MAX_TIMEOUT = 3600.0  # an hour: no Recraft call takes longer, and sockets take no more
+
+
 def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     return value
 
 
@@ -101,6 +111,22 @@ def _add_field(parser: argparse.ArgumentParser, field: Field) -> None:
     parser.add_argument(flag, **kwargs)
 
 
+def _add_connection_options(parser: argparse.ArgumentParser, default=None) -> None:
+    """--base-url and --timeout, before the operation's name or after it. After it they
+    default to SUPPRESS, so that they do not undo the values given before it."""
+    parser.add_argument(
+        "--base-url",
+        default=default,
+        help="API base URL (default: RECRAFT_API_URL or Recraft's)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=180.0 if default is None else default,
+        help="seconds to wait for an answer (default 180)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recraft",
@@ -108,16 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Token from RECRAFT_API_TOKEN, API URL from RECRAFT_API_URL.",
     )
     parser.add_argument("--version", action="version", version=f"recraft {__version__}")
-    parser.add_argument("--base-url", help="API base URL (default: RECRAFT_API_URL or Recraft's)")
-    parser.add_argument(
-        "--timeout", type=_seconds, default=180.0, help="seconds to wait for an answer"
-    )
+    _add_connection_options(parser)
     sub = parser.add_subparsers(dest="operation", required=True, metavar="OPERATION")
     login = sub.add_parser(
         "login",
         help="save your API token (read from standard input or a prompt) for the CLI and plug-ins",
     )
     login.add_argument("--no-check", action="store_true", help="save without asking the API")
+    _add_connection_options(login, argparse.SUPPRESS)
     login.set_defaults(op=None)
     sub.add_parser("logout", help="forget the saved API token").set_defaults(op=None)
     for op in OPERATIONS.values():
@@ -137,22 +161,30 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--model", metavar="MODEL", help=f"default {op.default_model}")
         if op.result in ("images", "image"):
             p.add_argument("-o", "--output", help="output file, or folder for several results")
+            p.add_argument(
+                "--force",
+                action="store_true",
+                help="replace an existing output file (never an input) instead of taking a "
+                "fresh name",
+            )
         if any(spec.kind != "images" for spec in op.files):
             p.add_argument(
                 "--fit",
                 action="store_true",
-                help="scale images outside the API's size limits to fit (needs Pillow)",
+                help="scale images outside the API's size limits (pixels, 10 MB) to fit "
+                "(needs Pillow)",
             )
+        _add_connection_options(p, argparse.SUPPRESS)
         p.add_argument("--json", action="store_true", help="print the API's JSON answer")
         p.add_argument("--dry-run", action="store_true", help="check and show the request only")
         p.set_defaults(op=op)
     return parser
 
 
-def _outputs(op: Operation, args, result: ImageResult) -> list[Path]:
-    """Where each result goes: -o, or beside the input named after the operation."""
-    count = len(result.images)
-    exts = [image.extension for image in result.images]
+def _outputs(op: Operation, args, exts: list[str]) -> list[Path]:
+    """Where each result goes: -o, or beside the input named after the operation; a name
+    that is taken gets -2, -3... unless --force. Nothing is created here."""
+    count = len(exts)
     out = getattr(args, "output", None)
     source = getattr(args, "image", None)
     if out and (Path(out).is_dir() or out.endswith(os.sep)):
@@ -160,15 +192,72 @@ def _outputs(op: Operation, args, result: ImageResult) -> list[Path]:
     elif out:
         target = Path(out)
         if count == 1:
-            return [target]
+            return [_fresh(target, args)]
         folder, stem = target.parent, target.stem
     else:
         folder = Path(source).parent if source else Path.cwd()
         stem = f"{Path(source).stem}.{op.cli_name}" if source else op.cli_name
-    folder.mkdir(parents=True, exist_ok=True)
     if count == 1:
-        return [folder / f"{stem}.{exts[0]}"]
-    return [folder / f"{stem}-{i + 1}.{ext}" for i, ext in enumerate(exts)]
+        return [_fresh(folder / f"{stem}.{exts[0]}", args)]
+    return [_fresh(folder / f"{stem}-{i + 1}.{ext}", args) for i, ext in enumerate(exts)]
+
+
+def _fresh(path: Path, args) -> Path:
+    """`path`, or with --force a taken one, else the first free path-2, path-3... Only a
+    regular file counts as taken: /dev/stdout or a pipe is written to as it is."""
+    if getattr(args, "force", False) or not path.is_file():
+        return path
+    number = 2
+    while (candidate := path.with_name(f"{path.stem}-{number}{path.suffix}")).is_file():
+        number += 1
+    return candidate
+
+
+def _check_outputs(op: Operation, args, params: dict) -> None:
+    """Before anything is sent (and paid for): the results can be written where they go,
+    and none of them would replace an input file."""
+    if op.result not in ("images", "image"):
+        return
+    count = params.get("n") or 1
+    ext = "svg" if op.name in ("vectorize", "generate_vector") else "png"
+    inputs = set()
+    for spec in op.files:
+        value = params.get(spec.name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                inputs.add(Path(item).resolve())
+    for path in _outputs(op, args, [ext] * count):
+        if path.resolve() in inputs:
+            raise ValidationError(
+                "--output", f"{path} is an input of this command and is never overwritten"
+            )
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the results' folder is made when they are written
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise ValidationError("--output", f"cannot write into {folder}")
+
+
+def _write(image, path: Path) -> Path:
+    """Write a paid result; when that fails, to a fresh file in the working folder or the
+    temporary one, whose path is returned (the caller says so)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path)
+        return path
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        _say(f"could not write {path} ({reason})")
+    name = f"recraft-{os.getpid()}-{path.name}"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        fallback = folder / name
+        try:
+            with open(fallback, "xb") as f:
+                f.write(image.data)
+            return fallback
+        except OSError:
+            continue
+    raise OSError(f"no folder could take the result ({path.name})")
 
 
 def _say(message: str) -> None:
@@ -188,17 +277,19 @@ def _stages():
 
 
 def _fit(op: Operation, params: dict) -> None:
-    """Scale the image (and mask) to the API's limits with Pillow, when they are outside."""
+    """Scale the image (and mask) to the API's limits with Pillow, when they are outside:
+    the pixel limits, and the 10 MB a file may weigh."""
     try:
         from PIL import Image
     except ImportError:
         raise ValidationError("--fit", "needs Pillow: pip install 'recraft-editors[cli]'") from None
 
-    sizes = {}
+    files, sizes = {}, {}
     for name in ("image", "mask"):
         if params.get(name):
             try:
-                sizes[name] = imageinfo.read(Path(params[name]).read_bytes())
+                files[name] = Path(params[name]).read_bytes()
+                sizes[name] = imageinfo.read(files[name])
             except (OSError, imageinfo.UnknownImage) as e:
                 raise ValidationError(name, f"cannot read {params[name]}: {e}") from None
     info = sizes.get("image")
@@ -210,15 +301,30 @@ def _fit(op: Operation, params: dict) -> None:
             "mask", f"is {mask.width}x{mask.height} but the image is {info.width}x{info.height}"
         )
     plan = planning.fit_image(info.width, info.height, planning.Limits(min_side=op.min_side))
-    if plan.is_identity:
+    heavy = len(files["image"]) >= catalog.MAX_FILE_BYTES
+    if plan.is_identity and not heavy:
         return
-    _say(f"--fit: scaling {info.width}x{info.height} to {plan.width}x{plan.height}")
-    for name, resample in (("image", Image.Resampling.LANCZOS), ("mask", Image.Resampling.NEAREST)):
-        if params.get(name):
-            with Image.open(params[name]) as im:
-                out = io.BytesIO()
-                im.resize((plan.width, plan.height), resample).save(out, "PNG")
-            params[name] = out.getvalue()
+    width, height = plan.width, plan.height
+    with Image.open(io.BytesIO(files["image"])) as im:
+        while True:
+            out = io.BytesIO()
+            im.resize((width, height), Image.Resampling.LANCZOS).save(out, "PNG", optimize=True)
+            if out.tell() < catalog.MAX_FILE_BYTES:
+                break
+            # PNG size goes with the pixel count: aim 10 % under the limit.
+            k = (0.9 * catalog.MAX_FILE_BYTES / out.tell()) ** 0.5
+            width, height = max(1, int(width * k)), max(1, int(height * k))
+            if op.min_side and min(width, height) < op.min_side:
+                raise ValidationError(
+                    "image", "cannot be brought under 10 MB without going under the smallest size"
+                )
+    _say(f"--fit: sending {info.width}x{info.height} as a {width}x{height} PNG")
+    params["image"] = out.getvalue()
+    if mask:
+        with Image.open(io.BytesIO(files["mask"])) as im:
+            out = io.BytesIO()
+            im.resize((width, height), Image.Resampling.NEAREST).save(out, "PNG")
+        params["mask"] = out.getvalue()
 
 
 def _login(args) -> int:
@@ -265,6 +371,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "fit", False):
             _fit(op, params)
+        _check_outputs(op, args, params)
         if args.dry_run:
             # A dry run needs no account: validation and building never touch the token.
             try:
@@ -289,12 +396,22 @@ def run(argv: list[str] | None = None) -> int:
 
     if args.json:
         print(client._transport.scrub(json.dumps(result.raw, indent=2)))
+    code = 0
     if isinstance(result, ImageResult):
-        for image, path in zip(result.images, _outputs(op, args, result), strict=True):
-            image.save(path)
-            _say(f"wrote {path}")
+        exts = [image.extension for image in result.images]
+        for image, path in zip(result.images, _outputs(op, args, exts), strict=True):
+            try:
+                written = _write(image, path)
+            except OSError as e:
+                _say(f"recraft {op.cli_name}: the result is lost: {e}")
+                return 7
+            if written != path:
+                _say(f"saved the result to {written} instead")
+                code = 7
+            else:
+                _say(f"wrote {written}")
             if not args.json:
-                print(path)
+                print(written)
     elif not args.json:
         if op.result == "style":
             print(result.id)
@@ -305,7 +422,7 @@ def run(argv: list[str] | None = None) -> int:
     credits = getattr(result, "credits", None)
     if credits is not None and op.result != "user":
         _say(f"cost: {credits} credits")
-    return 0
+    return code
 
 
 def main() -> None:

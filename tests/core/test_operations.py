@@ -299,7 +299,9 @@ def test_cli_fit_scales_oversized_images(cli, tmp_path, recraft_server):
     tiny = tmp_path / "sprite.png"
     Image.new("RGB", (100, 40), (10, 20, 30)).save(tiny)
     msk = tmp_path / "sprite-mask.png"
-    Image.new("L", (100, 40), 0).save(msk)
+    mask_image = Image.new("L", (100, 40), 0)
+    mask_image.paste(255, (10, 10, 30, 30))  # an all-black mask would be refused
+    mask_image.save(msk)
     r = cli("erase-region", tiny, "--mask", msk, "--fit")
     assert r.returncode == 0, r.stderr
     sent = recraft_server.last("/images/eraseRegion").files
@@ -307,7 +309,7 @@ def test_cli_fit_scales_oversized_images(cli, tmp_path, recraft_server):
     assert (sent["mask"][0].width, sent["mask"][0].height, sent["mask"][0].values) == (
         640,
         256,
-        [0],
+        [0, 255],
     )
 
 

@@ -149,10 +149,28 @@ def test_reset_during_upload_is_not_repeated(client, recraft_server):
 
 
 def test_truncated_body(client, recraft_server):
+    """Cut short after Recraft did the work: not repeated, and the message says it may be
+    charged."""
     recraft_server.fault("truncate", times=1, path="/images/generations")
-    with pytest.raises(ConnectionFailed, match="broke while the answer"):
+    with pytest.raises(ConnectionFailed, match=r"broke while the answer.*may be charged"):
         client.generate(prompt="fox")
     assert len(attempts(recraft_server, "/images/generations")) == 1
+
+
+def test_truncated_result_download_says_it_was_charged(client, recraft_server):
+    recraft_server.fault("truncate", times=10, path="/files/")
+    with pytest.raises(ConnectionFailed, match="succeeded and was charged"):
+        client.generate(prompt="fox")
+
+
+def test_a_huge_result_is_refused_before_it_fills_the_memory(client, recraft_server):
+    """A broken or hostile server answers 65 MB for a result: refused on its Content-Length,
+    with the real size in the message."""
+    huge = b"\x89PNG\r\n\x1a\n" + bytes(65 * 1024 * 1024)
+    recraft_server.fault("body", times=10, path="/files/", body=huge)
+    with pytest.raises(ProtocolError, match="68 MB, over the 64 MB") as caught:
+        client.generate(prompt="fox")
+    assert "charged" in str(caught.value)
 
 
 def test_invalid_json(client, recraft_server):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
+from PIL import Image
 
 from images import encoded, mask, png, raster, svg
 from recraft_core import Client, ValidationError
@@ -13,6 +15,17 @@ from recraft_core.api.operations import OPERATIONS
 SID = str(uuid.uuid4())
 IMG = png(512, 512)
 MASK = mask(512, 512, (100, 100, 200, 200))
+SVG_SCRIPT = svg(512, 512).replace(b"</svg>", b"<script>alert(1)</script></svg>")
+SVG_LINK = svg(512, 512).replace(b"</svg>", b'<image href="https://example.com/x.png"/></svg>')
+
+
+def _mask16() -> bytes:
+    buf = io.BytesIO()
+    Image.new("I;16", (512, 512), 65535).save(buf, "PNG")
+    return buf.getvalue()
+
+
+MASK16 = _mask16()
 
 
 @pytest.fixture(scope="module")
@@ -610,10 +623,61 @@ CASES = [
     ),
     (
         "inpaint",
-        dict(image=IMG, mask=encoded(512, 512, "JPEG", "L"), prompt="x"),
+        dict(image=IMG, mask=MASK, prompt="x"),
         dict(image=IMG, mask=encoded(512, 512, "JPEG", "RGB"), prompt="x"),
         "mask",
         "grayscale",
+    ),
+    # JPEG's compression blurs a mask's edges into grey: refused whatever it holds.
+    (
+        "inpaint",
+        dict(image=IMG, mask=MASK, prompt="x"),
+        dict(image=IMG, mask=encoded(512, 512, "JPEG", "L"), prompt="x"),
+        "mask",
+        "save the mask as PNG",
+    ),
+    (
+        "erase_region",
+        dict(image=IMG, mask=MASK),
+        dict(image=IMG, mask=MASK16),
+        "mask",
+        "16-bit",
+    ),
+    (
+        "erase_region",
+        dict(image=IMG, mask=MASK),
+        dict(image=IMG, mask=mask(512, 512)),
+        "mask",
+        "all black",
+    ),
+    # Cut short while copying: refused before a byte is sent, not by the API after.
+    (
+        "remove_background",
+        dict(image=IMG),
+        dict(image=IMG[:-100]),
+        "image",
+        "cut short",
+    ),
+    (
+        "remove_background",
+        dict(image=encoded(512, 512, "JPEG")),
+        dict(image=encoded(512, 512, "JPEG")[:-200]),
+        "image",
+        "cut short",
+    ),
+    (
+        "image_to_image",
+        dict(image=svg(512, 512), prompt="x", strength=0.5),
+        dict(image=SVG_SCRIPT, prompt="x", strength=0.5),
+        "image",
+        "<script> element",
+    ),
+    (
+        "image_to_image",
+        dict(image=svg(512, 512), prompt="x", strength=0.5),
+        dict(image=SVG_LINK, prompt="x", strength=0.5),
+        "image",
+        "a link to another file",
     ),
     (
         "inpaint",
@@ -636,6 +700,12 @@ def test_rule(client, op, good, wrong, field, rule):
 def test_every_operation_is_covered_by_a_case():
     covered = {c[0] for c in CASES}
     assert set(OPERATIONS) - covered <= {"user"}
+
+
+def test_a_large_file_is_reported_at_its_real_size(client, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(png(512, 512) + b"\0" * (14 * 1024 * 1024))
+    bad(client, "vectorize", "image", "file is 14.0 MB; it must be under 10 MB", image=big)
 
 
 def test_file_size_limit_counts_bytes_before_decoding(client, tmp_path):

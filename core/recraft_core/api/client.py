@@ -17,12 +17,23 @@ from . import results, validation, wire
 from .operations import OPERATIONS, Operation
 from .progress import Progress
 from .results import Image, ImageResult
-from .transport import DEFAULT_BASE_URL, CancelToken, RetryPolicy, Transport
+from .transport import (
+    DEFAULT_BASE_URL,
+    CancelToken,
+    RetryPolicy,
+    Transport,
+    without_credentials,
+)
 
 
 def _check_base_url(url: str) -> str:
     """Only https leaves this machine: the token must never cross a network in clear text."""
-    parts = urlsplit(url)
+    shown = without_credentials(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range or not a number)
+    except ValueError as e:
+        raise ValidationError("base_url", f"{shown!r} is not a valid URL ({e})") from None
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname:
@@ -34,9 +45,9 @@ def _check_base_url(url: str) -> str:
         if loopback:
             return url
         raise ValidationError(
-            "base_url", f"{url} is plain http; only https is allowed off this machine"
+            "base_url", f"{shown} is plain http; only https is allowed off this machine"
         )
-    raise ValidationError("base_url", f"{url!r} is not an http(s) URL")
+    raise ValidationError("base_url", f"{shown!r} is not an http(s) URL")
 
 
 class Client:
@@ -74,7 +85,7 @@ class Client:
         self._transport = Transport(token, base_url, timeout, retry, session)
 
     def __repr__(self) -> str:
-        return f"<recraft_core.Client {self._transport.base_url}>"
+        return f"<recraft_core.Client {self._transport.shown_url}>"
 
     @property
     def base_url(self) -> str:

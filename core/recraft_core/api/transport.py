@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3
@@ -30,6 +30,7 @@ from ..exceptions import (
     InsufficientCreditsError,
     ProtocolError,
     RateLimitError,
+    RecraftError,
     ServerError,
     Timeout,
 )
@@ -144,6 +145,39 @@ def _transient(error: requests.RequestException) -> bool:
     )
 
 
+# A Recraft result is at most 8192 x 8192 px; a PNG of that is under 64 MB unless it is noise.
+# A bigger download is a broken or hostile server: refused before it fills the memory.
+MAX_DOWNLOAD = 64 * 1024 * 1024
+
+
+def _too_big(size: int, more: bool = False) -> ProtocolError:
+    amount = f"{'more than ' if more else ''}{size / 1e6:.0f} MB"
+    return ProtocolError(
+        f"the result file is {amount}, over the {MAX_DOWNLOAD // (1024 * 1024)} MB a Recraft "
+        "result can be; it was not downloaded"
+    )
+
+
+def _charged(error: RecraftError) -> RecraftError:
+    """A download error, saying what the user most wants to know: a result URL exists only
+    once Recraft has done the work, so the request was charged."""
+    note = "; the operation itself succeeded and was charged"
+    if isinstance(error, APIError):
+        return type(error)(error.status, error.code, error.message + note, error.body)
+    return type(error)(f"{error}{note}")
+
+
+def without_credentials(url: str) -> str:
+    """The URL with any user:password in it blanked, for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//***@", url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -160,7 +194,9 @@ class Transport:
         session: requests.Session | None = None,
     ) -> None:
         self._token = token
+        self._pattern: re.Pattern | None = None
         self.base_url = base_url.rstrip("/")
+        self.shown_url = without_credentials(self.base_url)  # for messages and logs
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         if session is None:
@@ -169,11 +205,17 @@ class Transport:
         self.session = session
 
     def __repr__(self) -> str:
-        return f"Transport({self.base_url!r})"
+        return f"Transport({self.shown_url!r})"
 
     def scrub(self, text: str) -> str:
-        """The text with the token blanked out, in case a server echoes it back."""
-        return text.replace(self._token, "***") if self._token else text
+        """The text with the token blanked out where it stands as the token (a server may
+        echo it back), never inside a longer word: a token "dev" leaves "developer" alone."""
+        if not self._token:
+            return text
+        if self._pattern is None:
+            token = re.escape(self._token)
+            self._pattern = re.compile(rf"(?<![\w.~+/-]){token}(?![\w.~+/=-])")
+        return self._pattern.sub("***", text)
 
     def close(self) -> None:
         self.session.close()
@@ -288,19 +330,22 @@ class Transport:
         cancel = cancel or _NEVER
         report = progress or _silent
         host = urlsplit(url).netloc
+        what = f"result file from {host}"
         for attempt in range(self.retry.retries + 1):
             cancel.check()
             try:
                 return self._run(cancel, self._fetch, url, cancel, report)
             except requests.RequestException as e:
-                error = self._transport_error(e, "GET", f"result file from {host}", host)
+                error = self._transport_error(e, "GET", what, host)
                 if not _transient(e):
-                    raise error from None
+                    raise _charged(error) from None
             except ServerError as e:
                 error = e
+            except (APIError, ProtocolError) as e:  # expired, or not something to download
+                raise _charged(e) from None
             if attempt < self.retry.retries:
                 cancel.sleep(self.retry.delay(attempt))
-        raise error
+        raise _charged(error)
 
     def _fetch(self, url: str, cancel: CancelToken, report) -> tuple[bytes, str]:
         with self.session.get(url, timeout=self.timeout, stream=True) as response:
@@ -318,12 +363,16 @@ class Transport:
             chunks = []
             length = response.headers.get("Content-Length", "")
             total = int(length) if length.isdigit() else None
+            if total is not None and total > MAX_DOWNLOAD:
+                raise _too_big(total)
             received = 0
             for chunk in response.iter_content(64 * 1024):
                 if cancel.cancelled:
                     raise Cancelled("cancelled")
                 chunks.append(chunk)
                 received += len(chunk)
+                if received > MAX_DOWNLOAD:
+                    raise _too_big(received, more=True)
                 report(Progress("downloading", received, total))
             return b"".join(chunks), response.headers.get("Content-Type", "")
 
@@ -331,14 +380,18 @@ class Transport:
 
     def _transport_error(self, e: requests.RequestException, method: str, what: str, host=None):
         if isinstance(e, requests.ConnectionError) and _not_sent(e):
-            return ConnectionFailed(f"cannot connect to {host or self.base_url}: {self._reason(e)}")
+            where = host or self.shown_url
+            return ConnectionFailed(f"cannot connect to {where}: {self._reason(e)}")
         if isinstance(e, requests.Timeout):
             charged = "" if method == "GET" else "; it may still finish and be charged"
             return Timeout(f"{what}: no answer within {self.timeout[1]:g} s{charged}")
         if isinstance(
             e, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
         ):
-            return ConnectionFailed(f"{what}: the connection broke while the answer was being read")
+            charged = "" if method == "GET" else "; the request was processed and may be charged"
+            return ConnectionFailed(
+                f"{what}: the connection broke while the answer was being read{charged}"
+            )
         if isinstance(e, requests.ConnectionError):
             charged = "" if method == "GET" else "; the request may have been processed and charged"
             return ConnectionFailed(f"{what}: the connection broke ({self._reason(e)}){charged}")

@@ -10,8 +10,8 @@ import math
 import os
 from dataclasses import dataclass
 
-from ..exceptions import ValidationError
-from ..imaging import imageinfo, masks, png
+from ..exceptions import ProtocolError, ValidationError
+from ..imaging import imageinfo, masks, png, svg
 from . import catalog, rules
 from .operations import Field, FileInput, Operation
 
@@ -67,7 +67,10 @@ def _read(field: str, value) -> tuple[str, bytes]:
 def _check_image(op: Operation, spec: FileInput, field: str, value) -> Upload:
     filename, data = _read(field, value)
     if len(data) >= catalog.MAX_FILE_BYTES:
-        raise ValidationError(field, f"file is {len(data) / 2**20:.1f} MB; it must be under 10 MB")
+        size = len(data)
+        if isinstance(value, str | os.PathLike):
+            size = os.path.getsize(value)  # only the first 10 MB were read
+        raise ValidationError(field, f"file is {size / 2**20:.1f} MB; it must be under 10 MB")
     try:
         info = imageinfo.read(data)
     except imageinfo.UnknownImage as e:
@@ -77,6 +80,19 @@ def _check_image(op: Operation, spec: FileInput, field: str, value) -> Upload:
         raise ValidationError(
             field, f"{info.format.upper()} is not accepted here (accepted: {allowed})"
         )
+    short = imageinfo.cut_short(data, info.format)
+    if short:
+        raise ValidationError(field, f"{short}: copy or save it again")
+    if info.format == "svg":
+        try:
+            unsafe = svg.unsafe_parts(data)
+        except ProtocolError as e:
+            raise ValidationError(field, str(e)) from None
+        if unsafe:
+            listed = "; ".join(unsafe[:3]) + ("…" if len(unsafe) > 3 else "")
+            raise ValidationError(
+                field, f"the SVG has parts that run or load something ({listed}): remove them"
+            )
     w, h = info.width, info.height
     if not spec.check_dimensions:
         return Upload(spec.name, _name(filename, field, info), data, info)
@@ -110,12 +126,20 @@ def _check_mask(upload: Upload, image: Upload | None) -> None:
         )
     if info.grayscale is False:
         raise ValidationError("mask", "must be a grayscale image (one channel, black and white)")
+    if info.format == "jpeg":
+        raise ValidationError(
+            "mask",
+            "is a JPEG, whose compression leaves grey pixels along every edge, and each pixel "
+            "must be pure black (0) or white (255): save the mask as PNG",
+        )
     if info.format != "png":
-        return  # JPEG/WEBP pixels cannot be read without a decoder; the API checks them
+        return  # WEBP pixels cannot be read without a decoder; the API checks them
+    if imageinfo.png_bit_depth(upload.data) == 16:
+        raise ValidationError("mask", "is a 16-bit PNG: save it with 8 bits per pixel")
     try:
         _, _, mode, pixels = png.decode(upload.data)
     except png.UnsupportedPNG:
-        return  # 1-bit and 16-bit grey masks are pure black/white or left to the API
+        return  # 1, 2 and 4-bit grey: left to the API
     except png.PNGError as e:
         raise ValidationError("mask", str(e)) from None
     if mode != "L":
@@ -126,6 +150,10 @@ def _check_mask(upload: Upload, image: Upload | None) -> None:
             "mask",
             f"must hold only 0 (keep) and 255 (change); it also has {len(found)} other values "
             f"(e.g. {found[0]}): threshold it first",
+        )
+    if b"\xff" not in pixels:
+        raise ValidationError(
+            "mask", "is all black: nothing would change (white marks the area to change)"
         )
 
 

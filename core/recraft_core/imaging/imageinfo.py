@@ -134,3 +134,26 @@ def _svg(data: bytes) -> ImageInfo:
     if not all(0 < s < 1e6 for s in sizes):
         raise ValueError(f"size {sizes[0]:g}x{sizes[1]:g} is not usable")
     return ImageInfo("svg", round(sizes[0]), round(sizes[1]))
+
+
+_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def cut_short(data: bytes, fmt: str) -> str | None:
+    """Why the file is not whole (cut off while copying or downloading), or None. Only the
+    ends are looked at: a PNG ends with its IEND chunk, a JPEG with its EOI marker, and a
+    WEBP is as long as its RIFF header says."""
+    if fmt == "png" and not data.endswith(_IEND):
+        return "the PNG is cut short (it does not end with its IEND chunk)"
+    if fmt == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return "the JPEG is cut short (it does not end with its end-of-image marker)"
+    if fmt == "webp" and len(data) >= 12:
+        declared = int.from_bytes(data[4:8], "little") + 8
+        if len(data) < declared:
+            return f"the WEBP is cut short ({len(data)} of its {declared} bytes)"
+    return None
+
+
+def png_bit_depth(data: bytes) -> int | None:
+    """Bits per channel from a PNG's IHDR."""
+    return data[24] if len(data) > 24 and data[12:16] == b"IHDR" else None

@@ -42,6 +42,10 @@ _ALLOWED = frozenset(
     }
 )
 _TEXT_CONTENT = frozenset({"text", "tspan", "textPath"})
+# Dropped elements worth naming to a user: they run code or pull in other documents.
+_ACTIVE = frozenset(
+    {"script", "foreignObject", "iframe", "object", "embed", "handler", "listener", "set"}
+)
 # An <a> becomes a plain group: these only made sense on the link.
 _LINK_ATTRS = frozenset({"target", "download", "ping", "rel", "hreflang", "referrerpolicy", "type"})
 # Root attributes that describe the viewport, which place() replaces; the rest style the drawing.
@@ -110,6 +114,16 @@ def sanitize(
     root, xlink = _parse(text, max_depth, max_elements)
     width, height, view_box = _size(root.attrs)
     return Svg(_write(root, xlink), width, height, view_box)
+
+
+def unsafe_parts(data: bytes | str, max_bytes: int = 32 * 2**20) -> list[str]:
+    """What in an SVG would run or load something (scripts, event handlers, links to other
+    files, url() to other documents), in words; [] for a safe one. ProtocolError when it is
+    not a usable SVG at all."""
+    if len(data) > max_bytes:
+        raise ProtocolError(f"The SVG is larger than {max_bytes} bytes.")
+    text = data if isinstance(data, str) else _decode(data)
+    return _build(text, max_depth=64, max_elements=500_000).unsafe
 
 
 def place(svg: Svg, box: tuple[float, float, float, float], canvas: tuple[int, int]) -> str:
@@ -226,6 +240,11 @@ class _Node:
 
 def _parse(text: str, max_depth: int, max_elements: int) -> tuple[_Node, bool]:
     """The cleaned tree, and whether it keeps an xlink:href."""
+    builder = _build(text, max_depth, max_elements)
+    return builder.root, builder.xlink
+
+
+def _build(text: str, max_depth: int, max_elements: int) -> _Builder:
     builder = _Builder(max_depth, max_elements)
     parser = ET.XMLParser(target=builder)
     text = _drop_named_entities(_strip_prolog(text))
@@ -239,7 +258,7 @@ def _parse(text: str, max_depth: int, max_elements: int) -> tuple[_Node, bool]:
         raise ProtocolError("The SVG holds characters that are not valid text.") from None
     if builder.root is None:
         raise ProtocolError("The SVG has no root element.")
-    return builder.root, builder.xlink
+    return builder
 
 
 class _Builder:
@@ -256,6 +275,7 @@ class _Builder:
         self.root: _Node | None = None
         self.svg_ns: str | None = None
         self.xlink = False
+        self.unsafe: list[str] = []  # what was dropped because it runs or loads something
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         self.depth += 1
@@ -290,11 +310,13 @@ class _Builder:
         if local == "a":
             # The link goes, its drawing stays; inside text a group would not render.
             tag = "tspan" if parent in _TEXT_CONTENT else "g"
-            attrs = _attributes("a", attrib)
+            attrs = _attributes("a", attrib, self.unsafe)
             return _Node(tag, {k: v for k, v in attrs.items() if k not in _LINK_ATTRS})
         if local not in _ALLOWED:
+            if local in _ACTIVE:
+                self.unsafe.append(f"a <{local}> element")
             return None
-        attrs = _attributes(local, attrib)
+        attrs = _attributes(local, attrib, self.unsafe)
         if local == "image" and not ("href" in attrs or "xlink:href" in attrs):
             return None  # _attributes found no embedded raster to show
         if "xlink:href" in attrs:
@@ -327,8 +349,12 @@ class _Builder:
         return self.root
 
 
-def _attributes(element: str, attrib: dict[str, str]) -> dict[str, str]:
-    """The attributes the policy keeps, by their output names; an image's bad href drops all."""
+def _attributes(
+    element: str, attrib: dict[str, str], unsafe: list[str] | None = None
+) -> dict[str, str]:
+    """The attributes the policy keeps, by their output names; an image's bad href drops all.
+    What is dropped because it would run or load something is said in `unsafe`."""
+    unsafe = [] if unsafe is None else unsafe
     out: dict[str, str] = {}
     for key, value in attrib.items():
         if key[0] == "{":
@@ -342,23 +368,31 @@ def _attributes(element: str, attrib: dict[str, str]) -> dict[str, str]:
         else:
             local = name = key
         if local.lower().startswith("on"):
+            unsafe.append(f"an event handler ({local} on <{element}>)")
             continue
         if local == "href":
             link = value.strip()
             if element == "image":
                 if not _DATA_IMAGE.fullmatch(link):
+                    unsafe.append(f"a link to another file ({link[:60]!r} on <image>)")
                     return {}  # the caller drops an image left without a source
                 out[name] = link
             elif element != "a" and _FRAGMENT.fullmatch(link):
                 out[name] = link
+            elif element != "a":
+                unsafe.append(f"a link to another file ({link[:60]!r} on <{element}>)")
             continue
         if local == "style":
-            value = _clean_css(value)
-            if value.strip(" \t\r\n;"):
-                out[name] = value
+            cleaned = _clean_css(value)
+            if cleaned != _CSS_COMMENT.sub("", value):
+                unsafe.append(f"style that loads or runs something (on <{element}>)")
+            if cleaned.strip(" \t\r\n;"):
+                out[name] = cleaned
             continue
         if _safe(value):
             out[name] = value
+        else:
+            unsafe.append(f"a value that loads or runs something ({local} on <{element}>)")
     return out
 
 
