@@ -8,6 +8,7 @@ import sys
 import threading
 
 from .app import RecraftServer
+from .faults import KINDS, parse_spec
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,29 @@ def main(argv: list[str] | None = None) -> int:
         "--url-ttl", type=float, default=3600.0, help="result URL lifetime, seconds"
     )
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="misbehave from the start, e.g. status=503,path=/images/inpaint,times=2 or "
+        "delay=5 (kinds: " + ", ".join(KINDS) + "); repeatable",
+    )
+    parser.add_argument(
+        "--admin",
+        action="store_true",
+        help="accept faults while running: POST /admin/faults with a SPEC as the body, "
+        "DELETE /admin/faults to clear them, GET to list (loopback only)",
+    )
     args = parser.parse_args(argv)
+    faults = []
+    for spec in args.fault:
+        try:
+            faults.append(parse_spec(spec))
+        except ValueError as exc:
+            parser.error(f"--fault {spec!r}: {exc}")
+    if args.admin and args.host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("--admin is only for a server bound to loopback (--host 127.0.0.1)")
 
     server = RecraftServer(
         token=args.token,
@@ -36,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         verbose=not args.quiet,
         log_limit=200,  # the log keeps upload bytes; a long session must not grow without bound
     )
+    server.admin = args.admin
+    for kind, kwargs in faults:
+        try:
+            server.fault(kind, **kwargs)
+        except (TypeError, ValueError) as exc:
+            parser.error(f"--fault: {exc}")
     try:
         server.start()
     except OSError as exc:

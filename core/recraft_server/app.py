@@ -8,6 +8,7 @@ answer says is decided by ``service.Service``.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import re
 import socket
@@ -20,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import catalog
 from .errors import ApiError
-from .faults import Fault, FaultQueue
+from .faults import Fault, FaultQueue, parse_spec
 from .log import RequestLog, RequestRecord
 from .service import Response, Service, error_response, parse_body
 from .state import State
@@ -97,6 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
         app = self.server.app
         started = time.monotonic()
         path, _, query = self.path.partition("?")
+        if path == "/admin/faults" and app.admin:
+            self._admin(app)
+            return
         rec = app._log.begin(self.command, path, query, self.headers)
         rec.epoch = app._state.epoch
         self._answered = False  # True once a status line went out
@@ -141,6 +145,44 @@ class _Handler(BaseHTTPRequestHandler):
         # Result URLs always name the server's own address, never the client's Host header.
         response = app._service.handle(self.command, path, self.headers, body, app.url, rec)
         self._send(response, rec, truncate=fault is not None and fault.kind == "truncate")
+
+    def _admin(self, app: RecraftServer) -> None:
+        """/admin/faults (only with --admin, from loopback): the fault queue of a server
+        running in another process, for editor tests and manual trials."""
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            self._send_plain(403, "admin requests come from this machine only")
+            return
+        if self.command == "DELETE":
+            app._faults.clear()
+        elif self.command == "POST":
+            spec = self._read_exactly(int(self.headers.get("Content-Length") or 0))
+            try:
+                kind, kwargs = parse_spec(spec.decode("utf-8", "replace"))
+                app.fault(kind, **kwargs)
+            except (TypeError, ValueError) as exc:
+                self._send_plain(400, str(exc))
+                return
+        elif self.command != "GET":
+            self._send_plain(405, "GET, POST or DELETE")
+            return
+        listed = [
+            {
+                "kind": f.kind,
+                "times": f.times,
+                "path": f.path,
+                **{k: v for k, v in f.params.items() if k != "body"},
+            }
+            for f in app.pending_faults
+        ]
+        self._send_plain(200, json.dumps(listed), "application/json")
+
+    def _send_plain(self, status: int, text: str, content_type: str = "text/plain") -> None:
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _internal_error(self, rec: RequestRecord, exc: Exception) -> None:
         """Answer 500 in the API's JSON error shape (or just close, if an answer had begun)."""
@@ -292,6 +334,7 @@ class RecraftServer:
         self._state = State(credits, url_ttl)
         self._service = Service(self._state, token)
         self._faults = FaultQueue()
+        self.admin = False  # /admin/faults answers (python -m recraft_server --admin)
         self._log = RequestLog(log_limit)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -92,3 +92,42 @@ class FaultQueue:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+
+
+_TEXT_PARAMS = ("path", "body", "message", "code", "content_type")
+
+
+def parse_spec(text: str) -> tuple[str, dict]:
+    """A fault written on a command line: ``KIND[=VALUE][,key=value...]`` -> (kind, keyword
+    arguments of FaultQueue.add). VALUE is the kind's first parameter, so
+    ``status=503,path=/images/inpaint,times=2`` is a 503 on the next two inpaints and
+    ``delay=5`` a five-second delay on the next request. Numbers become int or float."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise ValueError("empty fault: write KIND[=VALUE][,key=value...]")
+    kind, _, value = items[0].partition("=")
+    if kind not in KINDS:
+        raise ValueError(f"unknown fault kind {kind!r} (one of: {', '.join(KINDS)})")
+    args: dict = {}
+    if value:
+        allowed = KINDS[kind][0]
+        if not allowed:
+            raise ValueError(f"fault {kind!r} takes no value")
+        args[allowed[0]] = _number(value)
+    for item in items[1:]:
+        key, eq, raw = item.partition("=")
+        if not eq:
+            raise ValueError(f"{item!r}: write key=value")
+        args[key.strip()] = (
+            raw if key.strip() in ("path", "body", "message", "code") else _number(raw)
+        )
+    return kind, args
+
+
+def _number(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -493,6 +493,53 @@ def test_standalone_command(checkout_env):
     assert '"GET /v1/users/me" 200' in proc.stderr.read()
 
 
+def test_standalone_faults_from_the_command_line_and_the_admin_endpoint(checkout_env):
+    """--fault SPEC at start; --admin lets another process (an editor's test) queue faults
+    while it runs; without --admin there is no such endpoint."""
+    port = _free_port()
+    command = [sys.executable, "-m", "recraft_server", "--port", str(port), "--token", "dev"]
+    command += ["--quiet", "--admin", "--fault", "status=503,path=/users/me,times=1"]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=checkout_env(PYTHONUNBUFFERED="1"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    me = {"headers": {"Authorization": "Bearer dev"}, "timeout": 10}
+    try:
+        proc.stdout.readline()
+        assert requests.get(f"{base}/v1/users/me", **me).status_code == 503
+        assert requests.get(f"{base}/v1/users/me", **me).status_code == 200
+        added = requests.post(f"{base}/admin/faults", data="html=502,path=/users/me", timeout=10)
+        assert added.status_code == 200 and added.json()[0]["kind"] == "html"
+        page = requests.get(f"{base}/v1/users/me", **me)
+        assert page.status_code == 502 and "html" in page.headers["Content-Type"]
+        requests.post(f"{base}/admin/faults", data="delay=0.5,times=3", timeout=10)
+        assert requests.delete(f"{base}/admin/faults", timeout=10).json() == []
+        wrong = requests.post(f"{base}/admin/faults", data="nonsense", timeout=10)
+        assert wrong.status_code == 400 and "unknown fault kind" in wrong.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "recraft_server", "--fault", "status=oops=1,times"],
+        capture_output=True,
+        text=True,
+        env=checkout_env(),
+        timeout=30,
+    )
+    assert bad.returncode == 2 and "--fault" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_without_admin_there_is_no_admin_endpoint(recraft_server):
+    r = requests.post(f"{recraft_server.url}/admin/faults", data="status=500", timeout=10)
+    assert r.status_code == 404
+    assert recraft_server.pending_faults == []
+
+
 # --- body encodings -------------------------------------------------------------------------------
 
 
