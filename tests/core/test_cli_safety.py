@@ -3,9 +3,11 @@ messages and exit codes, never a traceback. Real HTTP against the local server."
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from images import png
+from images import mask, png
 from recraft_server import RecraftServer
 
 
@@ -131,9 +133,6 @@ def test_fit_brings_a_heavy_file_under_10_mb(cli, tmp_path, recraft_server):
     """Noise does not compress: a 2300 x 2300 PNG of it weighs over 15 MB while it is within
     the pixel limits. Without --fit it is refused with its real size; with it, it goes up
     smaller, under 10 MB."""
-    import numpy as np
-    from PIL import Image
-
     noise = np.random.default_rng(1).integers(0, 256, (2300, 2300, 3), dtype=np.uint8)
     heavy = tmp_path / "noise.png"
     Image.fromarray(noise).save(heavy)
@@ -145,3 +144,13 @@ def test_fit_brings_a_heavy_file_under_10_mb(cli, tmp_path, recraft_server):
     assert r.returncode == 0, r.stderr
     sent = recraft_server.last("/images/removeBackground").files["image"][0]
     assert sent.size < 10 * 2**20 and sent.width < 2300
+
+
+def test_an_all_white_mask_is_sent_with_a_warning(cli, tmp_path, recraft_server):
+    (tmp_path / "p.png").write_bytes(png(300, 300))
+    (tmp_path / "white.png").write_bytes(mask(300, 300, (0, 0, 300, 300)).to_png())
+    (tmp_path / "black.png").write_bytes(mask(300, 300).to_png())
+    r = cli("erase-region", "p.png", "--mask", "white.png")
+    assert r.returncode == 0 and "mask is all white" in r.stderr, r.stderr
+    r = cli("erase-region", "p.png", "--mask", "black.png")
+    assert r.returncode == 3 and "all black" in r.stderr, r.stderr
