@@ -35,7 +35,7 @@ class Raster:
     def __repr__(self) -> str:
         return f"Raster({self.width}x{self.height} {self.mode})"
 
-    def to_png(self, level: int = 6) -> bytes:
+    def to_png(self, level: int | None = None) -> bytes:
         return encode(self.width, self.height, self.mode, self.pixels, level)
 
     @property
@@ -146,24 +146,72 @@ def _rows(kind: int, pixels: bytes, stride: int, rows, bpp: int, lanes: _Lanes):
         yield bytes((kind,)) + _filtered(kind, x, prev, bpp, lanes).to_bytes(stride, "big")
 
 
-def _best_filter(pixels: bytes, stride: int, height: int, bpp: int, lanes: _Lanes) -> int:
-    """The filter whose output deflates smallest on a sample of rows: photos want Up or
-    Average, flat masks and screenshots None."""
-    sample = range(0, height, max(1, height // 48))
-    sizes = {
-        kind: len(zlib.compress(b"".join(_rows(kind, pixels, stride, sample, bpp, lanes)), 1))
-        for kind in (0, 1, 2, 3)
-    }
+@dataclass(frozen=True)
+class Method:
+    """How to encode one image: a PNG filter for every row, and zlib's level and strategy."""
+
+    filter: int
+    level: int
+    strategy: int
+
+
+# Already this small unfiltered at level 1 (flat art, masks, screenshots): filtering would
+# cost more time than it could save bytes.
+_FLAT_SHARE = 0.02
+_SAMPLE_ROWS = 48
+
+
+def _sample(height: int) -> range:
+    return range(0, height, max(1, height // _SAMPLE_ROWS))
+
+
+def _deflated(method: Method, pixels: bytes, stride, rows, bpp, lanes) -> int:
+    co = zlib.compressobj(method.level, zlib.DEFLATED, 15, 8, method.strategy)
+    data = b"".join(_rows(method.filter, pixels, stride, rows, bpp, lanes))
+    return len(co.compress(data) + co.flush())
+
+
+def choose(pixels: bytes, stride: int, height: int, bpp: int, lanes: _Lanes) -> Method:
+    """The method for this image, picked on a sample of its rows. Flat images go unfiltered
+    at level 1 (fast, and tiny anyway); others take the filter that deflates smallest with
+    zlib's run-length strategy, which on photos is both faster than level 1 and smaller
+    than level 6 (measured in bench/bench_prepare.py)."""
+    rows = _sample(height)
+    raw = len(rows) * (stride + 1)
+    plain = Method(0, 1, zlib.Z_DEFAULT_STRATEGY)
+    if _deflated(plain, pixels, stride, rows, bpp, lanes) <= _FLAT_SHARE * raw:
+        return plain
+    sizes = {Method(kind, 1, zlib.Z_RLE): 0 for kind in (1, 2, 3)}
+    for method in sizes:
+        sizes[method] = _deflated(method, pixels, stride, rows, bpp, lanes)
     return min(sizes, key=sizes.get)
 
 
+def estimate(width: int, height: int, mode: str, pixels: bytes) -> int:
+    """About how many bytes encode() will make of this image, from the sample of rows it
+    picks its method on: to scale an image down before the one full encode, not after."""
+    bpp = CHANNELS[mode]
+    stride = width * bpp
+    lanes = _Lanes(stride)
+    method = choose(bytes(pixels), stride, height, bpp, lanes)
+    rows = _sample(height)
+    sampled = _deflated(method, bytes(pixels), stride, rows, bpp, lanes)
+    return int(sampled * height / len(rows)) + 100  # + the chunks around the data
+
+
 def encode(
-    width: int, height: int, mode: str, pixels: bytes, level: int = 6, filter: int | None = None
+    width: int,
+    height: int,
+    mode: str,
+    pixels: bytes,
+    level: int | None = None,
+    filter: int | None = None,
 ) -> bytes:
     """PNG bytes for raw 8-bit pixels, rows top to bottom, channels in `mode` order.
 
-    `filter` is a PNG filter type 0-3 for every row, or None to pick the one that compresses
-    best: upload size matters, since the API refuses files of 10 MB and more.
+    `filter` is a PNG filter type 0-3 for every row, or None to let choose() pick it and
+    zlib's settings on a sample of rows (upload size matters, since the API refuses files of
+    10 MB and more, and so does time). A `level` given is used as it is (0: stored).
     """
     if mode not in CHANNELS:
         raise ValueError(f"mode must be one of {', '.join(CHANNELS)}, not {mode!r}")
@@ -182,8 +230,13 @@ def encode(
     pixels = bytes(pixels)
     lanes = _Lanes(stride)
     if filter is None:
-        filter = _best_filter(pixels, stride, height, bpp, lanes)
-    compressor = zlib.compressobj(level)
+        method = choose(pixels, stride, height, bpp, lanes)
+        if level is not None:
+            method = Method(method.filter, level, zlib.Z_DEFAULT_STRATEGY)
+    else:
+        method = Method(filter, 6 if level is None else level, zlib.Z_DEFAULT_STRATEGY)
+    filter = method.filter
+    compressor = zlib.compressobj(method.level, zlib.DEFLATED, 15, 8, method.strategy)
     parts = [
         compressor.compress(row) for row in _rows(filter, pixels, stride, range(height), bpp, lanes)
     ]
@@ -259,14 +312,22 @@ def _decode(data: bytes) -> tuple[int, int, str, bytes]:
     return width, height, mode, bytes(out)
 
 
+def _add_byte(a: int, b: int) -> int:
+    return (a + b) & 255
+
+
 def _unfilter(kind: int, row: bytes, prev: bytes, bpp: int, lanes: _Lanes) -> bytes:
     if kind == 0:
         return row
     if kind == 2:
         total = lanes.add(int.from_bytes(row, "big"), int.from_bytes(prev, "big"))
         return total.to_bytes(len(row), "big")
-    if kind == 1 and bpp == 1:
-        return bytes(accumulate(row, lambda a, b: (a + b) & 255))
+    if kind == 1:
+        # Sub is a running sum in each channel: one accumulate per channel, not per byte.
+        out = bytearray(len(row))
+        for c in range(bpp):
+            out[c::bpp] = bytes(accumulate(row[c::bpp], _add_byte))
+        return bytes(out)
     out = bytearray(row)
     for i in range(len(out)):
         left = out[i - bpp] if i >= bpp else 0

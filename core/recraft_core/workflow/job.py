@@ -26,9 +26,12 @@ from ..api.progress import Progress
 from ..api.results import EnhancedPrompt, Image, ImageResult, Style, User
 from ..api.transport import CancelToken
 from ..exceptions import Cancelled, RecraftError, ValidationError
-from ..imaging import masks, pixels, planning, svg
+from ..imaging import masks, pixels, planning, png, svg
 from ..imaging.png import Raster
 from .canvas import Canvas, NewDocument, NewLayer, NewVector, PurePythonCodec
+
+# An estimate from a sample of rows is a guess: aim well under the 10 MB limit with it.
+ESTIMATE_MARGIN = 0.85
 
 log = logging.getLogger("recraft_core.workflow")
 
@@ -218,6 +221,7 @@ class Job:
             self._prepare_whole(canvas)
         if self._image.blank:
             raise ValidationError("layer", "is empty (fully transparent); pick a layer with pixels")
+        self._fit_file_size(canvas)
 
     def _need_canvas(self) -> Canvas:
         if self.canvas is None:
@@ -254,6 +258,25 @@ class Job:
         self._plan = plan
         self._image = self._read(canvas, plan)
         self.notes += plan.describe((x1 - x0, y1 - y0))
+
+    def _fit_file_size(self, canvas: Canvas) -> None:
+        """A source within the pixel limits may still encode to 10 MB or more (grain, noise).
+        Its size is estimated from a sample of rows, and when it would be too big the editor
+        reads it again smaller, with its own smooth scaling: one full encode, not one to find
+        out and another after (Job._shrink stays the fallback)."""
+        image = self._image
+        estimated = png.estimate(image.width, image.height, image.mode, image.pixels)
+        size = planning.shrink_for_upload(
+            image.width, image.height, estimated, int(ESTIMATE_MARGIN * MAX_FILE_BYTES)
+        )
+        if size is None or min(size) < max(1, self.op.min_side or 1):
+            return
+        self._plan = planning.FitPlan(self._plan.box, *size)
+        self._image = self._read(canvas, self._plan)
+        self.notes.append(
+            f"Sent at {size[0]}x{size[1]} px: at full size the image would be over Recraft's "
+            "10 MB limit."
+        )
 
     def _room_to_expand(self, plan: planning.FitPlan, limits: planning.Limits):
         """Outpaint's result may be at most max_side a side: send the layer small enough that

@@ -1,0 +1,172 @@
+"""The figures of the performance issue (P1-P6), each as a ratio against a baseline run here,
+now, in this process: these machines are noisy, so only same-run comparisons mean anything.
+
+    pip install -e '.[test,bench]'
+    python bench/bench_prepare.py [SIDE]        # SIDE: 4000 (px) unless given
+
+Inputs: scikit-image's "astronaut" photograph scaled up to SIDE x SIDE with grain, a flat
+illustration of the same size, and a feathered elliptical selection. The path measured is
+the pure-Python one (GIMP's, and the fallback everywhere): Krita encodes and decodes with Qt.
+
+    P1  prepare the layer and selection for upload (threshold, plan, size estimate, encode
+        image and mask, multipart body)     vs zlib.compress(raw, 1), and Pillow's PNG save
+    P2  bytes uploaded, and how many full encodes it took
+    P3  decode a 2048 x 2048 result PNG     vs Pillow (the pure decoder is a fallback)
+    P4  n = 6 results fetched               vs the slowest single download
+    P5  import recraft_core                 requests not loaded; time of the core's modules
+    P6  peak memory of a job                vs the raw image
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+import tracemalloc
+import zlib
+
+import numpy as np
+from PIL import Image
+
+from recraft_core import Client, RetryPolicy
+from recraft_core.api import validation, wire
+from recraft_core.api.catalog import MAX_FILE_BYTES
+from recraft_core.api.operations import OPERATIONS
+from recraft_core.imaging import png
+from recraft_core.imaging.png import Raster
+from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer, PurePythonCodec
+from recraft_server import RecraftServer
+
+TARGETS = {"P1": 1.5, "P3": 2.0, "P4": 1.3, "P6": 4.0}
+
+
+def photo(side: int) -> np.ndarray:
+    import skimage.data
+
+    image = Image.fromarray(skimage.data.astronaut()).resize((side, side), Image.BICUBIC)
+    grain = np.random.default_rng(1).integers(-6, 7, (side, side, 3), dtype=np.int16)
+    rgb = np.clip(np.asarray(image).astype(np.int16) + grain, 0, 255).astype(np.uint8)
+    return np.dstack([rgb, np.full((side, side), 255, np.uint8)])
+
+
+def flat(side: int) -> np.ndarray:
+    out = np.full((side, side, 4), 255, np.uint8)
+    out[..., :3] = (240, 236, 228)
+    for i in range(0, side, side // 8):
+        out[i : i + side // 20, :, :3] = (30, 60, 140)
+        out[:, i : i + side // 32, :3] = (200, 60, 40)
+    return out
+
+
+def ellipse(side: int) -> bytes:
+    y, x = np.mgrid[0:side, 0:side]
+    r = np.hypot((x - side / 2) / (side / 5), (y - side / 2) / (side / 7))
+    return (np.clip((1 - r) * 40 + 0.5, 0, 1) * 255).astype(np.uint8).tobytes()
+
+
+def best(fn, repeat: int = 2):
+    times, value = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - started)
+    return min(times), value
+
+
+class CountingCodec(PurePythonCodec):
+    def __init__(self) -> None:
+        self.encodes = 0
+
+    def encode_png(self, image, opaque=False):
+        self.encodes += 1
+        return super().encode_png(image, opaque)
+
+
+def prepare(array: np.ndarray, selection: bytes, client: Client):
+    """What a plug-in does before the upload starts: the job's prepare and encode, and the
+    multipart body. Returns (files, body bytes, encodes)."""
+    side = array.shape[0]
+    raster = Raster(side, side, "RGBA", array.tobytes())
+    canvas = MemoryCanvas(side, side, [MemoryLayer("photo", raster)], selection)
+    canvas.codec = CountingCodec()
+    job = Job(client, "inpaint", canvas, {"prompt": "a hat"})
+    job.prepare()
+    files = job._encode()
+    op = OPERATIONS["inpaint"]
+    body, _ = wire.build(op, {"prompt": "a hat"}, validation.load_files(op, files)).body()
+    return files, len(body), canvas.codec.encodes
+
+
+def verdict(name: str, ratio: float) -> str:
+    target = TARGETS[name]
+    return f"{ratio:5.2f}x  (target <= {target}x: {'met' if ratio <= target else 'NOT MET'})"
+
+
+def main() -> None:
+    side = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
+    selection = ellipse(side)
+    with RecraftServer(token="bench") as server:
+        client = Client("bench", base_url=server.base_url, retry=RetryPolicy(0))
+        print(f"{side} x {side} px ({side * side / 1e6:.0f} MP)")
+        for label, array in (("photo", photo(side)), ("flat", flat(side))):
+            raw = array.tobytes()
+            zlib_time, _ = best(lambda raw=raw: zlib.compress(raw, 1))
+
+            def pillow(array=array):
+                out = io.BytesIO()
+                Image.fromarray(array).save(out, "PNG")
+                return out.getvalue()
+
+            pillow_time, _ = best(pillow, 1)
+            took, (files, body, encodes) = best(lambda a=array: prepare(a, selection, client), 1)
+            print(f"P1 {label:5} prepare {took:6.2f} s = {verdict('P1', took / zlib_time)} "
+                  f"of zlib level 1; {took / pillow_time:.2f}x Pillow's PNG save")  # fmt: skip
+            sent = len(files["image"]) + len(files["mask"])
+            print(f"P2 {label:5} uploaded {sent / 2**20:5.2f} MB "
+                  f"({'under' if sent < MAX_FILE_BYTES else 'OVER'} 10 MB), "
+                  f"{encodes} full encode(s) of the image, body {body / 2**20:.2f} MB")  # fmt: skip
+
+        # P3: a 2048 x 2048 result, as Recraft sends it (Pillow's PNG of the photo).
+        result = io.BytesIO()
+        Image.fromarray(photo(2048)[..., :3]).save(result, "PNG")
+        data = result.getvalue()
+        ours, _ = best(lambda: png.decode(data), 1)
+        theirs, _ = best(lambda: Image.open(io.BytesIO(data)).load())
+        print(f"P3 decode 2048^2 pure Python {ours:6.2f} s = {verdict('P3', ours / theirs)} "
+              "of Pillow (Krita decodes with Qt; see bench_krita_stall.py)")  # fmt: skip
+
+        # P4: six results, each file served after a delay.
+        delay = 0.5
+        server.fault("delay", times=1, seconds=delay, path="/files/")
+        single, _ = best(lambda: client.generate(prompt="owl", model="recraftv3"), 1)
+        server.fault("delay", times=6, seconds=delay, path="/files/")
+        six, _ = best(lambda: client.generate(prompt="owl", n=6, model="recraftv3"), 1)
+        print(f"P4 n = 6 in {six:5.2f} s, one in {single:5.2f} s: {verdict('P4', six / single)}")
+
+    # P5: a fresh interpreter.
+    code = (
+        "import sys, time; t = time.perf_counter(); import recraft_core; "
+        "print(time.perf_counter() - t, 'requests' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    seconds, loaded = out.split()
+    print(f"P5 import recraft_core {float(seconds) * 1000:5.1f} ms (target < 40 ms), "
+          f"requests loaded: {loaded} (target False)")  # fmt: skip
+
+    # P6: peak Python memory of the job's prepare and encode, against the raw image.
+    array = photo(side)
+    tracemalloc.start()
+    with RecraftServer(token="bench") as server:
+        client = Client("bench", base_url=server.base_url, retry=RetryPolicy(0))
+        prepare(array, selection, client)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(
+        f"P6 peak {peak / 2**20:6.0f} MB = {verdict('P6', peak / array.nbytes)} "
+        "of the raw image (the job's prepare and encode)"
+    )
+
+
+if __name__ == "__main__":
+    main()
