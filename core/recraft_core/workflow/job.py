@@ -264,19 +264,23 @@ class Job:
         Its size is estimated from a sample of rows, and when it would be too big the editor
         reads it again smaller, with its own smooth scaling: one full encode, not one to find
         out and another after (Job._shrink stays the fallback)."""
-        image = self._image
-        estimated = png.estimate(image.width, image.height, image.mode, image.pixels)
-        size = planning.shrink_for_upload(
-            image.width, image.height, estimated, int(ESTIMATE_MARGIN * MAX_FILE_BYTES)
-        )
-        if size is None or min(size) < max(1, self.op.min_side or 1):
-            return
-        self._plan = planning.FitPlan(self._plan.box, *size)
-        self._image = self._read(canvas, self._plan)
-        self.notes.append(
-            f"Sent at {size[0]}x{size[1]} px: at full size the image would be over Recraft's "
-            "10 MB limit."
-        )
+        size = None
+        for _ in range(3):  # a smaller read can compress worse per pixel: estimate it again
+            image = self._image
+            estimated = png.estimate(image.width, image.height, image.mode, image.pixels)
+            smaller = planning.shrink_for_upload(
+                image.width, image.height, estimated, int(ESTIMATE_MARGIN * MAX_FILE_BYTES)
+            )
+            if smaller is None or min(smaller) < max(1, self.op.min_side or 1):
+                break
+            size = smaller
+            self._plan = planning.FitPlan(self._plan.box, *size)
+            self._image = self._read(canvas, self._plan)
+        if size is not None:
+            self.notes.append(
+                f"Sent at {size[0]}x{size[1]} px: at full size the image would be over "
+                "Recraft's 10 MB limit."
+            )
 
     def _room_to_expand(self, plan: planning.FitPlan, limits: planning.Limits):
         """Outpaint's result may be at most max_side a side: send the layer small enough that
