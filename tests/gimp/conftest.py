@@ -116,21 +116,27 @@ def pytest_generate_tests(metafunc):
 # -- the plug-in, installed -------------------------------------------------------------------
 
 
-def install_plugin(plugins: Path) -> Path:
-    """plug-ins/recraft/ as a user gets it: install/install.py --gimp, which puts the plug-in,
-    recraft_core and pure-Python requests, urllib3, idna, charset_normalizer and certifi in
-    it (building them once in install/build/vendor)."""
+def run_installer(*args) -> str:
+    """install/install.py with these arguments, as a user runs it; its output."""
     if not INSTALLER.exists():
         pytest.fail(f"{INSTALLER.relative_to(ROOT)} does not exist", pytrace=False)
     done = subprocess.run(
-        [sys.executable, str(INSTALLER), "--gimp", str(plugins)],
+        [sys.executable, str(INSTALLER), *map(str, args)],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, f"the installer failed:\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"install.py {args} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def install_plugin(plugins: Path) -> Path:
+    """plug-ins/recraft/ as a user gets it: install/install.py --gimp, which puts the plug-in,
+    recraft_core and pure-Python requests, urllib3, idna, charset_normalizer and certifi in
+    it (building them once in install/build/vendor)."""
+    run_installer("--gimp", plugins)
     folder = plugins / "recraft"
     assert os.access(folder / "recraft.py", os.X_OK), "recraft.py is not executable"
     return folder
@@ -138,17 +144,9 @@ def install_plugin(plugins: Path) -> Path:
 
 def release_zip(out_dir: Path) -> Path:
     """The GIMP release archive, as install/install.py --zip builds it."""
-    done = subprocess.run(
-        [sys.executable, str(INSTALLER), "--zip", str(out_dir)],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, f"--zip failed:\n{done.stdout}\n{done.stderr}"
+    out = run_installer("--zip", out_dir)
     found = sorted(out_dir.glob("recraft-gimp-*.zip"))
-    assert len(found) == 1, f"{len(found)} GIMP zips in {out_dir}: {done.stdout}"
+    assert len(found) == 1, f"{len(found)} GIMP zips in {out_dir}: {out}"
     return found[0]
 
 
