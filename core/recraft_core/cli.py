@@ -18,6 +18,7 @@ import argparse
 import getpass
 import io
 import json
+import logging
 import os
 import signal
 import sys
@@ -40,7 +41,7 @@ from .exceptions import (
     TransportError,
     ValidationError,
 )
-from .imaging import imageinfo, planning, png
+from .imaging import imageinfo, planning
 
 # What each kind of failure is called on stderr, and the exit code it gives.
 _FAILURES = {
@@ -238,19 +239,6 @@ def _check_outputs(op: Operation, args, params: dict) -> None:
             raise ValidationError("--output", f"cannot write into {folder}")
 
 
-def _warn_about_the_mask(params: dict) -> None:
-    """An all-white mask is allowed, but changes the whole image: say so (all black is
-    refused by the validation)."""
-    value = params.get("mask")
-    try:
-        data = value if isinstance(value, bytes) else Path(value).read_bytes() if value else None
-        pixels = png.decode(data)[3] if data and data.startswith(png.SIGNATURE) else None
-    except (OSError, png.PNGError):
-        return  # the validation reports what is wrong with it
-    if pixels and not pixels.translate(None, b"\xff"):
-        _say("warning: the mask is all white, so the whole image will change")
-
-
 def _write(image, path: Path) -> Path:
     """Write a paid result; when that fails, to a fresh file in the working folder or the
     temporary one, whose path is returned (the caller says so)."""
@@ -369,9 +357,21 @@ def _login(args) -> int:
     return 0
 
 
+def _show_warnings() -> None:
+    """The core's warnings (an all-white mask, say) on stderr, once per process."""
+    core = logging.getLogger("recraft_core")
+    if not any(getattr(h, "recraft_cli", False) for h in core.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        handler.recraft_cli = True
+        core.addHandler(handler)
+
+
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _show_warnings()
     if args.op is None:
         return _login(args)
     op: Operation = args.op
@@ -385,7 +385,6 @@ def run(argv: list[str] | None = None) -> int:
         if getattr(args, "fit", False):
             _fit(op, params)
         _check_outputs(op, args, params)
-        _warn_about_the_mask(params)
         if args.dry_run:
             # A dry run needs no account: validation and building never touch the token.
             try:

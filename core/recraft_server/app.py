@@ -148,22 +148,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _admin(self, app: RecraftServer) -> None:
         """/admin/faults (only with --admin, from loopback): the fault queue of a server
-        running in another process, for editor tests and manual trials."""
+        running in another process, for editor tests and manual trials. Not logged: the
+        request log is what the API was asked."""
         if not ipaddress.ip_address(self.client_address[0]).is_loopback:
-            self._send_plain(403, "admin requests come from this machine only")
+            self._send(Response(403, b"admin requests come from this machine only", "text/plain"))
             return
         if self.command == "DELETE":
             app._faults.clear()
         elif self.command == "POST":
-            spec = self._read_exactly(int(self.headers.get("Content-Length") or 0))
             try:
-                kind, kwargs = parse_spec(spec.decode("utf-8", "replace"))
+                kind, kwargs = parse_spec(self._read_body().decode("utf-8", "replace"))
                 app.fault(kind, **kwargs)
-            except (TypeError, ValueError) as exc:
-                self._send_plain(400, str(exc))
+            except (ApiError, TypeError, ValueError) as exc:
+                self._send(Response(400, str(exc).encode(), "text/plain"))
                 return
         elif self.command != "GET":
-            self._send_plain(405, "GET, POST or DELETE")
+            self._send(Response(405, b"GET, POST or DELETE", "text/plain"))
             return
         listed = [
             {
@@ -174,15 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
             for f in app.pending_faults
         ]
-        self._send_plain(200, json.dumps(listed), "application/json")
-
-    def _send_plain(self, status: int, text: str, content_type: str = "text/plain") -> None:
-        body = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._send(Response.json(200, listed))
 
     def _internal_error(self, rec: RequestRecord, exc: Exception) -> None:
         """Answer 500 in the API's JSON error shape (or just close, if an answer had begun)."""
@@ -264,10 +256,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.close()
         self.connection.close()
 
-    def _send(self, response: Response, rec: RequestRecord, truncate: bool = False) -> None:
-        """Write one answer, always with its full Content-Length.  ``truncate`` (the fault)
-        writes only the first half of the body and then closes the connection."""
-        rec.status = response.status
+    def _send(
+        self, response: Response, rec: RequestRecord | None = None, truncate: bool = False
+    ) -> None:
+        """Write one answer, always with its full Content-Length (and its status into `rec`,
+        for a logged request).  ``truncate`` (the fault) writes only the first half of the
+        body and then closes the connection."""
+        if rec is not None:
+            rec.status = response.status
         if truncate:
             self.close_connection = True
         self._answered = True

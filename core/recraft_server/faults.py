@@ -118,9 +118,8 @@ def parse_spec(text: str) -> tuple[str, dict]:
         key, eq, raw = item.partition("=")
         if not eq:
             raise ValueError(f"{item!r}: write key=value")
-        args[key.strip()] = (
-            raw if key.strip() in ("path", "body", "message", "code") else _number(raw)
-        )
+        key = key.strip()
+        args[key] = raw if key in _TEXT_PARAMS else _number(raw)
     return kind, args
 
 

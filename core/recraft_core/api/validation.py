@@ -6,6 +6,7 @@ catalog and operations: what an operation takes decides what is checked, never i
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from ..exceptions import ProtocolError, ValidationError
 from ..imaging import imageinfo, masks, png, svg
 from . import catalog, rules
 from .operations import Field, FileInput, Operation
+
+log = logging.getLogger("recraft_core")
 
 _GEN_LABEL = {"v2": "V2", "v3": "V3", "v4": "V4"}
 
@@ -155,6 +158,9 @@ def _check_mask(upload: Upload, image: Upload | None) -> None:
         raise ValidationError(
             "mask", "is all black: nothing would change (white marks the area to change)"
         )
+    if not pixels.translate(None, b"\xff"):
+        # Allowed, and sometimes meant; the CLI shows warnings on stderr.
+        log.warning("the mask is all white, so the whole image will change")
 
 
 def load_files(op: Operation, given: dict) -> dict[str, Upload | list[Upload]]:

@@ -48,11 +48,12 @@ class Raster:
         """Every pixel is fully transparent: an empty layer."""
         return self._alpha_all(b"\x00", False)
 
-    def _alpha_all(self, value: bytes, without_alpha: bool) -> bool:
-        """Every alpha byte is `value`; looked at in bands of 4 MB, so a 16 MP image never
-        holds the GIL for long (an editor's GUI thread waits for it)."""
+    def _alpha_all(self, value: bytes, if_no_alpha: bool) -> bool:
+        """Every alpha byte is `value` (`if_no_alpha` for a mode without alpha); looked at in
+        bands of 4 MB, so a 16 MP image never holds the GIL for long (an editor's GUI thread
+        waits for it)."""
         if self.mode not in ("LA", "RGBA", "BGRA"):
-            return without_alpha
+            return if_no_alpha
         step = CHANNELS[self.mode]
         band = step * (1 << 20)
         pixels = self.pixels
@@ -60,6 +61,11 @@ class Raster:
             if pixels[start + step - 1 : start + band : step].translate(None, value):
                 return False
         return True
+
+    def with_alpha(self) -> Raster:
+        """Four channels with alpha last: RGBA or BGRA as they are, any other mode as RGBA
+        (what compositing and an editor's native byte order both work on)."""
+        return self if self.mode in ("RGBA", "BGRA") else self.to_rgba()
 
     def to_rgba(self) -> Raster:
         """The same pixels as RGBA, by slice assignment (C speed, no per-pixel loop)."""
@@ -171,32 +177,32 @@ def _deflated(method: Method, pixels: bytes, stride, rows, bpp, lanes) -> int:
     return len(co.compress(data) + co.flush())
 
 
-def choose(pixels: bytes, stride: int, height: int, bpp: int, lanes: _Lanes) -> Method:
-    """The method for this image, picked on a sample of its rows. Flat images go unfiltered
-    at level 1 (fast, and tiny anyway); others take the filter that deflates smallest with
-    zlib's run-length strategy, which on photos is both faster than level 1 and smaller
-    than level 6 (measured in bench/bench_prepare.py)."""
+def choose(pixels: bytes, stride: int, height: int, bpp: int, lanes: _Lanes) -> tuple[Method, int]:
+    """The method for this image, picked on a sample of its rows, and the sample's deflated
+    size with it. Flat images go unfiltered at level 1 (fast, and tiny anyway); others take
+    the filter that deflates smallest with zlib's run-length strategy, which on photos is
+    both faster than level 1 and smaller than level 6 (measured in bench/bench_prepare.py)."""
     rows = _sample(height)
     raw = len(rows) * (stride + 1)
     plain = Method(0, 1, zlib.Z_DEFAULT_STRATEGY)
-    if _deflated(plain, pixels, stride, rows, bpp, lanes) <= _FLAT_SHARE * raw:
-        return plain
-    sizes = {Method(kind, 1, zlib.Z_RLE): 0 for kind in (1, 2, 3)}
-    for method in sizes:
-        sizes[method] = _deflated(method, pixels, stride, rows, bpp, lanes)
-    return min(sizes, key=sizes.get)
+    size = _deflated(plain, pixels, stride, rows, bpp, lanes)
+    if size <= _FLAT_SHARE * raw:
+        return plain, size
+    sizes = {
+        method: _deflated(method, pixels, stride, rows, bpp, lanes)
+        for method in (Method(kind, 1, zlib.Z_RLE) for kind in (1, 2, 3))
+    }
+    best = min(sizes, key=sizes.get)
+    return best, sizes[best]
 
 
 def estimate(width: int, height: int, mode: str, pixels: bytes) -> int:
     """About how many bytes encode() will make of this image, from the sample of rows it
-    picks its method on: to scale an image down before the one full encode, not after."""
-    bpp = CHANNELS[mode]
-    stride = width * bpp
-    lanes = _Lanes(stride)
-    method = choose(bytes(pixels), stride, height, bpp, lanes)
-    rows = _sample(height)
-    sampled = _deflated(method, bytes(pixels), stride, rows, bpp, lanes)
-    return int(sampled * height / len(rows)) + 100  # + the chunks around the data
+    picks its method on: to scale an image down before the one full encode, not after.
+    `pixels` may be a bytearray: only the sample rows are read, nothing is copied whole."""
+    stride = width * CHANNELS[mode]
+    _, sampled = choose(pixels, stride, height, CHANNELS[mode], _Lanes(stride))
+    return int(sampled * height / len(_sample(height))) + 100  # + the chunks around the data
 
 
 def encode(
@@ -230,7 +236,7 @@ def encode(
     pixels = bytes(pixels)
     lanes = _Lanes(stride)
     if filter is None:
-        method = choose(pixels, stride, height, bpp, lanes)
+        method, _ = choose(pixels, stride, height, bpp, lanes)
         if level is not None:
             method = Method(method.filter, level, zlib.Z_DEFAULT_STRATEGY)
     else:

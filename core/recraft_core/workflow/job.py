@@ -310,7 +310,7 @@ class Job:
                 f"the editor gave {image.width}x{image.height} pixels for a {want[0]}x{want[1]} "
                 "read: a bug in the plug-in"
             )
-        return image if image.mode in ("RGBA", "BGRA") else image.to_rgba()
+        return image.with_alpha()
 
     def _request_params(self) -> dict:
         """The parameters as the API wants them: outpaint's expansions, given in canvas
@@ -505,7 +505,7 @@ class Job:
             if (raster.width, raster.height) != (self._plan.width, self._plan.height):
                 w, h = self._plan.width, self._plan.height
                 alpha = masks.resize_nearest(alpha, w, h, raster.width, raster.height)
-            raster = raster if raster.mode in ("RGBA", "BGRA") else raster.to_rgba()
+            raster = raster.with_alpha()
             raster = Raster(
                 raster.width, raster.height, raster.mode, pixels.set_alpha(raster.pixels, alpha)
             )
