@@ -264,36 +264,40 @@ class KritaCanvas:
         new_document(document.name, document.image, self.document.resolution())
 
 
-def new_document(name: str, image: Raster, resolution: float = 300.0):
-    """Open `image` as a new document in the active window."""
+def _new_document(name: str, width: int, height: int, resolution: float, content):
+    """A new document in the active window holding the one layer `content(document)` makes.
+    The view comes first: Krita 5.1's addShapesFromSvg crashes without one."""
     krita = Krita.instance()
-    new = krita.createDocument(image.width, image.height, name, *SRGB_U8, float(resolution))
-    node = new.createNode(name, "paintlayer")
-    write_in_bands(node, native(image), 0, 0, image.width, image.height)
-    root = new.rootNode()
-    for old in root.childNodes():  # the empty background Krita adds
-        old.remove()
-    root.addChildNode(node, None)
+    new = krita.createDocument(width, height, name, *SRGB_U8, float(resolution))
     window = krita.activeWindow()
     if window is not None:
         window.addView(new)
+    root = new.rootNode()
+    for old in root.childNodes():  # the empty background Krita adds
+        old.remove()
+    root.addChildNode(content(new), None)
     new.refreshProjection()
     return new
+
+
+def new_document(name: str, image: Raster, resolution: float = 300.0):
+    """Open `image` as a new document in the active window."""
+
+    def layer(document):
+        node = document.createNode(name, "paintlayer")
+        write_in_bands(node, native(image), 0, 0, image.width, image.height)
+        return node
+
+    return _new_document(name, image.width, image.height, resolution, layer)
 
 
 def new_vector_document(vector: NewVector):
     """Open an SVG result as a new document holding one vector layer."""
-    krita = Krita.instance()
+
+    def layer(document):
+        node = document.createVectorLayer(vector.name)
+        node.addShapesFromSvg(vector.svg)
+        return node
+
     width, height = vector.size or (1024, 1024)
-    new = krita.createDocument(width, height, vector.name, *SRGB_U8, 300.0)
-    window = krita.activeWindow()
-    if window is not None:
-        window.addView(new)  # addShapesFromSvg needs a view in Krita 5.1
-    root = new.rootNode()
-    for old in root.childNodes():
-        old.remove()
-    layer = new.createVectorLayer(vector.name)
-    layer.addShapesFromSvg(vector.svg)
-    root.addChildNode(layer, None)
-    new.refreshProjection()
-    return new
+    return _new_document(vector.name, width, height, 300.0, layer)
