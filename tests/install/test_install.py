@@ -620,13 +620,27 @@ def test_a_resource_folder_set_in_kritarc_is_where_krita_looks(checkout, home, t
     assert not (pykrita(home) / PLUGIN).exists()
 
 
+def folder_tables(body: str) -> dict:
+    """Run `body`, which fills the dict `out`, in a fresh isolated Python that imports
+    install/ as the installer does; what it filled. The tables of other systems come from a
+    Host that says it is one."""
+    prelude = (
+        "import json, sys\nfrom pathlib import Path\nsys.path.insert(0, sys.argv[1])\n"
+        "from editors import GIMP, KRITA, Host\nout = {}\n"
+    )
+    script = prelude + textwrap.dedent(body) + "\nprint(json.dumps(out))\n"
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script, str(INSTALL)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 PLACES = textwrap.dedent(
     """
-    import json, sys
-    from pathlib import Path
-    sys.path.insert(0, sys.argv[1])
-    from editors import KRITA, Host
-    out = {}
     for platform, env in (
         ("win32", {"APPDATA": r"C:\\Users\\a\\AppData\\Roaming",
                    "LOCALAPPDATA": r"C:\\Users\\a\\AppData\\Local"}),
@@ -635,20 +649,12 @@ PLACES = textwrap.dedent(
     ):
         places = KRITA.places(Host(platform, env, Path("/h")))
         out[platform] = [[str(p.folder), str(p.config), p.default] for p in places]
-    print(json.dumps(out))
     """
 )
 
 
 def test_folder_table_for_windows_macos_and_linux():
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", PLACES, str(INSTALL)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    places = json.loads(done.stdout)
+    places = folder_tables(PLACES)
     assert places["win32"] == [
         [
             str(Path(r"C:\Users\a\AppData\Roaming") / "krita" / "pykrita"),
@@ -1070,11 +1076,6 @@ def test_gimp_link_symlinks_the_checkout(checkout, tmp_path):
 
 GIMP_PLACES = textwrap.dedent(
     """
-    import json, sys
-    from pathlib import Path
-    sys.path.insert(0, sys.argv[1])
-    from editors import GIMP, Host
-    out = {}
     for name, platform, env in (
         ("win32", "win32", {"APPDATA": r"C:\\Users\\a\\AppData\\Roaming"}),
         ("darwin", "darwin", {}),
@@ -1085,20 +1086,12 @@ GIMP_PLACES = textwrap.dedent(
     ):
         places = GIMP.places(Host(platform, env, Path("/h")))
         out[name] = [[str(p.folder), p.label, p.shadowed, p.default] for p in places]
-    print(json.dumps(out))
     """
 )
 
 
 def test_gimp_folder_table_for_windows_macos_and_linux():
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", GIMP_PLACES, str(INSTALL)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    places = json.loads(done.stdout)
+    places = folder_tables(GIMP_PLACES)
     roaming = Path(r"C:\Users\a\AppData\Roaming")
     assert places["win32"] == [
         [str(roaming / "GIMP" / v / "plug-ins"), f"GIMP {v}", False, False] for v in ("3.0", "3.2")

@@ -180,9 +180,7 @@ def remove_background(out_dir, width, height, box, square):
     idle(api)
     settle(doc)
     yield
-    result = find_node(doc, "Recraft remove background")
-    if result is not None:
-        save_png(result, os.path.join(out_dir, "result.png"), (0, 0, width, height))
+    save_result(doc, "Recraft remove background", out_dir, (0, 0, width, height))
     panel = api.docker()
     return {
         "before": before,
@@ -194,7 +192,6 @@ def remove_background(out_dir, width, height, box, square):
 def inpaint_via_docker(out_dir, width, height, selection, prompt, screenshot_name=None):
     """The docker's inpaint on a rectangular selection of the active layer, as a user runs it:
     choose the operation, type the prompt, press Run, wait."""
-    from recraft_krita import api
 
     doc = new_document(width, height, "inpaint")
     source = doc.createNode("photo", "paintlayer")
@@ -208,19 +205,9 @@ def inpaint_via_docker(out_dir, width, height, selection, prompt, screenshot_nam
     image_before = digest(doc.pixelData(0, 0, width, height))
     before = layers(doc)
 
-    panel = api.docker()
-    panel.show()  # a docker can start hidden in a new profile
-    panel.choose("inpaint")
-    panel.set_values({"prompt": prompt})
-    idle(api)
-    panel.run()
-    idle(api)
-    settle(doc)
-    yield
-
-    result = find_node(doc, f"Recraft inpaint: {prompt}")
-    if result is not None:
-        save_png(result, os.path.join(out_dir, "result.png"), (0, 0, width, height))
+    panel = docker_ready("inpaint", {"prompt": prompt})
+    yield from run_in_docker(panel, doc)
+    save_result(doc, f"Recraft inpaint: {prompt}", out_dir, (0, 0, width, height))
     shot = None
     if screenshot_name:
         shot = yield from show_off(panel, os.path.join(out_dir, screenshot_name))
@@ -344,12 +331,30 @@ def docker_ready(operation, values):
     return panel
 
 
+def run_in_docker(panel, doc):
+    """Press Run in the docker and wait for the job to end and Krita to settle; a generator
+    step of a payload (it yields to Krita's event loop once)."""
+    from recraft_krita import api
+
+    panel.run()
+    idle(api)
+    settle(doc)
+    yield
+
+
+def save_result(doc, name, out_dir, box):
+    """The layer `name` and, when it exists, its pixels in box as out_dir/result.png."""
+    result = find_node(doc, name)
+    if result is not None:
+        save_png(result, os.path.join(out_dir, "result.png"), tuple(box))
+    return result
+
+
 def feathered_inpaint(out_dir, width, height, box, selection, feather, prompt):
     """Inpaint from a feathered selection (Selection.select, then feather) on a layer whose
     pixels sit at an offset. Writes the selection's strengths (selection.raw, one byte a
     canvas pixel) and the new layer (result.png)."""
     from krita import Selection
-    from recraft_krita import api
 
     doc = new_document(width, height, "feathered")
     source = attached_layer(doc, "photo", box)
@@ -369,13 +374,8 @@ def feathered_inpaint(out_dir, width, height, box, selection, feather, prompt):
     rows_before = history_rows()
 
     panel = docker_ready("inpaint", {"prompt": prompt, "n": 1})
-    panel.run()
-    idle(api)
-    settle(doc)
-    yield
-    result = find_node(doc, f"Recraft inpaint: {prompt}")
-    if result is not None:
-        save_png(result, os.path.join(out_dir, "result.png"), (0, 0, width, height))
+    yield from run_in_docker(panel, doc)
+    save_result(doc, f"Recraft inpaint: {prompt}", out_dir, (0, 0, width, height))
     return {
         "before": before,
         "after": layers(doc),
@@ -463,7 +463,6 @@ def history_rows():
 def generate_group(out_dir, width, height, prompt, n):
     """Generate with n results through the docker on an open image: a group of layers above
     the active one; then Edit › Undo once, then Redo."""
-    from recraft_krita import api
 
     doc = new_document(width, height, "generate")
     source = attached_layer(doc, "photo", (0, 0, width, height))
@@ -473,10 +472,7 @@ def generate_group(out_dir, width, height, prompt, n):
     before = layers(doc)
     rows_before = history_rows()
     panel = docker_ready("generate", {"prompt": prompt, "n": n})
-    panel.run()
-    idle(api)
-    settle(doc)
-    yield
+    yield from run_in_docker(panel, doc)
     after = layers(doc)
     rows_after = history_rows()
     k = Krita.instance()
@@ -670,7 +666,6 @@ def visible_image_source(out_dir, width, height, box):
     """Remove background with Source "Visible image" in the docker: what is sent is the
     canvas as seen (a red layer under a smaller, moved grey one), the result goes above the
     active layer, and no layer changes."""
-    from recraft_krita import api
 
     doc = new_document(width, height, "visible")
     attached_layer(doc, "red", (0, 0, width, height), bytes([220, 30, 30, 255]) * (width * height))
@@ -682,10 +677,7 @@ def visible_image_source(out_dir, width, height, box):
     before = layers(doc)
     panel = docker_ready("remove_background", {})
     panel.set_source(True)
-    panel.run()
-    idle(api)
-    settle(doc)
-    yield
+    yield from run_in_docker(panel, doc)
     panel.set_source(False)
     return {"before": before, "after": layers(doc), "message": panel.message}
 
@@ -693,7 +685,6 @@ def visible_image_source(out_dir, width, height, box):
 def large_canvas_inpaint(out_dir, width, height, box, selection, prompt, read_box):
     """Inpaint through the docker on a canvas over Recraft's 16 MP: the layer's pixels only
     at box, a small selection. Writes the new layer's pixels in read_box (result.png)."""
-    from recraft_krita import api
 
     doc = new_document(width, height, "large")
     source = attached_layer(doc, "photo", box)
@@ -704,13 +695,8 @@ def large_canvas_inpaint(out_dir, width, height, box, selection, prompt, read_bo
     source_before = digest(source.pixelData(*box))
     before = layers(doc)
     panel = docker_ready("inpaint", {"prompt": prompt, "n": 1})
-    panel.run()
-    idle(api)
-    settle(doc)
-    yield
-    result = find_node(doc, f"Recraft inpaint: {prompt}")
-    if result is not None:
-        save_png(result, os.path.join(out_dir, "result.png"), tuple(read_box))
+    yield from run_in_docker(panel, doc)
+    save_result(doc, f"Recraft inpaint: {prompt}", out_dir, read_box)
     return {
         "before": before,
         "after": layers(doc),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from layer_checks import box_mask, names, paint_layers, rgba
 from PIL import Image
 
 from recraft_core.workflow.job import Options
@@ -17,27 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(420)
 
 PROMPT = "a straw hat"
-
-
-def rgba(path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGBA"))
-
-
-def paint_layers(tree) -> list[dict]:
-    """The layers, without the selection mask Krita lists among the root's children."""
-    return [layer for layer in tree if layer["type"] != "selectionmask"]
-
-
-def names(tree) -> list[str]:
-    return [layer["name"] for layer in paint_layers(tree)]
-
-
-def box_mask(width, height, box, pad=0) -> np.ndarray:
-    """True inside box (x, y, w, h) grown by pad on every side, clipped to the canvas."""
-    x, y, w, h = box
-    mask = np.zeros((height, width), bool)
-    mask[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad] = True
-    return mask
 
 
 def test_harness_helpers(krita):
