@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import zlib
 
 import pytest
 from PIL import Image
@@ -241,6 +242,83 @@ def test_png_picks_a_filter_that_beats_no_filter_on_photos():
     chosen = png.encode(w, h, "RGB", photo)
     assert len(chosen) < 0.8 * len(png.encode(w, h, "RGB", photo, filter=0))
     assert png.decode(chosen)[3] == photo
+
+
+def _filter_bytes(data: bytes, stride: int) -> bytes:
+    """The filter type of every row of a single-IDAT PNG."""
+    length = int.from_bytes(data[33:37], "big")
+    assert data[37:41] == b"IDAT"
+    return zlib.decompress(data[41 : 41 + length])[:: stride + 1]
+
+
+def test_png_sends_a_repeated_row_as_up_and_still_round_trips():
+    """A photo's row that repeats the one above goes as Up (all zeros), whatever filter the
+    rest of the image took; Pillow reads it back pixel for pixel."""
+    w, h = 320, 60
+    rng = random.Random(5)
+    # Smooth along each row, unrelated from row to row: Sub suits it, Up does not.
+    photo = bytearray()
+    for _ in range(h):
+        start = rng.randrange(256)
+        photo += bytes(
+            (start + x + c * 50 + rng.randrange(3)) % 256 for x in range(w) for c in range(3)
+        )
+    stride = 3 * w
+    for y in (10, 11, 12, 40):  # rows 11-13 and 41 repeat the row above
+        photo[(y + 1) * stride : (y + 2) * stride] = photo[y * stride : (y + 1) * stride]
+    data = png.encode(w, h, "RGB", bytes(photo))
+    kinds = _filter_bytes(data, stride)
+    assert kinds[0] == 1 and {kinds[y] for y in (11, 12, 13, 41)} == {2}
+    assert set(kinds) == {1, 2}
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.tobytes() == photo
+    # A filter asked for is used on every row.
+    assert set(_filter_bytes(png.encode(w, h, "RGB", bytes(photo), filter=1), stride)) == {1}
+
+
+def test_png_decoder_refuses_cut_and_overlong_image_data():
+    w, h = 16, 8
+    pixels = bytes(range(256)) * 2
+    good = png.encode(w, h, "RGBA", pixels)
+    length = int.from_bytes(good[33:37], "big")
+    stream = zlib.decompress(good[41 : 41 + length])
+
+    def with_idat(data: bytes) -> bytes:
+        chunk = len(data).to_bytes(4, "big") + b"IDAT" + data + b"\0\0\0\0"
+        return good[:33] + chunk + good[45 + length :]
+
+    for cut in (4, 40):  # the checksum only; rows too
+        with pytest.raises(png.PNGError, match="cut short"):
+            png.decode(with_idat(zlib.compress(stream)[:-cut]))
+    with pytest.raises(png.PNGError, match="wrong length"):
+        png.decode(with_idat(zlib.compress(stream + b"\0" * 65)))
+    with pytest.raises(png.PNGError, match="wrong length"):
+        png.decode(with_idat(zlib.compress(stream[:-65])))
+    assert png.decode(with_idat(zlib.compress(stream)))[3] == pixels
+
+
+@pytest.mark.parametrize("opaque", [False, True])
+def test_png_estimate_is_close_to_the_encoded_size(opaque):
+    """The job scales a source down on this estimate before its one encode: it must be near
+    what encode() makes, with or without the alpha an opaque image is sent without."""
+    w, h = 400, 300
+    rgb = bytearray(_photo(w, h))
+    rgba = bytearray(b"\xff" * (4 * w * h))
+    for c in range(3):
+        rgba[c::4] = rgb[c::3]
+    sent = png.encode(w, h, "RGB", bytes(rgb)) if opaque else png.encode(w, h, "RGBA", rgba)
+    estimated = png.estimate(w, h, "RGBA", rgba, opaque=opaque)
+    assert 0.8 * len(sent) < estimated < 1.25 * len(sent)
+    bgra = png.swap_red_blue(rgba)
+    assert abs(png.estimate(w, h, "BGRA", bgra, opaque=opaque) - estimated) < 0.05 * estimated
+
+
+def test_png_knows_flat_art_from_photos():
+    w, h = 400, 300
+    flat = bytearray(b"\xf0\xec\xe4\xff" * (w * h))
+    flat[4 * w * 100 : 4 * w * 120] = b"\x1e\x3c\x8c\xff" * (w * 20)
+    assert png.is_flat(png.Raster(w, h, "RGBA", flat))
+    assert not png.is_flat(png.Raster(w, h, "RGB", _photo(w, h)))
 
 
 def test_png_rejects_an_unknown_filter():

@@ -326,6 +326,25 @@ def test_set_alpha_in_bands_gives_the_same_bytes(monkeypatch):
     monkeypatch.setattr(pixels, "BAND_PIXELS", 1000)  # 4.1 bands, the last one short
     for name, mask in compositing_masks(n, rng):
         assert pixels.set_alpha(rgba, mask) == ref_set_alpha(rgba, mask), name
+        buffer = bytearray(rgba)
+        assert pixels.set_alpha_in_place(buffer, mask) is buffer
+        assert buffer == ref_set_alpha(rgba, mask), name
+
+
+@pytest.mark.parametrize("n", [1, 7, 4096])
+def test_set_alpha_in_place_matches_set_alpha(n):
+    """The decoded result takes its alpha in its own buffer: the same bytes as set_alpha."""
+    rng = random.Random(n + 2)
+    rgba = rng.randbytes(4 * n)
+    opaque = bytearray(rgba)
+    opaque[3::4] = b"\xff" * n
+    for name, mask in compositing_masks(n, rng):
+        for source in (rgba, bytes(opaque)):
+            buffer = bytearray(source)
+            pixels.set_alpha_in_place(buffer, mask)
+            assert buffer == pixels.set_alpha(source, mask), name
+    with pytest.raises(ValueError, match="RGBA"):
+        pixels.set_alpha_in_place(bytearray(7), b"\0\0")
 
 
 @pytest.mark.parametrize("n", [1, 7, 4096])

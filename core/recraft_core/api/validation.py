@@ -119,7 +119,9 @@ def _name(filename: str, field: str, info: imageinfo.ImageInfo) -> str:
     return f"{field}.{info.extension}" if filename == field else filename
 
 
-def _check_mask(upload: Upload, image: Upload | None) -> None:
+def _check_mask(upload: Upload, image: Upload | None, raw: bytes | None = None) -> None:
+    """`raw`: the mask's pixels, when it was given as a Raster (a plug-in's mask): checked as
+    they are, not decoded again from the PNG just made of them."""
     info = upload.info
     if image is not None and (info.width, info.height) != (image.info.width, image.info.height):
         raise ValidationError(
@@ -139,14 +141,16 @@ def _check_mask(upload: Upload, image: Upload | None) -> None:
         return  # WEBP pixels cannot be read without a decoder; the API checks them
     if imageinfo.png_bit_depth(upload.data) == 16:
         raise ValidationError("mask", "is a 16-bit PNG: save it with 8 bits per pixel")
-    try:
-        _, _, mode, pixels = png.decode(upload.data)
-    except png.UnsupportedPNG:
-        return  # 1, 2 and 4-bit grey: left to the API
-    except png.PNGError as e:
-        raise ValidationError("mask", str(e)) from None
-    if mode != "L":
-        raise ValidationError("mask", f"must be grayscale without alpha, not {mode}")
+    if raw is None:
+        try:
+            _, _, mode, raw = png.decode(upload.data)
+        except png.UnsupportedPNG:
+            return  # 1, 2 and 4-bit grey: left to the API
+        except png.PNGError as e:
+            raise ValidationError("mask", str(e)) from None
+        if mode != "L":
+            raise ValidationError("mask", f"must be grayscale without alpha, not {mode}")
+    pixels = raw
     if not masks.is_binary(pixels):
         found = [v for v in masks.values(pixels) if v not in (0, 255)]
         raise ValidationError(
@@ -182,7 +186,8 @@ def load_files(op: Operation, given: dict) -> dict[str, Upload | list[Upload]]:
             continue
         out[spec.name] = _check_image(op, spec, spec.name, value)
         if spec.kind == "mask":
-            _check_mask(out[spec.name], out.get("image"))
+            raw = value.pixels if isinstance(value, png.Raster) and value.mode == "L" else None
+            _check_mask(out[spec.name], out.get("image"), raw)
     return out
 
 

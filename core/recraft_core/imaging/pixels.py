@@ -144,9 +144,7 @@ def set_alpha(rgba: bytes, alpha: bytes) -> bytes:
     """set_alpha_band over bands of BAND_PIXELS. A large result is a bytearray grown band by
     band: one fresh 64 MB buffer, allocated or copied in a single step, costs 50 ms of page
     faults with the GIL held."""
-    n = len(alpha)
-    if len(rgba) != 4 * n:
-        raise ValueError(f"{n} mask bytes need {4 * n} RGBA bytes, got {len(rgba)}")
+    n = _checked(rgba, alpha)
     if n <= BAND_PIXELS:
         return set_alpha_band(rgba, alpha)
     out = bytearray()
@@ -157,32 +155,49 @@ def set_alpha(rgba: bytes, alpha: bytes) -> bytes:
     return out
 
 
-def set_alpha_band(rgba: bytes, alpha: bytes) -> bytes:
-    """RGBA (or BGRA) pixels whose alpha a becomes round(a * m / 255) for the pixel's mask
-    byte m.
+def set_alpha_in_place(rgba: bytearray, alpha: bytes) -> bytearray:
+    """set_alpha into `rgba` itself, band by band: for a result just decoded, which nothing
+    else holds, so no second image-sized buffer is made."""
+    n = _checked(rgba, alpha)
+    view_rgba, view_alpha = memoryview(rgba), memoryview(alpha)
+    for start in range(0, n, BAND_PIXELS):
+        end = min(n, start + BAND_PIXELS)
+        channel = view_rgba[4 * start + 3 : 4 * end : 4]
+        channel[:] = _new_alpha(channel.tobytes(), bytes(view_alpha[start:end]))
+    return rgba
 
-    Colour bytes are kept. An opaque layer just takes the mask as its alpha; otherwise the
-    0 and 255 mask bytes act as bit masks on the alpha bytes (one big-integer AND) and only
-    the soft pixels are multiplied.
-    """
-    rgba, alpha = _bytes(rgba), _bytes(alpha)
+
+def _checked(rgba: bytes, alpha: bytes) -> int:
     n = len(alpha)
     if len(rgba) != 4 * n:
         raise ValueError(f"{n} mask bytes need {4 * n} RGBA bytes, got {len(rgba)}")
+    return n
+
+
+def set_alpha_band(rgba: bytes, alpha: bytes) -> bytes:
+    """RGBA (or BGRA) pixels whose alpha a becomes round(a * m / 255) for the pixel's mask
+    byte m. Colour bytes are kept."""
+    rgba, alpha = _bytes(rgba), _bytes(alpha)
+    _checked(rgba, alpha)
     out = bytearray(rgba)
-    old = rgba[3::4]
+    out[3::4] = _new_alpha(rgba[3::4], alpha)
+    return bytes(out)
+
+
+def _new_alpha(old: bytes, alpha: bytes) -> bytes:
+    """round(a * m / 255) for each alpha byte a and mask byte m. An opaque layer just takes
+    the mask; otherwise the 0 and 255 mask bytes act as bit masks on the alpha bytes (one
+    big-integer AND) and only the soft pixels are multiplied."""
     if is_full(old):
-        out[3::4] = alpha  # round(255 * m / 255) is m
-        return bytes(out)
+        return alpha  # round(255 * m / 255) is m
+    n = len(alpha)
     soft = _soft_pixels(alpha)
     if soft * _SOFT_SHARE > n:
-        out[3::4] = _mix(None, old, alpha)
-        return bytes(out)
+        return _mix(None, old, alpha)
     new = bytearray((int.from_bytes(old, "big") & int.from_bytes(alpha, "big")).to_bytes(n, "big"))
     if soft:
         _mix_soft_runs(new, None, old, alpha, 1)
-    out[3::4] = new
-    return bytes(out)
+    return new
 
 
 def blend(base: bytes, top: bytes, alpha: bytes) -> bytes:

@@ -81,11 +81,12 @@ class Codec(Protocol):
 
     def encode_png(self, image: Raster, opaque: bool = False) -> bytes:
         """PNG bytes of an RGB, RGBA or BGRA raster; when `opaque` (every alpha byte is 255)
-        the PNG leaves the alpha channel out, a quarter less to upload."""
+        the PNG may leave the alpha channel out, a quarter less to upload."""
 
     def decode(self, data: bytes) -> Raster:
         """RGBA (or the editor's own BGRA) pixels of a PNG, and of JPEG or WEBP where the
-        editor reads them."""
+        editor reads them. Pixels in a bytearray are the job's to change (it sets their
+        alpha in place): return a new one each time, or bytes."""
 
 
 @runtime_checkable
@@ -135,7 +136,9 @@ class PurePythonCodec:
     thread_safe = True
 
     def encode_png(self, image: Raster, opaque: bool = False) -> bytes:
-        return (image.without_alpha() if opaque else image).to_png()
+        if opaque and not png.is_flat(image):
+            image = image.without_alpha()
+        return image.to_png()
 
     def decode(self, data: bytes) -> Raster:
         try:

@@ -267,7 +267,9 @@ class Job:
         size = None
         for _ in range(3):  # a smaller read can compress worse per pixel: estimate it again
             image = self._image
-            estimated = png.estimate(image.width, image.height, image.mode, image.pixels)
+            estimated = png.estimate(
+                image.width, image.height, image.mode, image.pixels, opaque=image.opaque
+            )
             smaller = planning.shrink_for_upload(
                 image.width, image.height, estimated, int(ESTIMATE_MARGIN * MAX_FILE_BYTES)
             )
@@ -275,6 +277,7 @@ class Job:
                 break
             size = smaller
             self._plan = planning.FitPlan(self._plan.box, *size)
+            self._image = image = None  # not held beside the smaller read
             self._image = self._read(canvas, self._plan)
         if size is not None:
             self.notes.append(
@@ -349,6 +352,8 @@ class Job:
         try:
             self._cancel.check()
             inputs = self._encode()
+            # What was read is encoded now: not held through the upload and the decoding.
+            self._image = self._encoded = self._selection = self._upload_mask = None
             self._sent_params = self._request_params()
             self._cancel.check()
             result = self.client.call(
@@ -358,6 +363,7 @@ class Job:
                 **self._sent_params,
                 **inputs,
             )
+            inputs = None
             self._result = result
             self._cancel.check()
             if self.codec.thread_safe:
@@ -405,7 +411,8 @@ class Job:
         files = {}
         if self._selection is not None:
             self._upload_mask, self._alpha = self._masks(plan)
-            files["mask"] = Raster(plan.width, plan.height, "L", self._upload_mask).to_png()
+            # As pixels: the client encodes it, and checks it without decoding it again.
+            files["mask"] = Raster(plan.width, plan.height, "L", self._upload_mask)
         files["image"] = self._encoded or self._encode_image(self.codec)
         if len(files["image"]) >= MAX_FILE_BYTES:
             files = self._shrink(files)
@@ -452,7 +459,7 @@ class Job:
             size = planning.shrink_for_upload(w, h, len(files["image"]))
         if "mask" in files:
             mask = masks.resize_nearest(self._upload_mask, plan.width, plan.height, w, h)
-            files["mask"] = Raster(w, h, "L", mask).to_png()
+            files["mask"] = Raster(w, h, "L", mask)
             self._alpha = masks.resize_nearest(self._alpha, plan.width, plan.height, w, h)
         self._plan = planning.FitPlan(plan.box, w, h)
         self.notes.append(
@@ -500,15 +507,17 @@ class Job:
         if self.op.output == "document":
             out.document = NewDocument(name, raster, image.image_id)
             return
-        if self._selection is not None:
+        if self._alpha is not None:  # a mask operation
             alpha = self._alpha
             if (raster.width, raster.height) != (self._plan.width, self._plan.height):
                 w, h = self._plan.width, self._plan.height
                 alpha = masks.resize_nearest(alpha, w, h, raster.width, raster.height)
             raster = raster.with_alpha()
-            raster = Raster(
-                raster.width, raster.height, raster.mode, pixels.set_alpha(raster.pixels, alpha)
-            )
+            if isinstance(raster.pixels, bytearray):  # the codec's own new buffer: use it
+                faded = pixels.set_alpha_in_place(raster.pixels, alpha)
+            else:
+                faded = pixels.set_alpha(raster.pixels, alpha)
+            raster = Raster(raster.width, raster.height, raster.mode, faded)
         box = self._box_for(raster.width, raster.height, canvas_size)
         out.layers.append(
             NewLayer(name, raster, box.x, box.y, box.width, box.height, image.image_id)

@@ -70,18 +70,23 @@ class MemoryCanvas:
         x0, y0, x1, y1 = box
         lx0, ly0, lx1, ly1 = layer.box
         w, h = x1 - x0, y1 - y0
-        clear = bytes(4 * w)
+        if box == layer.box and isinstance(layer.image.pixels, bytes) and size in (None, (w, h)):
+            return layer.image  # the whole layer, immutable: shared, not copied
+        # Copied row by row into one buffer, transparent where the layer does not reach: a
+        # list of rows joined at the end would hold the image twice.
+        pixels = bytearray(4 * w * h)
         a, b = max(x0, lx0), min(x1, lx1)  # the columns the layer covers
-        rows = []
-        src, stride = layer.image.pixels, layer.image.width * 4
-        for y in range(y0, y1):
-            if not (ly0 <= y < ly1) or a >= b:
-                rows.append(clear)
-                continue
-            start = (y - ly0) * stride
-            row = src[start + (a - lx0) * 4 : start + (b - lx0) * 4]
-            rows.append(clear[: (a - x0) * 4] + row + clear[: (x1 - b) * 4])
-        pixels = b"".join(rows)
+        top, bottom = max(y0, ly0), min(y1, ly1)
+        src, stride, out_stride = memoryview(layer.image.pixels), layer.image.width * 4, 4 * w
+        if a < b and top < bottom and (x0, x1) == (lx0, lx1):  # whole rows: one copy
+            pixels[(top - y0) * out_stride : (bottom - y0) * out_stride] = src[
+                (top - ly0) * stride : (bottom - ly0) * stride
+            ]
+        elif a < b:
+            n = (b - a) * 4
+            for y in range(top, bottom):
+                start, at = (y - ly0) * stride + (a - lx0) * 4, (y - y0) * out_stride + (a - x0) * 4
+                pixels[at : at + n] = src[start : start + n]
         if size is not None and size != (w, h):
             pixels = masks.resize_nearest(pixels, w, h, size[0], size[1], 4)
             w, h = size
