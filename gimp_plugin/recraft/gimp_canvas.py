@@ -7,6 +7,7 @@ every method here is called there (the core's Job guarantees it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -14,7 +15,13 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp, Gio  # noqa: E402
+from gi.repository import Gegl, Gimp, Gio, GLib  # noqa: E402
+
+try:  # GIMP's own API hands out GdkPixbufs, so its typelib comes with GIMP; still, optional
+    gi.require_version("GdkPixbuf", "2.0")
+    from gi.repository import GdkPixbuf
+except (ImportError, ValueError):
+    GdkPixbuf = None
 
 from recraft_core.exceptions import ProtocolError, ValidationError  # noqa: E402
 from recraft_core.imaging.png import Raster  # noqa: E402
@@ -63,8 +70,9 @@ def scaled(raster: Raster, width: int, height: int) -> Raster:
 
 
 class GimpCodec:
-    """PNG out by the pure-Python encoder (thread-safe); results in through GIMP's own file
-    loaders (PNG, JPEG, WEBP), which must run on the main thread."""
+    """PNG out by the pure-Python encoder (thread-safe). Results in through GdkPixbuf's
+    loaders in this process; what they cannot read, through GIMP's own file loaders (PNG,
+    JPEG, WEBP), which must run on the main thread."""
 
     thread_safe = False
 
@@ -75,22 +83,54 @@ class GimpCodec:
         return self._png.encode_png(image, opaque)
 
     def decode(self, data: bytes) -> Raster:
-        with tempfile.TemporaryDirectory(prefix="recraft-") as folder:
-            path = os.path.join(folder, "result")
-            with open(path, "wb") as f:
-                f.write(data)
-            scratch = Gimp.Image.new(1, 1, Gimp.ImageBaseType.RGB)
-            try:
-                layer = Gimp.file_load_layer(
-                    Gimp.RunMode.NONINTERACTIVE, scratch, Gio.File.new_for_path(path)
-                )
-                if layer is None:
-                    raise ProtocolError("GIMP could not read the result image")
-                w, h = layer.get_width(), layer.get_height()
-                pixels = layer.get_buffer().get(_rect(0, 0, w, h), 1.0, RGBA, Gegl.AbyssPolicy.NONE)
-                return Raster(w, h, "RGBA", bytes(pixels))
-            finally:
-                scratch.delete()
+        # GdkPixbuf decodes here, in C; file_load_layer goes through GIMP's PNG plug-in and
+        # the core, then the pixels come back over the wire: 2.3 times Pillow's time against
+        # 0.8 times (bench/bench_editor_decode.py).
+        # A format without a GdkPixbuf loader here: GIMP's loaders read more.
+        return _pixbuf_raster(data) or _load_layer_raster(data)
+
+
+def _pixbuf_raster(data: bytes) -> Raster | None:
+    if GdkPixbuf is None:
+        return None
+    loader = GdkPixbuf.PixbufLoader()
+    try:
+        loader.write(data)
+        loader.close()
+    except GLib.Error:
+        with contextlib.suppress(GLib.Error):
+            loader.close()
+        return None
+    pixbuf = loader.get_pixbuf()
+    if pixbuf is None:
+        return None
+    if not pixbuf.get_has_alpha():
+        pixbuf = pixbuf.add_alpha(False, 0, 0, 0)
+    w, h, stride = pixbuf.get_width(), pixbuf.get_height(), pixbuf.get_rowstride()
+    pixels = pixbuf.read_pixel_bytes().get_data()
+    if stride != 4 * w:  # rows padded: keep each row's pixels only
+        view = memoryview(pixels)
+        pixels = b"".join(view[y * stride : y * stride + 4 * w] for y in range(h))
+    return Raster(w, h, "RGBA", pixels)
+
+
+def _load_layer_raster(data: bytes) -> Raster:
+    with tempfile.TemporaryDirectory(prefix="recraft-") as folder:
+        path = os.path.join(folder, "result")
+        with open(path, "wb") as f:
+            f.write(data)
+        scratch = Gimp.Image.new(1, 1, Gimp.ImageBaseType.RGB)
+        try:
+            layer = Gimp.file_load_layer(
+                Gimp.RunMode.NONINTERACTIVE, scratch, Gio.File.new_for_path(path)
+            )
+            if layer is None:
+                raise ProtocolError("GIMP could not read the result image")
+            w, h = layer.get_width(), layer.get_height()
+            pixels = layer.get_buffer().get(_rect(0, 0, w, h), 1.0, RGBA, Gegl.AbyssPolicy.NONE)
+            return Raster(w, h, "RGBA", bytes(pixels))
+        finally:
+            scratch.delete()
 
 
 class GimpCanvas:

@@ -331,7 +331,42 @@ def _kill_plugin_later(seconds: float) -> list:
     return killed
 
 
-CHECKS = {"registered": registered, "operate": operate, "show_off": show_off}
+def decode_results(ctx, files) -> dict:
+    """The installed plug-in's GimpCodec on result files (name: path), as a job in the
+    plug-in's process runs it: each one's pixels dumped, and whether GdkPixbuf read it here
+    or the codec fell back to GIMP's own loaders."""
+    plugin = os.path.join(os.environ["GIMP3_DIRECTORY"], "plug-ins", "recraft")
+    sys.path[:0] = [plugin, os.path.join(plugin, "vendor")]
+    import gimp_canvas
+
+    def dump(raster) -> dict:
+        ctx.count += 1
+        name = f"{ctx.name}.{ctx.count}.raw"
+        with open(os.path.join(ctx.work, name), "wb") as f:
+            f.write(bytes(raster.pixels))
+        return {"file": name, "width": raster.width, "height": raster.height, "mode": raster.mode}
+
+    out = {}
+    for name, path in files.items():
+        with open(path, "rb") as f:
+            data = f.read()
+        raster = gimp_canvas.GimpCodec().decode(data)
+        route = "gdkpixbuf" if gimp_canvas._pixbuf_raster(data) is not None else "gimp"
+        # The fallback on every file, whether or not this GIMP's GdkPixbuf reads it.
+        out[name] = {
+            "route": route,
+            "decoded": dump(raster),
+            "by_gimp": dump(gimp_canvas._load_layer_raster(data)),
+        }
+    return out
+
+
+CHECKS = {
+    "registered": registered,
+    "operate": operate,
+    "show_off": show_off,
+    "decode_results": decode_results,
+}
 
 
 def main(spec_path: str) -> None:

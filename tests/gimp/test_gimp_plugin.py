@@ -588,6 +588,38 @@ def test_large_canvas_sends_a_crop(main_launch):
     assert_source_untouched(check)
 
 
+def test_results_decode_pixel_exact(gimp):
+    """Results are read in the plug-in's process by GdkPixbuf (about 0.8x Pillow's time, where
+    GIMP's file loader and the GEGL round trip took 2.3x: bench/bench_editor_decode.py), and
+    by GIMP's own loaders where GdkPixbuf has none (WEBP in GIMP 3.0's Debian; 3.2's reads it
+    through glycin); either way the pixels are Pillow's, to the byte."""
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (37, 53, 3), np.uint8)  # odd sizes: padded rows
+    rgba = np.dstack([rgb, rng.integers(0, 256, (37, 53), np.uint8)])
+    grey = rng.integers(0, 256, (20, 31), np.uint8)
+    cases = {
+        "png-rgb": (rgb, "PNG", {}),
+        "png-rgba": (rgba, "PNG", {}),
+        "png-every-filter": (rgb, "PNG", {"optimize": True}),
+        "png-grey": (grey, "PNG", {}),
+        "webp-lossless": (rgba, "WEBP", {"lossless": True, "exact": True}),
+    }
+    files, expected = {}, {}
+    for name, (array, fmt, options) in cases.items():
+        path = gimp.home / f"result-{name}"
+        Image.fromarray(array).save(path, fmt, **options)
+        files[name] = str(path)
+        with Image.open(path) as im:
+            expected[name] = np.asarray(im.convert("RGBA"))
+    check = gimp.launch("codec", [("decode", "decode_results", {"files": files})]).check("decode")
+    for name, got in check.value.items():
+        for way in ("decoded", "by_gimp"):
+            assert got[way]["mode"] == "RGBA", (name, way)
+            assert (check.pixels(got[way]) == expected[name]).all(), (name, way)
+    routes = {name: got["route"] for name, got in check.value.items()}
+    assert {routes[n] for n in cases if n.startswith("png")} == {"gdkpixbuf"}, routes
+
+
 @pytest.mark.parametrize("launch", LAUNCHES)
 def test_undo_left_consistent(gimp, request, launch):
     """A plug-in that leaves an undo group open gets it closed by GIMP, which says so; and
