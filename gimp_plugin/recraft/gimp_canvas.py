@@ -29,6 +29,7 @@ from recraft_core.workflow import NewDocument, NewLayer, NewVector  # noqa: E402
 from recraft_core.workflow.canvas import PurePythonCodec  # noqa: E402
 
 RGBA = "R'G'B'A u8"  # 8-bit perceptual sRGB with alpha: babl converts from any precision
+FORMATS = {"RGBA": RGBA, "RGB": "R'G'B' u8"}
 MASK = "Y u8"
 _LAYER_TYPE = {
     Gimp.ImageBaseType.RGB: Gimp.ImageType.RGBA_IMAGE,
@@ -50,7 +51,7 @@ def new_layer(image, new: NewLayer):
     )
     buffer = layer.get_buffer()
     # PyGObject takes the guint8 array from bytes; a large result may be a bytearray.
-    buffer.set(_rect(0, 0, pixels.width, pixels.height), RGBA, bytes(pixels.pixels))
+    buffer.set(_rect(0, 0, pixels.width, pixels.height), FORMATS[pixels.mode], bytes(pixels.pixels))
     buffer.flush()
     return layer
 
@@ -63,8 +64,9 @@ def scaled(raster: Raster, width: int, height: int) -> Raster:
         scratch.insert_layer(layer, None, 0)
         layer.scale(width, height, False)
         buffer = layer.get_buffer()
-        pixels = buffer.get(_rect(0, 0, width, height), 1.0, RGBA, Gegl.AbyssPolicy.NONE)
-        return Raster(width, height, "RGBA", bytes(pixels))
+        fmt = FORMATS[raster.mode]
+        pixels = buffer.get(_rect(0, 0, width, height), 1.0, fmt, Gegl.AbyssPolicy.NONE)
+        return Raster(width, height, raster.mode, bytes(pixels))
     finally:
         scratch.delete()
 
@@ -169,9 +171,16 @@ class GimpCanvas:
         x0, y0, x1, y1 = box
         ox, oy = self._offsets()
         w, h = x1 - x0, y1 - y0
+        # A layer without an alpha channel (a photo as GIMP opens it) is read as RGB: babl
+        # leaves the alpha out in C, which the encoder would otherwise do in Python. Only a
+        # read inside the layer: outside it, the abyss is transparent.
+        inside = ox <= x0 and oy <= y0 and x1 <= ox + self.drawable.get_width()
+        inside = inside and y1 <= oy + self.drawable.get_height()
+        mode = "RGB" if inside and not self.drawable.has_alpha() else "RGBA"
         buffer = self.drawable.get_buffer()
-        pixels = bytes(buffer.get(_rect(x0 - ox, y0 - oy, w, h), 1.0, RGBA, Gegl.AbyssPolicy.NONE))
-        raster = Raster(w, h, "RGBA", pixels)
+        rect = _rect(x0 - ox, y0 - oy, w, h)
+        pixels = bytes(buffer.get(rect, 1.0, FORMATS[mode], Gegl.AbyssPolicy.NONE))
+        raster = Raster(w, h, mode, pixels)
         if size is not None and size != (w, h):
             raster = scaled(raster, *size)
         return raster

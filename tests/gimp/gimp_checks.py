@@ -91,11 +91,13 @@ def picture(
     colour=(220, 30, 30),
     group=None,
     indexed=False,
+    alpha=True,
 ):
     """An image of that base type and precision: a white "Background" of the canvas's size,
     under a "photo" layer at box (x, y, w, h) holding the pixels `_rows` describes; inside a
     layer group of that name if `group` names one; converted to indexed colour (a palette
-    made of its few colours) when `indexed`."""
+    made of its few colours) when `indexed`. The photo layer has no alpha channel when
+    `alpha` is false."""
     image = Gimp.Image.new_with_precision(
         width, height, getattr(Gimp.ImageBaseType, base), getattr(Gimp.Precision, precision)
     )
@@ -108,6 +110,8 @@ def picture(
         parent = Gimp.GroupLayer.new(image, group)
         image.insert_layer(parent, None, 0)
     x, y, w, h = box
+    if not alpha:
+        kind = Gimp.ImageType.GRAY_IMAGE if base == "GRAY" else Gimp.ImageType.RGB_IMAGE
     photo = Gimp.Layer.new(image, "photo", w, h, kind, 100.0, Gimp.LayerMode.NORMAL)
     image.insert_layer(photo, parent, 0)
     _write(photo, _rows(w, h, fill, background, square, colour))

@@ -48,6 +48,9 @@ DEPTHS = {
     },
     "rgb-float-perceptual": {"base": "RGB", "precision": "FLOAT_NON_LINEAR"},
     "indexed": {"indexed": True},
+    # A layer without an alpha channel (a photo opened in GIMP is one): read as RGB.
+    "rgb-no-alpha": {"alpha": False},
+    "gray-no-alpha": {"base": "GRAY", "alpha": False, "background": GREY, "colour": (40, 40, 40)},
 }  # fmt: skip
 # Where users find results misplaced: a source inside a layer group; one hanging off the canvas.
 PLACES = {"in-a-group": {"group": "folder"}, "off-the-canvas": {"box": [-50, -40, 400, 340]}}
@@ -290,6 +293,8 @@ def test_remove_background_other_depths(main_launch, depth):
     source = photo_pixels(check)
     assert sent.shape[:2] == source.shape[:2]
     assert (np.atleast_3d(sent)[..., :3] == source[..., :3]).all(), "not the layer's pixels"
+    if image.get("alpha") is False:  # read as RGB, sent as RGB
+        assert sent.ndim == 3 and sent.shape[2] == 3
 
     after = got["after"]
     kind = ("base", "precision")

@@ -110,7 +110,8 @@ class Canvas(Protocol):
     def read(self, box: Box, size: tuple[int, int] | None = None) -> Raster:
         """RGBA (or BGRA) pixels of the source inside `box` (transparent where it has none),
         scaled by the editor to `size` when given. Any depth or colour model becomes 8-bit
-        sRGB."""
+        sRGB. RGB where the source has no alpha channel and covers the whole box: opaque
+        by construction, so nothing has to drop the alpha again."""
 
     def selection_bounds(self) -> Box | None:
         """The selection's bounding box, or None when nothing is selected."""

@@ -313,7 +313,8 @@ class Job:
                 f"the editor gave {image.width}x{image.height} pixels for a {want[0]}x{want[1]} "
                 "read: a bug in the plug-in"
             )
-        return image.with_alpha()
+        # RGB (an editor's layer without alpha) stays as it is: opaque, and ready to send.
+        return image if image.mode == "RGB" else image.with_alpha()
 
     def _request_params(self) -> dict:
         """The parameters as the API wants them: outpaint's expansions, given in canvas
@@ -454,7 +455,10 @@ class Job:
         while size is not None:
             self._cancel.check()
             w, h = size
-            pixels = masks.resize_nearest(self._image.pixels, plan.width, plan.height, w, h, 4)
+            channels = png.CHANNELS[self._image.mode]
+            pixels = masks.resize_nearest(
+                self._image.pixels, plan.width, plan.height, w, h, channels
+            )
             files["image"] = self._png(Raster(w, h, self._image.mode, pixels), codec)
             size = planning.shrink_for_upload(w, h, len(files["image"]))
         if "mask" in files:
