@@ -7,6 +7,9 @@ now, in this process: these machines are noisy, so only same-run comparisons mea
 Inputs: scikit-image's "astronaut" photograph scaled up to SIDE x SIDE with grain, a flat
 illustration of the same size, and a feathered elliptical selection. The path measured is
 the pure-Python one (GIMP's, and the fallback everywhere): Krita encodes and decodes with Qt.
+P1 starts from the pixels the editor read (its C code reads them; MemoryCanvas hands its
+layer over as it is); P6 counts a read into a buffer of the job's own, as in an editor.
+bench_editor_decode.py measures P3 inside Krita and GIMP.
 
     P1  prepare the layer and selection for upload (threshold, plan, size estimate, encode
         image and mask, multipart body)     vs zlib.compress(raw, 1), and Pillow's PNG save
@@ -84,12 +87,23 @@ class CountingCodec(PurePythonCodec):
         return super().encode_png(image, opaque)
 
 
-def document(array: np.ndarray, selection: bytes) -> MemoryCanvas:
+def document(array: np.ndarray, selection: bytes, canvas=MemoryCanvas) -> MemoryCanvas:
     """The user's document: a layer of the picture, and the selection. Made before any
     timing starts: it is the editor's, not the job's."""
     side = array.shape[0]
     raster = Raster(side, side, "RGBA", array.tobytes())
-    return MemoryCanvas(side, side, [MemoryLayer("photo", raster)], selection)
+    return canvas(side, side, [MemoryLayer("photo", raster)], selection)
+
+
+class CopyingCanvas(MemoryCanvas):
+    """Reads as an editor does, into a buffer of the job's own (MemoryCanvas hands over a
+    whole layer as it is): the memory a job holds in an editor."""
+
+    def read(self, box, size=None) -> Raster:
+        image = super().read(box, size)
+        if image is self.source.image:
+            image = Raster(image.width, image.height, image.mode, bytearray(image.pixels))
+        return image
 
 
 def prepare(canvas: MemoryCanvas, client: Client):
@@ -256,7 +270,7 @@ def main() -> None:
     # P6: the whole job, on the photo (sent smaller, to fit 10 MB) and on the flat image
     # (a 16 MP canvas sent whole, and a 16 MP result).
     for label, array in (("photo", photo(side)), ("flat", flat(side))):
-        canvas = document(array, selection)
+        canvas = document(array, selection, CopyingCanvas)
         peak, took = job_peak(canvas)
         print(
             f"P6 {label:5} peak {peak / 2**20:5.0f} MB = {verdict('P6', peak / array.nbytes)} "

@@ -30,8 +30,10 @@ from ..imaging import masks, pixels, planning, png, svg
 from ..imaging.png import Raster
 from .canvas import Canvas, NewDocument, NewLayer, NewVector, PurePythonCodec
 
-# An estimate from a sample of rows is a guess: aim well under the 10 MB limit with it.
-ESTIMATE_MARGIN = 0.85
+# An estimate from a sample of rows is a guess: aim under the 10 MB limit with it. On nine
+# of scikit-image's photographs at three sizes and grains, files came out between 94 % and
+# 100.4 % of their estimate; a miss still goes up, after a second encode (Job._shrink).
+ESTIMATE_MARGIN = 0.92
 
 log = logging.getLogger("recraft_core.workflow")
 
