@@ -201,6 +201,21 @@ def test_swap_red_blue():
     assert png.swap_red_blue(png.swap_red_blue(bgra)) == bgra
 
 
+@pytest.mark.parametrize("band", [1, 7, 1 << 18])
+def test_channel_copies_in_bands_give_the_same_bytes(monkeypatch, band):
+    """Dropping alpha and swapping red and blue go a band of pixels at a time (the GIL
+    passes between bands); band edges change nothing."""
+    monkeypatch.setattr(png, "BAND_PIXELS", band)
+    data = random.Random(band).randbytes(4 * 101)
+    pixels = [data[i : i + 4] for i in range(0, len(data), 4)]
+    rgb = b"".join(p[:3] for p in pixels)
+    assert png.Raster(101, 1, "RGBA", data).without_alpha().pixels == rgb
+    bgr = b"".join(p[2::-1] for p in pixels)
+    assert png.Raster(101, 1, "BGRA", data).without_alpha().pixels == bgr
+    assert png.swap_red_blue(data) == b"".join(p[2::-1] + p[3:] for p in pixels)
+    assert png.swap_red_blue(rgb, channels=3) == bgr
+
+
 def test_bgra_rasters_are_rgba_with_red_and_blue_swapped():
     """Krita's layers and QImage's ARGB32 are BGRA in memory; such a Raster converts, drops
     its alpha and encodes as the RGBA it stands for."""
