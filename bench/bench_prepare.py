@@ -6,7 +6,8 @@ now, in this process: these machines are noisy, so only same-run comparisons mea
 
 Inputs: scikit-image's "astronaut" photograph scaled up to SIDE x SIDE with grain, a flat
 illustration of the same size, and a feathered elliptical selection. The path measured is
-the pure-Python one (GIMP's, and the fallback everywhere): Krita encodes and decodes with Qt.
+the pure-Python one: the encoder every plug-in uses, and the fallback decoder (Krita decodes
+with Qt, GIMP with GdkPixbuf).
 P1 starts from the pixels the editor read (its C code reads them; MemoryCanvas hands its
 layer over as it is); P6 counts a read into a buffer of the job's own, as in an editor.
 bench_editor_decode.py measures P3 inside Krita and GIMP.

@@ -191,6 +191,7 @@ class Method:
 # cost more time than it could save bytes.
 _FLAT_SHARE = 0.02
 _SAMPLE_ROWS = 48
+_PLAIN = Method(0, 1, zlib.Z_DEFAULT_STRATEGY)
 
 
 def _sample(height: int) -> range:
@@ -211,11 +212,9 @@ def choose(
     the filter that deflates smallest with zlib's run-length strategy, which on photos is
     both faster than level 1 and smaller than level 6 (measured in bench/bench_prepare.py)."""
     rows = _sample(height) if rows is None else rows
-    raw = len(rows) * (stride + 1)
-    plain = Method(0, 1, zlib.Z_DEFAULT_STRATEGY)
-    size = _deflated(plain, pixels, stride, rows, bpp, lanes)
-    if size <= _FLAT_SHARE * raw:
-        return plain, size
+    flat, size = _flat_sample(pixels, stride, rows, bpp)
+    if flat:
+        return _PLAIN, size
     sizes = {
         method: _deflated(method, pixels, stride, rows, bpp, lanes)
         for method in (Method(kind, 1, zlib.Z_RLE) for kind in (1, 2, 3))
@@ -229,9 +228,13 @@ def is_flat(image: Raster) -> bool:
     sample of rows choose() uses. Such an image keeps its alpha channel when it is opaque:
     the channel deflates to nothing, and dropping it would cost a pass over every pixel."""
     bpp = CHANNELS[image.mode]
-    stride = image.width * bpp
-    method, _ = choose(image.pixels, stride, image.height, bpp, _Lanes(stride))
-    return method.filter == 0
+    return _flat_sample(image.pixels, image.width * bpp, _sample(image.height), bpp)[0]
+
+
+def _flat_sample(pixels: bytes, stride: int, rows, bpp: int) -> tuple[bool, int]:
+    """Whether these rows deflate to almost nothing unfiltered, and their size so."""
+    size = _deflated(_PLAIN, pixels, stride, rows, bpp, None)
+    return size <= _FLAT_SHARE * len(rows) * (stride + 1), size
 
 
 def estimate(width: int, height: int, mode: str, pixels: bytes, opaque: bool = False) -> int:
