@@ -23,6 +23,7 @@ bench_editor_decode.py measures P3 inside Krita and GIMP.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import subprocess
@@ -121,10 +122,10 @@ def prepare(canvas: MemoryCanvas, client: Client):
     return sizes, len(body), canvas.codec.encodes
 
 
-def job_peak(canvas: MemoryCanvas) -> tuple[int, float]:
-    """Peak Python memory of one whole inpaint (prepare, encode, upload, wait, download,
-    decode, composite, insert) and its seconds, against a server in a process of its own so
-    that only the job's memory counts."""
+@contextlib.contextmanager
+def separate_server():
+    """A Client of a local server in a process of its own, so that its memory and time are
+    not counted with the job's; requests and the connection are loaded first."""
     server = subprocess.Popen(
         [sys.executable, "-m", "recraft_server", "--port", "0", "--quiet", "--token", "bench"],
         stdout=subprocess.PIPE,
@@ -134,7 +135,17 @@ def job_peak(canvas: MemoryCanvas) -> tuple[int, float]:
         server.stdout.readline()
         base_url = re.search(r"RECRAFT_API_URL=(\S+)", server.stdout.readline()).group(1)
         client = Client("bench", base_url=base_url, retry=RetryPolicy(0))
-        client.call("user")  # requests and its session loaded before counting
+        client.call("user")
+        yield client
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def job_peak(canvas: MemoryCanvas) -> tuple[int, float]:
+    """Peak Python memory of one whole inpaint (prepare, encode, upload, wait, download,
+    decode, composite, insert) and its seconds."""
+    with separate_server() as client:
         job = Job(client, "inpaint", canvas, {"prompt": "a hat"})
         tracemalloc.start()
         started = time.perf_counter()
@@ -144,12 +155,9 @@ def job_peak(canvas: MemoryCanvas) -> tuple[int, float]:
         took = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        if outcome is None:
-            raise SystemExit(f"the job failed: {job.error}")
-        return peak, took
-    finally:
-        server.terminate()
-        server.wait()
+    if outcome is None:
+        raise SystemExit(f"the job failed: {job.error}")
+    return peak, took
 
 
 QT_DECODE = """

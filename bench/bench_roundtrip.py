@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,9 +28,8 @@ ROOT = os.path.dirname(HERE)
 def measure(width: int, height: int) -> dict:
     """One inpaint with the recraft_core on sys.path; times in seconds."""
     import numpy as np
-    from bench_prepare import photo
+    from bench_prepare import photo, separate_server
 
-    from recraft_core import Client, RetryPolicy
     from recraft_core.imaging.png import Raster
     from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer
 
@@ -43,16 +41,7 @@ def measure(width: int, height: int) -> dict:
     layer = MemoryLayer("photo", Raster(width, height, "RGBA", picture.tobytes()))
     canvas = MemoryCanvas(width, height, [layer], selection)
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "recraft_server", "--port", "0", "--quiet", "--token", "bench"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        server.stdout.readline()
-        base_url = re.search(r"RECRAFT_API_URL=(\S+)", server.stdout.readline()).group(1)
-        client = Client("bench", base_url=base_url, retry=RetryPolicy(0))
-        client.call("user")  # the connection and requests loaded before timing
+    with separate_server() as client:
         stages: dict[str, float] = {}
         uploaded = 0
         started = time.perf_counter()
@@ -68,11 +57,8 @@ def measure(width: int, height: int) -> dict:
         stages["worker done"] = time.perf_counter()
         outcome = job.apply()
         stages["applied"] = time.perf_counter()
-        if outcome is None:
-            raise SystemExit(f"the job failed: {job.error}")
-    finally:
-        server.terminate()
-        server.wait()
+    if outcome is None:
+        raise SystemExit(f"the job failed: {job.error}")
     marks = sorted(stages.items(), key=lambda kv: kv[1])
     return {
         "total": stages["applied"] - started,
