@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from recraft_core import AuthenticationError, Client, RetryPolicy, ServerError, ValidationError
+from recraft_core.imaging import masks
 from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer, Options
 
@@ -175,6 +176,53 @@ def test_hard_selection_fades_out_over_the_feather(client, recraft_server):
     )
     run(Job(client, "erase_region", hard, options=Options(grow=10, feather=0)))
     assert set(np.unique(as_array(hard.layers[1].image)[..., 3])) == {0, 255}
+
+
+class SelectionReads(MemoryCanvas):
+    """Counts the boxes the job reads the selection in."""
+
+    def read_selection(self, box):
+        self.selection_reads = [*getattr(self, "selection_reads", []), box]
+        return super().read_selection(box)
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_masks_are_worked_out_only_as_far_as_they_reach(client, recraft_server, soft):
+    """A small selection on a large canvas: the selection is read, and the masks worked out,
+    only in its bounds grown by how far grow and feather reach; what goes up and what shows
+    is what the whole canvas gives."""
+    w, h = 1600, 1200
+    selection = ellipse(w, h, 500, 400, 90, 60, feather=10 if soft else 0)
+    options = Options(grow=16, feather=12)
+    canvas = SelectionReads(w, h, [MemoryLayer("bg", raster(photo(w, h)))], selection.tobytes())
+    outcome = run(Job(client, "inpaint", canvas, {"prompt": "a hat"}, options=options))
+    assert outcome is not None
+
+    ys, xs = np.nonzero(selection)
+    reach = 16
+    assert canvas.selection_reads == [
+        (xs.min() - reach, ys.min() - reach, xs.max() + 1 + reach, ys.max() + 1 + reach)
+    ]
+    whole = selection.tobytes()
+    hard = masks.threshold(whole, 8 if soft else 128)
+    expected_mask = np.frombuffer(masks.grow(hard, w, h, 16), np.uint8).reshape(h, w)
+    mask = received_png(recraft_server.last("/images/inpaint"), "mask")
+    assert np.array_equal(mask, expected_mask)
+    alpha = whole if soft else masks.feather(hard, w, h, 12)
+    shown = as_array(canvas.layers[1].image)[..., 3]
+    assert np.array_equal(shown, np.frombuffer(alpha, np.uint8).reshape(h, w))
+
+
+def test_embed_places_a_mask_in_zeros():
+    assert masks.embed(b"\xff\x01\x02\x03", 2, 2, 4, 3, (1, 1)) == bytes(
+        [0, 0, 0, 0, 0, 255, 1, 0, 0, 2, 3, 0]
+    )
+    whole = b"\x05" * 6
+    assert masks.embed(whole, 3, 2, 3, 2, (0, 0)) is whole
+    with pytest.raises(ValueError, match="does not fit"):
+        masks.embed(b"\0" * 4, 2, 2, 3, 3, (2, 0))
+    with pytest.raises(ValueError, match="needs 4 bytes"):
+        masks.embed(b"\0" * 3, 2, 2, 3, 3, (0, 0))
 
 
 def test_mask_operation_without_a_selection_says_so_before_sending(client, recraft_server):

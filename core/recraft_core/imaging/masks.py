@@ -68,6 +68,26 @@ def crop(pixels: bytes, width: int, channels: int, box: tuple[int, int, int, int
     return b"".join(view[y * stride + a : y * stride + b] for y in range(y0, y1))
 
 
+def embed(
+    mask: bytes, width: int, height: int, into_width: int, into_height: int, at: tuple[int, int]
+) -> bytes | bytearray:
+    """A `width` x `height` mask placed at `at` (x, y) in a larger one of zeros, which it must
+    fit in. The mask itself when it is already the whole."""
+    x, y = at
+    if x < 0 or y < 0 or x + width > into_width or y + height > into_height:
+        raise ValueError(f"a {width}x{height} mask at {at} does not fit {into_width}x{into_height}")
+    if len(mask) != width * height:
+        raise ValueError(f"a {width}x{height} mask needs {width * height} bytes, got {len(mask)}")
+    if (width, height) == (into_width, into_height):
+        return mask
+    out = bytearray(into_width * into_height)
+    view = memoryview(mask)
+    for row in range(height):
+        start = (y + row) * into_width + x
+        out[start : start + width] = view[row * width : (row + 1) * width]
+    return out
+
+
 def _as_bytes(data) -> bytes | bytearray:
     return data if isinstance(data, (bytes, bytearray)) else bytes(data)
 

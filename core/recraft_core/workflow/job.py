@@ -137,7 +137,8 @@ class Job:
         # Set by prepare:
         self._plan: planning.FitPlan | None = None
         self._image: Raster | None = None
-        self._selection: bytes | None = None
+        self._selection: bytes | None = None  # strengths in _mask_box
+        self._mask_box: tuple[int, int, int, int] | None = None
         self._alpha: bytes | None = None  # how much of each result pixel shows (mask ops)
         self._canvas_size: tuple[int, int] | None = None  # read on the UI thread, kept
         self._encoded: bytes | None = None  # the image, when the codec encodes on the UI thread
@@ -243,7 +244,18 @@ class Job:
         region = (max(0, x0 - g), max(0, y0 - g), min(width, x1 + g), min(height, y1 + g))
         plan = planning.fit_selection(width, height, region)
         self._plan = plan
-        self._selection = canvas.read_selection(plan.box)
+        # Only the selection and as far as the masks reach from it are read and worked on:
+        # the selection is empty beyond its bounds (on a 16 MP canvas, a region of a few MP
+        # instead of 16 MB buffers, and less for the editor to read on its UI thread).
+        reach = max(self.options.grow, self.options.feather)
+        bx0, by0, bx1, by1 = plan.box
+        self._mask_box = (
+            max(bx0, x0 - reach),
+            max(by0, y0 - reach),
+            min(bx1, x1 + reach),
+            min(by1, y1 + reach),
+        )
+        self._selection = canvas.read_selection(self._mask_box)
         self._image = self._read(canvas, plan)
         self.notes += plan.describe((width, height))
 
@@ -432,6 +444,8 @@ class Job:
         """(upload mask, compositing alpha) at upload size, from the selection's strengths."""
         x0, y0, x1, y1 = plan.box
         w, h = x1 - x0, y1 - y0
+        mx0, my0, mx1, my1 = self._mask_box
+        mw, mh = mx1 - mx0, my1 - my0
         selection = self._selection
         soft = not masks.is_binary(selection)
         # A soft selection's faint outskirts still show some of the result: they are repainted
@@ -439,8 +453,11 @@ class Job:
         hard = masks.threshold(selection, 8 if soft else 128)
         if masks.is_empty(hard):
             raise ValidationError("selection", "is empty: select the area to change")
-        upload = masks.grow(hard, w, h, self.options.grow)
-        alpha = selection if soft else masks.feather(hard, w, h, self.options.feather)
+        upload = masks.grow(hard, mw, mh, self.options.grow)
+        alpha = selection if soft else masks.feather(hard, mw, mh, self.options.feather)
+        at = (mx0 - x0, my0 - y0)
+        upload = masks.embed(upload, mw, mh, w, h, at)
+        alpha = masks.embed(alpha, mw, mh, w, h, at)
         if not plan.is_identity:
             upload = masks.resize_nearest(upload, w, h, plan.width, plan.height)
             alpha = masks.resize_nearest(alpha, w, h, plan.width, plan.height)
