@@ -301,9 +301,16 @@ def encode(
     parts = [compressor.compress(part) for part in rows]
     parts.append(compressor.flush())
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPE[mode], 0, 0, 0)
+    # The IDAT chunk's checksum runs over the parts: the compressed data is copied once,
+    # into the file, not also into a chunk and a concatenation first.
+    crc = zlib.crc32(b"IDAT")
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    idat_head = struct.pack(">I", sum(map(len, parts))) + b"IDAT"
     return b"".join(
-        (SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", b"".join(parts)), _chunk(b"IEND", b""))
-    )
+        (SIGNATURE, _chunk(b"IHDR", header), idat_head, *parts, struct.pack(">I", crc),
+         _chunk(b"IEND", b""))
+    )  # fmt: skip
 
 
 def swap_red_blue(pixels: bytes, channels: int = 4) -> bytearray:
