@@ -334,6 +334,16 @@ def test_png_knows_flat_art_from_photos():
     flat[4 * w * 100 : 4 * w * 120] = b"\x1e\x3c\x8c\xff" * (w * 20)
     assert png.is_flat(png.Raster(w, h, "RGBA", flat))
     assert not png.is_flat(png.Raster(w, h, "RGB", _photo(w, h)))
+    # The alpha goes only where it costs bytes, and only when nothing is transparent.
+    photo = bytearray(b"\xff" * (4 * w * h))
+    for c in range(3):
+        photo[c::4] = _photo(w, h)[c::3]
+    assert png.drops_alpha(png.Raster(w, h, "RGBA", bytes(photo)))
+    assert png.drops_alpha(png.Raster(w, h, "BGRA", bytes(photo)))
+    assert not png.drops_alpha(png.Raster(w, h, "RGBA", flat))
+    photo[4 * 1000 + 3] = 254
+    assert not png.drops_alpha(png.Raster(w, h, "RGBA", bytes(photo)))
+    assert not png.drops_alpha(png.Raster(w, h, "RGB", _photo(w, h)))
 
 
 def test_png_rejects_an_unknown_filter():

@@ -223,10 +223,16 @@ def choose(
     return best, sizes[best]
 
 
+def drops_alpha(image: Raster) -> bool:
+    """Whether an upload leaves the alpha channel out: when every pixel is opaque, unless the
+    image is flat. A flat image's alpha deflates to nothing, and dropping it (or checking
+    that it is all opaque) would cost a pass over every pixel."""
+    return image.mode in ("RGBA", "BGRA") and not is_flat(image) and image.opaque
+
+
 def is_flat(image: Raster) -> bool:
     """Deflates to almost nothing unfiltered (flat art, screenshots, masks), judged on the
-    sample of rows choose() uses. Such an image keeps its alpha channel when it is opaque:
-    the channel deflates to nothing, and dropping it would cost a pass over every pixel."""
+    sample of rows choose() uses."""
     bpp = CHANNELS[image.mode]
     return _flat_sample(image.pixels, image.width * bpp, _sample(image.height), bpp)[0]
 

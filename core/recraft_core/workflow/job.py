@@ -282,7 +282,7 @@ class Job:
         for _ in range(3):  # a smaller read can compress worse per pixel: estimate it again
             image = self._image
             estimated = png.estimate(
-                image.width, image.height, image.mode, image.pixels, opaque=image.opaque
+                image.width, image.height, image.mode, image.pixels, opaque=png.drops_alpha(image)
             )
             smaller = planning.shrink_for_upload(
                 image.width, image.height, estimated, int(ESTIMATE_MARGIN * MAX_FILE_BYTES)
@@ -438,7 +438,7 @@ class Job:
 
     @staticmethod
     def _png(image: Raster, codec) -> bytes:
-        return codec.encode_png(image, opaque=image.opaque)
+        return codec.encode_png(image, opaque=png.drops_alpha(image))
 
     def _masks(self, plan: planning.FitPlan) -> tuple[bytes, bytes]:
         """(upload mask, compositing alpha) at upload size, from the selection's strengths."""
