@@ -43,7 +43,8 @@ class Raster:
         return encode(self.width, self.height, self.mode, self.pixels, level)
 
     # Cached: a job asks more than once, and each answer is a pass over the alpha bytes.
-    # A Raster's pixels are not changed once it is made.
+    # A Raster's pixels are not changed once it is made (the one exception, a job's freshly
+    # decoded result taking its alpha in place, is wrapped in a new Raster afterwards).
     @cached_property
     def opaque(self) -> bool:
         """No pixel is even partly transparent."""
