@@ -85,6 +85,14 @@ def flatten(canvas: MemoryCanvas, region=None) -> np.ndarray:
     return np.round(out * 255).astype(np.uint8)
 
 
+def placed(layer: MemoryLayer, width: int, height: int) -> np.ndarray:
+    """The layer's RGBA where it lies on a width x height canvas, transparent elsewhere."""
+    out = np.zeros((height, width, 4), np.uint8)
+    image = as_array(layer.image)
+    out[layer.y : layer.y + image.shape[0], layer.x : layer.x + image.shape[1]] = image
+    return out
+
+
 def received_png(record, name) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(record.files[name][0].data)))
 
@@ -130,9 +138,10 @@ def test_inpaint_feathered_selection_on_offset_layer_of_a_canvas_over_16_mp(clie
 
     assert [layer.name for layer in canvas.layers] == ["paint", "Recraft inpaint: a red hat"]
     new = canvas.layers[1]
-    assert (new.x, new.y, new.image.width, new.image.height) == (
-        box[0], box[1], box[2] - box[0], box[3] - box[1]
-    )  # fmt: skip
+    # The new layer holds only what shows: the selection (soft, all of it shows), inside
+    # the crop that went up.
+    shown = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    assert (new.x, new.y, new.x + new.image.width, new.y + new.image.height) == shown
     assert canvas.edits == 1 and canvas.threads == {threading.current_thread().name}
     assert np.array_equal(as_array(layer.image), before)  # the source layer is untouched
 
@@ -145,7 +154,7 @@ def test_inpaint_feathered_selection_on_offset_layer_of_a_canvas_over_16_mp(clie
     assert (shown[inside] != source[inside]).any(axis=1).mean() > 0.99  # the result shows
     # No hard step across the border: along the row through the centre, the new layer's
     # opacity climbs in small steps.
-    opacity = as_array(new.image)[2000 - box[1], :, 3].astype(int)
+    opacity = placed(new, width, height)[2000, box[0] : box[2], 3].astype(int)
     assert opacity.max() == 255 and opacity.min() == 0
     assert np.abs(np.diff(opacity)).max() <= 32
 
@@ -161,7 +170,7 @@ def test_hard_selection_fades_out_over_the_feather(client, recraft_server):
     assert outcome is not None and canvas.layers[1].name == "Recraft erase region"
     mask = received_png(recraft_server.last("/images/eraseRegion"), "mask")
     assert mask.shape == (600, 800)  # a canvas within the limits goes whole
-    alpha = as_array(canvas.layers[1].image)[300, :, 3].astype(int)
+    alpha = placed(canvas.layers[1], 800, 600)[300, :, 3].astype(int)
     inside = int(np.nonzero(alpha == 255)[0].max())
     assert alpha[inside + 1 : inside + 9].tolist() == sorted(
         alpha[inside + 1 : inside + 9], reverse=True
@@ -175,7 +184,7 @@ def test_hard_selection_fades_out_over_the_feather(client, recraft_server):
         ellipse(800, 600, 400, 300, 120, 90).tobytes(),
     )
     run(Job(client, "erase_region", hard, options=Options(grow=10, feather=0)))
-    assert set(np.unique(as_array(hard.layers[1].image)[..., 3])) == {0, 255}
+    assert set(np.unique(placed(hard.layers[1], 800, 600)[..., 3])) == {0, 255}
 
 
 class SelectionReads(MemoryCanvas):
@@ -208,9 +217,14 @@ def test_masks_are_worked_out_only_as_far_as_they_reach(client, recraft_server, 
     expected_mask = np.frombuffer(masks.grow(hard, w, h, 16), np.uint8).reshape(h, w)
     mask = received_png(recraft_server.last("/images/inpaint"), "mask")
     assert np.array_equal(mask, expected_mask)
-    alpha = whole if soft else masks.feather(hard, w, h, 12)
-    shown = as_array(canvas.layers[1].image)[..., 3]
-    assert np.array_equal(shown, np.frombuffer(alpha, np.uint8).reshape(h, w))
+    alpha = np.frombuffer(whole if soft else masks.feather(hard, w, h, 12), np.uint8)
+    alpha = alpha.reshape(h, w)
+    new = canvas.layers[1]
+    assert np.array_equal(placed(new, w, h)[..., 3], alpha)
+    # The new layer is only as large as what shows of it.
+    ys, xs = np.nonzero(alpha)
+    shown = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    assert (new.x, new.y, new.x + new.image.width, new.y + new.image.height) == shown
 
 
 def test_embed_places_a_mask_in_zeros():

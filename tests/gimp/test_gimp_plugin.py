@@ -566,7 +566,7 @@ def test_server_error_leaves_the_image_unchanged(broken_launch):
 def test_large_canvas_sends_a_crop(main_launch):
     """A 5000 x 4000 canvas (20 MP, over Recraft's 16 MP) with a small selection: the
     selection grown by the blending margin plus 512 px of context goes up at full
-    resolution, and the result is pasted back into exactly that box."""
+    resolution, and what shows of the result goes back at exactly its place."""
     check = main_launch.check("large_inpaint")
     assert_succeeded(check)
     sent = check.sent("/images/inpaint")
@@ -588,8 +588,11 @@ def test_large_canvas_sends_a_crop(main_launch):
         ay0 - py : ay1 - py, ax0 - px : ax1 - px
     ]
     assert (np.atleast_3d(image) == crop[..., : np.atleast_3d(image).shape[2]]).all()
+    # The new layer holds what shows of the result: the selection and its feathered edge,
+    # at exactly its place.
     new = layer(check.value["after"]["layers"], f"Recraft inpaint: {PROMPT}")
-    assert (new["offsets"], new["size"]) == ([x0, y0], [x1 - x0, y1 - y0])
+    f = Options().feather
+    assert (new["offsets"], new["size"]) == ([x - f, y - f], [w + 2 * f, h + 2 * f])
     assert_source_untouched(check)
 
 

@@ -530,21 +530,38 @@ class Job:
         if self.op.output == "document":
             out.document = NewDocument(name, raster, image.image_id)
             return
-        if self._alpha is not None:  # a mask operation
-            alpha = self._alpha
-            if (raster.width, raster.height) != (self._plan.width, self._plan.height):
-                w, h = self._plan.width, self._plan.height
-                alpha = masks.resize_nearest(alpha, w, h, raster.width, raster.height)
-            raster = raster.with_alpha()
-            if isinstance(raster.pixels, bytearray):  # the codec's own new buffer: use it
-                faded = pixels.set_alpha_in_place(raster.pixels, alpha)
-            else:
-                faded = pixels.set_alpha(raster.pixels, alpha)
-            raster = Raster(raster.width, raster.height, raster.mode, faded)
         box = self._box_for(raster.width, raster.height, canvas_size)
+        if self._alpha is not None:  # a mask operation
+            raster, box = self._masked(raster, box)
         out.layers.append(
             NewLayer(name, raster, box.x, box.y, box.width, box.height, image.image_id)
         )
+
+    def _masked(self, raster: Raster, box: planning.Placement):
+        """The result faded by the compositing alpha, and where it goes. When it lies pixel
+        for pixel on the canvas, only the part the alpha shows is kept: a small selection on
+        a large canvas makes a small layer (less memory, undo data and work for the editor),
+        not a canvas-sized one that is transparent nearly everywhere."""
+        alpha, w, h = self._alpha, raster.width, raster.height
+        if (w, h) != (self._plan.width, self._plan.height):
+            alpha = masks.resize_nearest(alpha, self._plan.width, self._plan.height, w, h)
+        raster = raster.with_alpha()
+        shown = (
+            masks.bbox(masks.threshold(alpha, 1), w, h)
+            if (box.width, box.height) == (w, h)
+            else None
+        )
+        if shown is not None and shown != (0, 0, w, h):
+            x0, y0, x1, y1 = shown
+            cropped = masks.crop(raster.pixels, w, 4, shown)
+            faded = pixels.set_alpha(cropped, masks.crop(alpha, w, 1, shown))
+            placed = planning.Placement(box.x + x0, box.y + y0, x1 - x0, y1 - y0)
+            return Raster(x1 - x0, y1 - y0, raster.mode, faded), placed
+        if isinstance(raster.pixels, bytearray):  # the codec's own new buffer: use it
+            faded = pixels.set_alpha_in_place(raster.pixels, alpha)
+        else:
+            faded = pixels.set_alpha(raster.pixels, alpha)
+        return Raster(w, h, raster.mode, faded), box
 
     def _box_for(self, width: float, height: float, canvas_size) -> planning.Placement:
         """The canvas rectangle a result of this size covers."""
