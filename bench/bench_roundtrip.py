@@ -89,8 +89,9 @@ def run_elsewhere(rev: str, width: int, height: int) -> dict:
 
 def show(label: str, figures: dict) -> None:
     stages = "  ".join(f"{name} {at:5.2f}" for name, at in figures["stages"])
-    body = figures["uploaded"] / 2**20
-    print(f"{label:10} total {figures['total']:6.2f} s, request body {body:.1f} MB "
+    seen = figures["uploaded"]
+    body = f"{seen / 2**20:.1f} MB" if seen else "not seen (the poll missed the upload)"
+    print(f"{label:10} total {figures['total']:6.2f} s, request body {body} "
           f"(stage: seconds from Run)\n{'':10} {stages}")  # fmt: skip
     for note in figures["notes"]:
         print(f"{'':10} note: {note}")
