@@ -5,7 +5,8 @@ now, in this process: these machines are noisy, so only same-run comparisons mea
     python bench/bench_prepare.py [SIDE]        # SIDE: 4000 (px) unless given
 
 Inputs: scikit-image's "astronaut" photograph scaled up to SIDE x SIDE with grain, a flat
-illustration of the same size, and a feathered elliptical selection. The path measured is
+illustration of the same size (bands and stripes: its rows repeat), flat discs (hardly a row
+repeats), and a feathered elliptical selection. The path measured is
 the pure-Python one: the encoder every plug-in uses, and the fallback decoder (Krita decodes
 with Qt, GIMP with GdkPixbuf).
 P1 starts from the pixels the editor read (its C code reads them; MemoryCanvas hands its
@@ -62,6 +63,19 @@ def flat(side: int) -> np.ndarray:
     for i in range(0, side, side // 8):
         out[i : i + side // 20, :, :3] = (30, 60, 140)
         out[:, i : i + side // 32, :3] = (200, 60, 40)
+    return out
+
+
+def shapes(side: int) -> np.ndarray:
+    """Flat colours in curved shapes (discs over a flat ground): hardly a row repeats the one
+    above it, unlike flat()'s bands."""
+    out = np.full((side, side, 4), 255, np.uint8)
+    out[..., :3] = (240, 236, 228)
+    y, x = np.mgrid[0:side, 0:side]
+    for cx, cy, r, colour in ((0.3, 0.35, 0.25, (30, 60, 140)), (0.7, 0.6, 0.3, (200, 60, 40)),
+                              (0.45, 0.8, 0.15, (250, 200, 40))):  # fmt: skip
+        inside = (x - cx * side) ** 2 + (y - cy * side) ** 2 <= (r * side) ** 2
+        out[inside, :3] = colour
     return out
 
 
@@ -221,7 +235,8 @@ def main() -> None:
     with RecraftServer(token="bench") as server:
         client = Client("bench", base_url=server.base_url, retry=RetryPolicy(0))
         print(f"{side} x {side} px ({side * side / 1e6:.0f} MP)")
-        for label, array in (("photo", photo(side)), ("flat", flat(side))):
+        inputs = (("photo", photo(side)), ("flat", flat(side)), ("shapes", shapes(side)))
+        for label, array in inputs:
             raw = array.tobytes()
             zlib_time, _ = best(lambda raw=raw: zlib.compress(raw, 1))
 
@@ -233,11 +248,11 @@ def main() -> None:
             pillow_time, _ = best(pillow, 1)
             canvas = document(array, selection)
             took, (sizes, body, encodes) = best(lambda c=canvas: prepare(c, client))
-            print(f"P1 {label:5} prepare {took:6.2f} s = {verdict('P1', took / zlib_time)} "
+            print(f"P1 {label:6} prepare {took:6.2f} s = {verdict('P1', took / zlib_time)} "
                   f"of zlib level 1; {took / pillow_time:.2f}x Pillow's PNG save "
                   f"({'faster' if took < pillow_time else 'NOT faster'})")  # fmt: skip
             sent = sizes["image"] + sizes["mask"]
-            print(f"P2 {label:5} uploaded {sent / 2**20:5.2f} MB "
+            print(f"P2 {label:6} uploaded {sent / 2**20:5.2f} MB "
                   f"({'under' if sent < MAX_FILE_BYTES else 'OVER'} 10 MB), "
                   f"{encodes} full encode(s) of the image, body {body / 2**20:.2f} MB")  # fmt: skip
 
@@ -282,7 +297,7 @@ def main() -> None:
         canvas = document(array, selection, CopyingCanvas)
         peak, took = job_peak(canvas)
         print(
-            f"P6 {label:5} peak {peak / 2**20:5.0f} MB = {verdict('P6', peak / array.nbytes)} "
+            f"P6 {label:6} peak {peak / 2**20:5.0f} MB = {verdict('P6', peak / array.nbytes)} "
             f"of the raw image (a whole inpaint, {took:.0f} s with the pure-Python decoder)"
         )
 

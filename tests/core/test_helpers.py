@@ -346,6 +346,43 @@ def test_png_knows_flat_art_from_photos():
     assert not png.drops_alpha(png.Raster(w, h, "RGB", _photo(w, h)))
 
 
+def test_adler32_combine_matches_zlib():
+    rng = random.Random(11)
+    for _ in range(200):
+        a, b = rng.randbytes(rng.randrange(0, 300)), rng.randbytes(rng.randrange(0, 300))
+        joined = png.adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b))
+        assert joined == zlib.adler32(a + b)
+    big = bytes(200_000) + b"\xff" * 70_000  # lengths past the modulus
+    assert png.adler32_combine(zlib.adler32(b"x"), zlib.adler32(big), len(big)) == zlib.adler32(
+        b"x" + big
+    )
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_png_runs_of_repeated_rows_round_trip(mode):
+    """Rows that repeat the one above, in runs long and short (flat art's bands, a mask's
+    black), go as Up rows of zeros deflated once and copied: the file is still one valid
+    zlib stream, and Pillow and our decoder read back every pixel."""
+    rng = random.Random(len(mode))
+    bpp = png.CHANNELS[mode]
+    w = 37
+    patterns = [rng.randbytes(w * bpp) for _ in range(4)] + [bytes(w * bpp)]
+    rows, runs = [], [1, 3, 7, 8, 9, 64, 65, 130, 1, 200, 2]
+    for run in runs:
+        rows += [rng.choice(patterns)] * run
+    pixels = b"".join(rows)
+    h = len(rows)
+    data = png.encode(w, h, mode, pixels)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.tobytes() == pixels
+    assert png.decode(data)[3] == pixels
+    kinds = _filter_bytes(data, w * bpp)  # zlib.decompress checks the Adler-32 too
+    start = sum(runs[:5])  # the run of 64 repeats (after its first row)
+    assert set(kinds[start + 1 : start + 64]) == {2}
+    # A filter asked for is still used on every row.
+    assert set(_filter_bytes(png.encode(w, h, mode, pixels, filter=1), w * bpp)) == {1}
+
+
 def test_png_rejects_an_unknown_filter():
     with pytest.raises(ValueError, match="filter must be"):
         png.encode(1, 1, "L", b"\0", filter=4)

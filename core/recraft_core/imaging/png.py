@@ -302,11 +302,19 @@ def encode(
             method = Method(method.filter, level, zlib.Z_DEFAULT_STRATEGY)
     else:
         method = Method(filter, 6 if level is None else level, zlib.Z_DEFAULT_STRATEGY)
-    filter = method.filter
-    compressor = zlib.compressobj(method.level, zlib.DEFLATED, 15, 8, method.strategy)
-    rows = _rows(filter, pixels, stride, range(height), bpp, lanes, repeats=chosen)
-    parts = [compressor.compress(part) for part in rows]
-    parts.append(compressor.flush())
+    stream = _Stream(method.level, method.strategy, stride)
+    y = 0
+    while y < height:
+        run = _run(pixels, stride, y, height) if chosen else 0
+        if run >= _LONG_RUN:
+            stream.up_zero_rows(run)
+        else:
+            run = max(1, run)
+            rows = range(y, y + run)
+            for part in _rows(method.filter, pixels, stride, rows, bpp, lanes, repeats=chosen):
+                stream.write(part)
+        y += run
+    parts = stream.finish()
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPE[mode], 0, 0, 0)
     # The IDAT chunk's checksum runs over the parts: the compressed data is copied once,
     # into the file, not also into a chunk and a concatenation first.
@@ -318,6 +326,72 @@ def encode(
         (SIGNATURE, _chunk(b"IHDR", header), idat_head, *parts, struct.pack(">I", crc),
          _chunk(b"IEND", b""))
     )  # fmt: skip
+
+
+# A run of rows that each repeat the one above (flat art's backgrounds and bands, a mask's
+# black outside the selection) goes as Up rows of zeros that are deflated once, for a few
+# run lengths, and then copied: deflate blocks that end in a full flush (which also clears
+# the history, so nothing refers across them) join into one valid stream. The zlib wrapper
+# and its Adler-32 are written here, around raw deflate. A run costs a memcmp a row, not
+# zlib's time over its bytes.
+_LONG_RUN = 8
+_RUN_PIECES = (64, 32, 16, 8, 4, 2, 1)
+_ZLIB_HEADER = b"\x78\x01"  # deflate with a 32 KB window, no dictionary
+_ADLER_BASE = 65521
+
+
+def _run(pixels: bytes, stride: int, y: int, height: int) -> int:
+    """How many rows from `y` on each equal the row above them."""
+    if not y:
+        return 0
+    view, end = memoryview(pixels), y
+    while end < height and pixels.startswith(view[(end - 1) * stride : end * stride], end * stride):
+        end += 1
+    return end - y
+
+
+def adler32_combine(adler1: int, adler2: int, length2: int) -> int:
+    """The Adler-32 of two pieces joined, from each one's and the second one's length (as
+    zlib's adler32_combine)."""
+    rem = length2 % _ADLER_BASE
+    low = ((adler1 & 0xFFFF) + (adler2 & 0xFFFF) + _ADLER_BASE - 1) % _ADLER_BASE
+    high = rem * (adler1 & 0xFFFF) + (adler1 >> 16) + (adler2 >> 16) + _ADLER_BASE - rem
+    return low | (high % _ADLER_BASE) << 16
+
+
+class _Stream:
+    """A zlib stream written as raw deflate plus pre-deflated runs of Up rows of zeros."""
+
+    def __init__(self, level: int, strategy: int, stride: int) -> None:
+        self.level, self.strategy, self.stride = level, strategy, stride
+        self.deflate = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy)
+        self.parts = [_ZLIB_HEADER]
+        self.adler = 1
+        self.pieces: dict[int, tuple[bytes, int, int]] = {}
+
+    def write(self, data) -> None:
+        self.adler = zlib.adler32(data, self.adler)
+        self.parts.append(self.deflate.compress(data))
+
+    def up_zero_rows(self, count: int) -> None:
+        self.parts.append(self.deflate.flush(zlib.Z_FULL_FLUSH))
+        for size in _RUN_PIECES:
+            while count >= size:
+                deflated, adler, length = self._piece(size)
+                self.parts.append(deflated)
+                self.adler = adler32_combine(self.adler, adler, length)
+                count -= size
+
+    def _piece(self, rows: int) -> tuple[bytes, int, int]:
+        if rows not in self.pieces:
+            data = (b"\x02" + bytes(self.stride)) * rows
+            alone = zlib.compressobj(self.level, zlib.DEFLATED, -15, 8, zlib.Z_RLE)
+            deflated = alone.compress(data) + alone.flush(zlib.Z_FULL_FLUSH)
+            self.pieces[rows] = (deflated, zlib.adler32(data), len(data))
+        return self.pieces[rows]
+
+    def finish(self) -> list[bytes]:
+        return [*self.parts, self.deflate.flush(), struct.pack(">I", self.adler)]
 
 
 def swap_red_blue(pixels: bytes, channels: int = 4) -> bytearray:
