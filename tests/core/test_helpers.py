@@ -322,10 +322,11 @@ def test_png_estimate_is_close_to_the_encoded_size(opaque):
     for c in range(3):
         rgba[c::4] = rgb[c::3]
     sent = png.encode(w, h, "RGB", bytes(rgb)) if opaque else png.encode(w, h, "RGBA", rgba)
-    estimated = png.estimate(w, h, "RGBA", rgba, opaque=opaque)
+    estimated = png.estimate(png.Raster(w, h, "RGBA", bytes(rgba)), opaque=opaque)
     assert 0.8 * len(sent) < estimated < 1.25 * len(sent)
     bgra = png.swap_red_blue(rgba)
-    assert abs(png.estimate(w, h, "BGRA", bgra, opaque=opaque) - estimated) < 0.05 * estimated
+    bgra_estimate = png.estimate(png.Raster(w, h, "BGRA", bgra), opaque=opaque)
+    assert abs(bgra_estimate - estimated) < 0.05 * estimated
 
 
 def test_png_knows_flat_art_from_photos():

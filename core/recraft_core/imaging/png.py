@@ -40,7 +40,15 @@ class Raster:
         return f"Raster({self.width}x{self.height} {self.mode})"
 
     def to_png(self, level: int | None = None) -> bytes:
-        return encode(self.width, self.height, self.mode, self.pixels, level)
+        plain = self.plain_sample if level is None else None
+        return encode(self.width, self.height, self.mode, self.pixels, level, plain=plain)
+
+    @cached_property
+    def plain_sample(self) -> tuple[bool, int]:
+        """Whether the sample rows choose() looks at deflate to almost nothing unfiltered,
+        and their size so: asked by is_flat, estimate and to_png, deflated once."""
+        bpp = CHANNELS[self.mode]
+        return _flat_sample(self.pixels, self.width * bpp, _sample(self.height), bpp)
 
     # Cached: a job asks more than once, and each answer is a pass over the alpha bytes.
     # A Raster's pixels are not changed once it is made (the one exception, a job's freshly
@@ -206,14 +214,14 @@ def _deflated(method: Method, pixels: bytes, stride, rows, bpp, lanes) -> int:
 
 
 def choose(
-    pixels: bytes, stride: int, height: int, bpp: int, lanes: _Lanes, rows=None
+    pixels: bytes, stride: int, height: int, bpp: int, lanes: _Lanes, rows=None, plain=None
 ) -> tuple[Method, int]:
     """The method for this image, picked on a sample of its rows, and the sample's deflated
     size with it. Flat images go unfiltered at level 1 (fast, and tiny anyway); others take
     the filter that deflates smallest with zlib's run-length strategy, which on photos is
     both faster than level 1 and smaller than level 6 (measured in bench/bench_prepare.py)."""
     rows = _sample(height) if rows is None else rows
-    flat, size = _flat_sample(pixels, stride, rows, bpp)
+    flat, size = plain or _flat_sample(pixels, stride, rows, bpp)
     if flat:
         return _PLAIN, size
     sizes = {
@@ -234,8 +242,7 @@ def drops_alpha(image: Raster) -> bool:
 def is_flat(image: Raster) -> bool:
     """Deflates to almost nothing unfiltered (flat art, screenshots, masks), judged on the
     sample of rows choose() uses."""
-    bpp = CHANNELS[image.mode]
-    return _flat_sample(image.pixels, image.width * bpp, _sample(image.height), bpp)[0]
+    return image.plain_sample[0]
 
 
 def _flat_sample(pixels: bytes, stride: int, rows, bpp: int) -> tuple[bool, int]:
@@ -244,13 +251,15 @@ def _flat_sample(pixels: bytes, stride: int, rows, bpp: int) -> tuple[bool, int]
     return size <= _FLAT_SHARE * len(rows) * (stride + 1), size
 
 
-def estimate(width: int, height: int, mode: str, pixels: bytes, opaque: bool = False) -> int:
+def estimate(image: Raster, opaque: bool = False) -> int:
     """About how many bytes encode() will make of this image, from the sample of rows it
     picks its method on: to scale an image down before the one full encode, not after.
-    With `opaque`, of the image without its alpha channel, as it is uploaded. `pixels` may
-    be a bytearray: only the sample rows are read, nothing is copied whole."""
+    With `opaque`, of the image without its alpha channel, as it is uploaded. Only the
+    sample rows are read, nothing is copied whole."""
+    width, height, mode, pixels = image.width, image.height, image.mode, image.pixels
     rows = _sample(height)
     scale = height / len(rows)
+    plain = None
     if opaque and mode in ("RGBA", "BGRA"):
         # Each sample row after the row above it (Up and Average look there), as RGB.
         stride = 4 * width
@@ -260,9 +269,11 @@ def estimate(width: int, height: int, mode: str, pixels: bytes, opaque: bool = F
             sample += pixels[y * stride : (y + 1) * stride]
         pixels = Raster(width, 2 * len(rows), mode, sample).without_alpha().pixels
         mode, height, rows = "RGB", 2 * len(rows), range(1, 2 * len(rows), 2)
+    else:
+        plain = image.plain_sample
     bpp = CHANNELS[mode]
     stride = width * bpp
-    _, sampled = choose(pixels, stride, height, bpp, _Lanes(stride), rows)
+    _, sampled = choose(pixels, stride, height, bpp, _Lanes(stride), rows, plain)
     return int(sampled * scale) + 100  # + the chunks around the data
 
 
@@ -273,6 +284,7 @@ def encode(
     pixels: bytes,
     level: int | None = None,
     filter: int | None = None,
+    plain: tuple[bool, int] | None = None,
 ) -> bytes:
     """PNG bytes for raw 8-bit pixels, rows top to bottom, channels in `mode` order.
 
@@ -297,7 +309,7 @@ def encode(
     lanes = _Lanes(stride)
     chosen = filter is None
     if chosen:
-        method, _ = choose(pixels, stride, height, bpp, lanes)
+        method, _ = choose(pixels, stride, height, bpp, lanes, plain=plain)
         if level is not None:
             method = Method(method.filter, level, zlib.Z_DEFAULT_STRATEGY)
     else:

@@ -139,7 +139,8 @@ class Job:
         self._image: Raster | None = None
         self._selection: bytes | None = None  # strengths in _mask_box
         self._mask_box: tuple[int, int, int, int] | None = None
-        self._alpha: bytes | None = None  # how much of each result pixel shows (mask ops)
+        self._alpha: bytes | None = None  # how much of each result pixel shows (mask ops),
+        self._alpha_box: tuple[int, int, int, int] | None = None  # in this box of the upload
         self._canvas_size: tuple[int, int] | None = None  # read on the UI thread, kept
         self._encoded: bytes | None = None  # the image, when the codec encodes on the UI thread
         self._upload_mask: bytes | None = None
@@ -281,9 +282,7 @@ class Job:
         size = None
         for _ in range(3):  # a smaller read can compress worse per pixel: estimate it again
             image = self._image
-            estimated = png.estimate(
-                image.width, image.height, image.mode, image.pixels, opaque=png.drops_alpha(image)
-            )
+            estimated = png.estimate(image, opaque=png.drops_alpha(image))
             smaller = planning.shrink_for_upload(
                 image.width, image.height, estimated, int(ESTIMATE_MARGIN * MAX_FILE_BYTES)
             )
@@ -457,11 +456,20 @@ class Job:
         alpha = selection if soft else masks.feather(hard, mw, mh, self.options.feather)
         at = (mx0 - x0, my0 - y0)
         upload = masks.embed(upload, mw, mh, w, h, at)
+        if plan.is_identity:  # the alpha stays as far as it reaches, until compositing
+            self._alpha_box = (at[0], at[1], at[0] + mw, at[1] + mh)
+            return upload, alpha
+        upload = masks.resize_nearest(upload, w, h, plan.width, plan.height)
         alpha = masks.embed(alpha, mw, mh, w, h, at)
-        if not plan.is_identity:
-            upload = masks.resize_nearest(upload, w, h, plan.width, plan.height)
-            alpha = masks.resize_nearest(alpha, w, h, plan.width, plan.height)
+        alpha = masks.resize_nearest(alpha, w, h, plan.width, plan.height)
+        self._alpha_box = (0, 0, plan.width, plan.height)
         return upload, alpha
+
+    def _full_alpha(self) -> bytes:
+        """The compositing alpha over the whole upload (it is kept where it reaches only)."""
+        x0, y0, x1, y1 = self._alpha_box
+        size = (self._plan.width, self._plan.height)
+        return masks.embed(self._alpha, x1 - x0, y1 - y0, *size, (x0, y0))
 
     def _shrink(self, files: dict) -> dict:
         """A layer can pass the pixel limits and still encode to 10 MB: send it smaller.
@@ -483,7 +491,8 @@ class Job:
         if "mask" in files:
             mask = masks.resize_nearest(self._upload_mask, plan.width, plan.height, w, h)
             files["mask"] = Raster(w, h, "L", mask)
-            self._alpha = masks.resize_nearest(self._alpha, plan.width, plan.height, w, h)
+            self._alpha = masks.resize_nearest(self._full_alpha(), plan.width, plan.height, w, h)
+            self._alpha_box = (0, 0, w, h)
         self._plan = planning.FitPlan(plan.box, w, h)
         self.notes.append(
             f"Sent at {w}x{h} px: at full size the image is over Recraft's 10 MB limit."
@@ -542,21 +551,23 @@ class Job:
         for pixel on the canvas, only the part the alpha shows is kept: a small selection on
         a large canvas makes a small layer (less memory, undo data and work for the editor),
         not a canvas-sized one that is transparent nearly everywhere."""
-        alpha, w, h = self._alpha, raster.width, raster.height
+        w, h = raster.width, raster.height
+        raster = raster.with_alpha()
+        if (box.width, box.height) == (w, h) == (self._plan.width, self._plan.height):
+            ax0, ay0, ax1, ay1 = self._alpha_box
+            aw, ah = ax1 - ax0, ay1 - ay0
+            shown = masks.bbox(masks.threshold(self._alpha, 1), aw, ah) or (0, 0, aw, ah)
+            sx0, sy0, sx1, sy1 = shown
+            crop = (ax0 + sx0, ay0 + sy0, ax0 + sx1, ay0 + sy1)
+            if crop != (0, 0, w, h):
+                faded = pixels.set_alpha(
+                    masks.crop(raster.pixels, w, 4, crop), masks.crop(self._alpha, aw, 1, shown)
+                )
+                placed = planning.Placement(box.x + crop[0], box.y + crop[1], sx1 - sx0, sy1 - sy0)
+                return Raster(sx1 - sx0, sy1 - sy0, raster.mode, faded), placed
+        alpha = self._full_alpha()
         if (w, h) != (self._plan.width, self._plan.height):
             alpha = masks.resize_nearest(alpha, self._plan.width, self._plan.height, w, h)
-        raster = raster.with_alpha()
-        shown = (
-            masks.bbox(masks.threshold(alpha, 1), w, h)
-            if (box.width, box.height) == (w, h)
-            else None
-        )
-        if shown is not None and shown != (0, 0, w, h):
-            x0, y0, x1, y1 = shown
-            cropped = masks.crop(raster.pixels, w, 4, shown)
-            faded = pixels.set_alpha(cropped, masks.crop(alpha, w, 1, shown))
-            placed = planning.Placement(box.x + x0, box.y + y0, x1 - x0, y1 - y0)
-            return Raster(x1 - x0, y1 - y0, raster.mode, faded), placed
         if isinstance(raster.pixels, bytearray):  # the codec's own new buffer: use it
             faded = pixels.set_alpha_in_place(raster.pixels, alpha)
         else:
