@@ -162,21 +162,14 @@ def _filtered(kind: int, x: int, prev: int, bpp: int, lanes: _Lanes) -> int:
     return lanes.sub(x, lanes.mean(left, prev))
 
 
-def _rows(kind: int, pixels: bytes, stride: int, rows, bpp: int, lanes: _Lanes, repeats=False):
+def _rows(kind: int, pixels: bytes, stride: int, rows, bpp: int, lanes: _Lanes):
     """The filter byte, then the filtered row, for each row index in `rows`; unfiltered rows
-    are views into `pixels`, not copies. With `repeats`, a filtered row equal to the one above
-    it goes as Up, all zeros: a memcmp instead of big-integer work. (Unfiltered, a repeated
-    row stays as it is: deflate matches it whole, and a filter byte between zero rows would
-    break up their runs.)"""
+    are views into `pixels`, not copies."""
     view = memoryview(pixels)
-    tag, zeros = bytes((kind,)), bytes(stride)
+    tag = bytes((kind,))
     for y in rows:
         start = y * stride
         row = view[start : start + stride]
-        if repeats and kind and y and pixels.startswith(view[start - stride : start], start):
-            yield b"\x02"
-            yield zeros
-            continue
         yield tag
         if kind == 0:
             yield row
@@ -320,10 +313,16 @@ def encode(
         run = _run(pixels, stride, y, height) if chosen else 0
         if run >= _LONG_RUN:
             stream.up_zero_rows(run)
+        elif run and method.filter:
+            # A few filtered rows that repeat the one above: Up, all zeros, without the
+            # big-integer work. (Unfiltered, they go as they are: deflate matches them
+            # whole, and a filter byte between zero rows would break up their runs.)
+            for _ in range(run):
+                stream.write(b"\x02")
+                stream.write(stream.zeros)
         else:
             run = max(1, run)
-            rows = range(y, y + run)
-            for part in _rows(method.filter, pixels, stride, rows, bpp, lanes, repeats=chosen):
+            for part in _rows(method.filter, pixels, stride, range(y, y + run), bpp, lanes):
                 stream.write(part)
         y += run
     parts = stream.finish()
@@ -376,6 +375,7 @@ class _Stream:
 
     def __init__(self, level: int, strategy: int, stride: int) -> None:
         self.level, self.strategy, self.stride = level, strategy, stride
+        self.zeros = bytes(stride)  # an Up row that repeats the one above
         self.deflate = zlib.compressobj(level, zlib.DEFLATED, -15, 8, strategy)
         self.parts = [_ZLIB_HEADER]
         self.adler = 1
@@ -396,7 +396,7 @@ class _Stream:
 
     def _piece(self, rows: int) -> tuple[bytes, int, int]:
         if rows not in self.pieces:
-            data = (b"\x02" + bytes(self.stride)) * rows
+            data = (b"\x02" + self.zeros) * rows
             alone = zlib.compressobj(self.level, zlib.DEFLATED, -15, 8, zlib.Z_RLE)
             deflated = alone.compress(data) + alone.flush(zlib.Z_FULL_FLUSH)
             self.pieces[rows] = (deflated, zlib.adler32(data), len(data))
