@@ -153,10 +153,12 @@ def main() -> None:
     started = time.monotonic()
     figures = in_krita(work, data_path) + in_gimp(work, data_path)
 
+    from recraft_core.imaging.png import Raster
+
     def pillow(data):
         with Image.open(io.BytesIO(data)) as im:
             im.load()
-            return SimpleRaster(im.width, im.height, im.tobytes())
+            return Raster(im.width, im.height, im.mode, im.tobytes())
 
     baseline, _ = _best(pillow, data)
     print(f"a 2048 x 2048 result PNG ({len(data) / 2**20:.1f} MB); Pillow {baseline:.3f} s here")
@@ -166,11 +168,6 @@ def main() -> None:
         print(f"P3 {name:12} {seconds:6.3f} s = {ratio:5.2f}x Pillow (target <= {TARGET}x: "
               f"{verdict}); {w}x{h}, {size / w / h:.0f} bytes a pixel")  # fmt: skip
     print(f"({time.monotonic() - started:.0f} s in all; files in {work})")
-
-
-class SimpleRaster:
-    def __init__(self, width: int, height: int, pixels: bytes) -> None:
-        self.width, self.height, self.pixels = width, height, pixels
 
 
 if __name__ == "__main__":
