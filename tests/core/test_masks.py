@@ -106,6 +106,41 @@ def test_is_empty_and_is_full(n):
         assert masks.is_empty(empty[:i] + b"\xfe" + empty[i + 1 :]), i
 
 
+# -- bbox --------------------------------------------------------------------------------------
+
+
+def _numpy_bbox(mask: bytes, w: int, h: int):
+    ys, xs = np.nonzero(np.frombuffer(mask, np.uint8).reshape(h, w))
+    return None if not len(ys) else (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bbox_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    w, h = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(int(rng.integers(0, 4))):  # a few specks of any strength, anywhere
+        mask[rng.integers(0, h), rng.integers(0, w)] = rng.integers(1, 256)
+    if seed % 3 == 0:  # and a soft blob
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        mask[y : y + 5, x : x + 7] = rng.integers(0, 256, mask[y : y + 5, x : x + 7].shape)
+    data = mask.tobytes()
+    expected = _numpy_bbox(data, w, h)
+    assert masks.bbox(data, w, h) == expected
+    assert masks.bbox(bytearray(data), w, h) == expected
+    assert masks.bbox(memoryview(data), w, h) == expected
+
+
+def test_bbox_of_a_feathered_ellipse_on_a_large_canvas():
+    side = 1500
+    y, x = np.mgrid[0:side, 0:side]
+    r = np.hypot((x - 600) / 300, (y - 800) / 200)
+    soft = (np.clip((1 - r) * 4 + 0.5, 0, 1) * 255).astype(np.uint8).tobytes()
+    assert masks.bbox(soft, side, side) == _numpy_bbox(soft, side, side)
+    assert masks.bbox(bytes(side * side), side, side) is None
+    assert masks.bbox(b"\x01" * side * side, side, side) == (0, 0, side, side)
+
+
 # -- grow --------------------------------------------------------------------------------------
 
 

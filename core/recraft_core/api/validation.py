@@ -150,19 +150,21 @@ def _check_mask(upload: Upload, image: Upload | None, raw: bytes | None = None) 
             raise ValidationError("mask", str(e)) from None
         if mode != "L":
             raise ValidationError("mask", f"must be grayscale without alpha, not {mode}")
-    # One pass over the whole mask; the rest look at its non-black bytes only (a mask is
-    # mostly black).
-    lit = raw.translate(None, b"\x00")
+    # A mask is mostly black: rows of black are passed over by memcmp (masks.bbox), and only
+    # the bytes of the other rows are looked at one by one.
+    box = masks.bbox(raw, info.width, info.height)
+    if box is None:
+        raise ValidationError(
+            "mask", "is all black: nothing would change (white marks the area to change)"
+        )
+    _, y0, _, y1 = box
+    lit = raw[y0 * info.width : y1 * info.width].translate(None, b"\x00")
     if lit.translate(None, b"\xff"):
         found = [v for v in masks.values(lit) if v != 255]
         raise ValidationError(
             "mask",
             f"must hold only 0 (keep) and 255 (change); it also has {len(found)} other values "
             f"(e.g. {found[0]}): threshold it first",
-        )
-    if not lit:
-        raise ValidationError(
-            "mask", "is all black: nothing would change (white marks the area to change)"
         )
     if len(lit) == len(raw):
         # Allowed, and sometimes meant; the CLI shows warnings on stderr.

@@ -556,7 +556,7 @@ class Job:
         if (box.width, box.height) == (w, h) == (self._plan.width, self._plan.height):
             ax0, ay0, ax1, ay1 = self._alpha_box
             aw, ah = ax1 - ax0, ay1 - ay0
-            shown = masks.bbox(masks.threshold(self._alpha, 1), aw, ah) or (0, 0, aw, ah)
+            shown = masks.bbox(self._alpha, aw, ah) or (0, 0, aw, ah)
             sx0, sy0, sx1, sy1 = shown
             crop = (ax0 + sx0, ay0 + sy0, ax0 + sx1, ay0 + sy1)
             if crop != (0, 0, w, h):

@@ -96,7 +96,7 @@ class MemoryCanvas:
         self._called()
         if self.selection is None:
             return None
-        return masks.bbox(masks.threshold(self.selection, 1), self.width, self.height)
+        return masks.bbox(self.selection, self.width, self.height)
 
     def read_selection(self, box: Box) -> bytes:
         self._called()
