@@ -238,7 +238,7 @@ def main() -> None:
         inputs = (("photo", photo(side)), ("flat", flat(side)), ("shapes", shapes(side)))
         for label, array in inputs:
             raw = array.tobytes()
-            zlib_time, _ = best(lambda raw=raw: zlib.compress(raw, 1))
+            zlib_time, _ = best(lambda raw=raw: zlib.compress(raw, 1), 5)
 
             def pillow(array=array):
                 out = io.BytesIO()
@@ -247,7 +247,7 @@ def main() -> None:
 
             pillow_time, _ = best(pillow, 1)
             canvas = document(array, selection)
-            took, (sizes, body, encodes) = best(lambda c=canvas: prepare(c, client))
+            took, (sizes, body, encodes) = best(lambda c=canvas: prepare(c, client), 5)
             print(f"P1 {label:6} prepare {took:6.2f} s = {verdict('P1', took / zlib_time)} "
                   f"of zlib level 1; {took / pillow_time:.2f}x Pillow's PNG save "
                   f"({'faster' if took < pillow_time else 'NOT faster'})")  # fmt: skip

@@ -11,6 +11,7 @@ from PIL import Image
 from images import encoded, mask, png, raster, svg
 from recraft_core import Client, ValidationError
 from recraft_core.api.operations import OPERATIONS
+from recraft_core.imaging.png import Raster
 
 SID = str(uuid.uuid4())
 IMG = png(512, 512)
@@ -697,6 +698,20 @@ def test_rule(client, op, good, wrong, field, rule):
     bad(client, op, field, rule, **wrong)
 
 
+@pytest.mark.parametrize("as_png", [False, True])
+@pytest.mark.parametrize("grey", [(5, 400), (511, 0), (0, 511)])
+def test_a_grey_pixel_anywhere_is_found(client, as_png, grey):
+    # The check looks byte by byte only at the rows that are not black: a lone grey pixel
+    # far from the white, or in a mask with no white at all, still counts.
+    x, y = grey
+    for base in (mask(512, 512, (100, 100, 200, 200)), mask(512, 512)):
+        pixels = bytearray(base.pixels)
+        pixels[y * 512 + x] = 7
+        wrong = Raster(512, 512, "L", bytes(pixels))
+        bad(client, "erase_region", "mask", "(e.g. 7)", image=IMG,
+            mask=wrong.to_png() if as_png else wrong)  # fmt: skip
+
+
 def test_every_operation_is_covered_by_a_case():
     covered = {c[0] for c in CASES}
     assert set(OPERATIONS) - covered <= {"user"}
@@ -735,7 +750,6 @@ def test_pixel_limits_from_the_header_only(client):
 
 def test_style_images_total_at_most_5mb(client):
     noisy = bytes(range(256)) * (512 * 3 * 512 // 256)
-    from recraft_core.imaging.png import Raster
 
     one = Raster(512, 512, "RGB", noisy).to_png(level=0)  # ~0.75 MB each, stored uncompressed
     ok(client, "create_style", images=[one] * 5, style="any")
