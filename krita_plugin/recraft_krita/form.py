@@ -144,6 +144,8 @@ class OperationForm(QtWidgets.QWidget):
         self._layout = QtWidgets.QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._body: QtWidgets.QWidget | None = None
+        self._unfolded = False
+        self.more_toggle: QtWidgets.QToolButton | None = None
 
     def build(self, operation: str, keep: dict | None = None) -> None:
         keep = dict(keep or {})
@@ -154,16 +156,32 @@ class OperationForm(QtWidgets.QWidget):
         body = QtWidgets.QWidget(self)
         main = QtWidgets.QFormLayout(body)
         main.setContentsMargins(0, 0, 0, 0)
-        more = QtWidgets.QGroupBox("More options", body)
-        more.setCheckable(True)
-        more.setChecked(False)
-        more.setFlat(True)  # folded: just its title, no empty frame
+        # The advanced fields fold away under a disclosure arrow (as Krita's own dockers do): a
+        # folded group box would still draw an empty frame.
+        more = QtWidgets.QWidget(body)
+        fold = QtWidgets.QVBoxLayout(more)
+        fold.setContentsMargins(0, 0, 0, 0)
+        toggle = QtWidgets.QToolButton(more)
+        toggle.setText("More options")
+        toggle.setCheckable(True)
+        toggle.setAutoRaise(True)
+        toggle.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         more_box = QtWidgets.QWidget(more)
         more_layout = QtWidgets.QFormLayout(more_box)
         more_layout.setContentsMargins(0, 0, 0, 0)
-        QtWidgets.QVBoxLayout(more).addWidget(more_box)
-        more.toggled.connect(more_box.setVisible)
-        more_box.setVisible(False)
+        fold.addWidget(toggle)
+        fold.addWidget(more_box)
+
+        def unfold(on: bool) -> None:
+            self._unfolded = on  # kept when the form is rebuilt for another model
+            more_box.setVisible(on)
+            arrow = QtCore.Qt.ArrowType.DownArrow if on else QtCore.Qt.ArrowType.RightArrow
+            toggle.setArrowType(arrow)
+
+        toggle.toggled.connect(unfold)
+        toggle.setChecked(self._unfolded)
+        unfold(self._unfolded)
+        self.more_toggle = toggle
         self.fields = {}
         for field in forms.fields_for(operation, model):
             fw = FieldWidget(field, body, self._changed)
@@ -177,8 +195,16 @@ class OperationForm(QtWidgets.QWidget):
                 self.fields[name].set(value)
         if more_layout.rowCount():
             main.addRow(more)
+            # One label column for both layouts, so the folded fields line up with the rest.
+            labels = [main.labelForField(fw.widget) or more_layout.labelForField(fw.widget)
+                      for fw in self.fields.values()]  # fmt: skip
+            width = max(label.sizeHint().width() for label in labels if label is not None)
+            for label in labels:
+                if label is not None:
+                    label.setMinimumWidth(width)
         else:
             more.deleteLater()
+            self.more_toggle = None
         self._layout.addWidget(body)
         self._body = body
         self.changed.emit()

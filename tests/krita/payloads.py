@@ -657,9 +657,32 @@ def form_memory(out_dir, prompt):
     for operation in ("remove_background", "inpaint", "generate"):
         panel.choose(operation)
         seen[operation] = panel.form.raw_values()
+    seen["fold"] = [fold_state(panel)]
+    panel.form.more_toggle.click()  # open "More options", as a user does
+    seen["fold"].append(fold_state(panel))
+    panel.choose("inpaint")  # another form: it stays open
+    seen["fold"].append(fold_state(panel))
+    panel.form.more_toggle.click()
+    seen["fold"].append(fold_state(panel))
     idle(api)
     yield
     return seen
+
+
+def fold_state(panel) -> dict:
+    """Whether "More options" is open, and which of the form's fields a user can see."""
+    # A form's new widgets are shown from Qt's event queue, as a user would next see them.
+    QtWidgets.QApplication.processEvents()
+    toggle = panel.form.more_toggle
+    seen = {n: f.widget.isVisibleTo(panel) for n, f in panel.form.fields.items()}
+    return {
+        "operation": panel.form.operation,
+        "advanced": sorted(n for n, f in panel.form.fields.items() if f.field.advanced),
+        "open": toggle.isChecked(),
+        "arrow": toggle.arrowType() == QtCore.Qt.ArrowType.DownArrow,
+        "shown": sorted(n for n, visible in seen.items() if visible),
+        "hidden": sorted(n for n, visible in seen.items() if not visible),
+    }
 
 
 def visible_image_source(out_dir, width, height, box):

@@ -320,6 +320,19 @@ def test_the_docker_remembers_each_operations_values(edits):
     assert seen["generate"]["n"] == 3 and seen["generate"]["prompt"] == PROMPT
     assert "prompt" not in seen["remove_background"]
 
+    # "More options": folded at first, its fields out of sight; opened, they show, and it
+    # stays open on another operation's form until it is closed.
+    folded, opened, elsewhere, closed = seen["fold"]
+    advanced = set(folded["advanced"])
+    assert folded["operation"] == "generate" and elsewhere["operation"] == "inpaint"
+    assert advanced and not folded["open"] and not folded["arrow"]
+    assert advanced <= set(folded["hidden"]) and "prompt" in folded["shown"]
+    assert opened["open"] and opened["arrow"] and advanced <= set(opened["shown"])
+    assert not opened["hidden"], opened
+    in_inpaint = set(elsewhere["advanced"])
+    assert elsewhere["open"] and in_inpaint and in_inpaint <= set(elsewhere["shown"]), elsewhere
+    assert not closed["open"] and in_inpaint <= set(closed["hidden"]), closed
+
 
 def test_visible_image_as_the_source(edits):
     """Source "Visible image": the whole canvas as seen goes to Recraft (the red layer shows
