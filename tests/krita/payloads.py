@@ -705,6 +705,35 @@ def visible_image_source(out_dir, width, height, box):
     return {"before": before, "after": layers(doc), "message": panel.message}
 
 
+def banded_read(out_dir, width, height, box):
+    """The plug-in reads layers and the visible image in bands of rows (Qt's events handled
+    between them): compare what it reads with one pixelData / projection call over the same
+    area, on a layer moved to box (x, y, w, h) under a half-transparent one."""
+    from recraft_krita.canvas import BAND_BYTES, NATIVE, KritaCanvas, _raster
+
+    doc = new_document(width, height, "banded")
+    source = attached_layer(doc, "photo", box)
+    veil = doc.createNode("veil", "paintlayer")
+    doc.rootNode().addChildNode(veil, None)
+    write_rgba(veil, 0, 0, width, height, bytes([200, 30, 90, 100]) * (width * height))
+    settle(doc)
+    yield
+    out = {"bands": -(-width * height * 4 // BAND_BYTES), "native": NATIVE, "same": {}}
+    for x0, y0, x1, y1 in ((0, 0, width, height), (37, 411, width - 5, height - 3)):
+        w, h = x1 - x0, y1 - y0
+        layer = KritaCanvas(doc, source).read((x0, y0, x1, y1))
+        whole = bytes(source.pixelData(x0, y0, w, h))
+        seen = KritaCanvas(doc, source, visible=True).read((x0, y0, x1, y1))
+        doc.waitForDone()
+        projected = _raster(doc.projection(x0, y0, w, h)).pixels
+        out["same"][f"{x0},{y0},{x1},{y1}"] = {
+            "layer": (layer.width, layer.height) == (w, h) and bytes(layer.pixels) == whole,
+            "visible": (seen.width, seen.height) == (w, h) and seen.pixels == projected,
+            "differ": whole != bytes(projected),  # the veil shows: two different reads
+        }
+    return out
+
+
 def large_canvas_inpaint(out_dir, width, height, box, selection, prompt, read_box):
     """Inpaint through the docker on a canvas over Recraft's 16 MP: the layer's pixels only
     at box, a small selection. Writes the new layer's pixels in read_box (result.png)."""

@@ -98,6 +98,7 @@ EDITS = [
         ),
     ],
     ["form_memory", "form_memory", {"prompt": PROMPT}],
+    ["banded", "banded_read", {"width": 1500, "height": 1200, "box": (100, 50, 1300, 1100)}],
     ["visible", "visible_image_source", {"width": 320, "height": 256, "box": VISIBLE_BOX}],
     [
         "upscale",
@@ -332,6 +333,15 @@ def test_the_docker_remembers_each_operations_values(edits):
     in_inpaint = set(elsewhere["advanced"])
     assert elsewhere["open"] and in_inpaint and in_inpaint <= set(elsewhere["shown"]), elsewhere
     assert not closed["open"] and in_inpaint <= set(closed["hidden"]), closed
+
+
+def test_large_reads_go_in_bands_and_lose_nothing(edits):
+    """A 7 MB layer and visible image read in bands of rows, whole and from an odd offset,
+    are byte for byte what one Krita call over the same area gives."""
+    got = edits.story("banded")
+    assert got["bands"] >= 2, got
+    for box, same in got["same"].items():
+        assert same == {"layer": True, "visible": True, "differ": True}, box
 
 
 def test_visible_image_as_the_source(edits):
