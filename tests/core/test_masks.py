@@ -424,3 +424,19 @@ def test_set_alpha_and_blend_reject_mismatched_lengths():
         pixels.set_alpha(b"\0" * 7, b"\0\0")
     with pytest.raises(ValueError, match="each image"):
         pixels.blend(b"\0" * 8, b"\0" * 4, b"\0\0")
+
+
+# -- edge_width --------------------------------------------------------------------------------
+
+
+def test_edge_width_tells_antialiasing_from_a_feather():
+    w, h = 400, 300
+    y, x = np.mgrid[0:h, 0:w]
+    inside = (1 - np.hypot((x - 200) / 120, (y - 150) / 80)) * 80  # px from the edge, about
+    for feather in (1, 3, 8, 20):
+        soft = (np.clip(inside / feather + 0.5, 0, 1) * 255).round().astype(np.uint8)
+        assert masks.edge_width(soft.tobytes(), w, h) == pytest.approx(feather, rel=0.25)
+    hard = np.where(inside >= 0, 255, 0).astype(np.uint8)
+    assert masks.edge_width(hard.tobytes(), w, h) == 0
+    faint = (hard // 4).tobytes()  # nothing even half selected
+    assert masks.edge_width(faint, w, h) == math.inf

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from recraft_core import AuthenticationError, Client, RetryPolicy, ServerError, ValidationError
 from recraft_core.imaging import masks
@@ -195,13 +195,27 @@ class SelectionReads(MemoryCanvas):
         return super().read_selection(box)
 
 
-@pytest.mark.parametrize("soft", [False, True])
-def test_masks_are_worked_out_only_as_far_as_they_reach(client, recraft_server, soft):
+def antialiased_ellipse(width, height, cx, cy, rx, ry) -> np.ndarray:
+    """An ellipse as editors select one by default: its edge antialiased over about a pixel
+    (drawn at 4 x 4 samples a pixel, then averaged)."""
+    big = Image.new("L", (width * 4, height * 4))
+    ImageDraw.Draw(big).ellipse((4 * (cx - rx), 4 * (cy - ry), 4 * (cx + rx), 4 * (cy + ry)), 255)
+    return np.asarray(big.resize((width, height), Image.Resampling.BOX))
+
+
+@pytest.mark.parametrize("edge", ["hard", "antialiased", "feathered"])
+def test_masks_are_worked_out_only_as_far_as_they_reach(client, recraft_server, edge):
     """A small selection on a large canvas: the selection is read, and the masks worked out,
     only in its bounds grown by how far grow and feather reach; what goes up and what shows
-    is what the whole canvas gives."""
+    is what the whole canvas gives. An antialiased edge fades over Options.feather as a hard
+    one does (it is no feather of the user's); a feathered one fades as it was drawn."""
     w, h = 1600, 1200
-    selection = ellipse(w, h, 500, 400, 90, 60, feather=10 if soft else 0)
+    soft = edge == "feathered"
+    if edge == "antialiased":
+        selection = antialiased_ellipse(w, h, 500, 400, 90, 60)
+        assert len(np.unique(selection)) > 2  # grey at the edge: not a binary selection
+    else:
+        selection = ellipse(w, h, 500, 400, 90, 60, feather=10 if soft else 0)
     options = Options(grow=16, feather=12)
     canvas = SelectionReads(w, h, [MemoryLayer("bg", raster(photo(w, h)))], selection.tobytes())
     outcome = run(Job(client, "inpaint", canvas, {"prompt": "a hat"}, options=options))

@@ -81,6 +81,10 @@ MAIN = {
         "inpaint", {"prompt": PROMPT}, image=GRADIENT, selection_shape=RECTANGLE,
         with_composite=True,
     ),
+    "inpaint_ellipse": operate(
+        "inpaint", {"prompt": PROMPT}, image=GRADIENT, selection_shape=ELLIPSE,
+        with_composite=True,
+    ),
     "inpaint_feathered": operate(
         "inpaint", {"prompt": PROMPT}, image=GRADIENT, selection_shape=ELLIPSE,
         feather=FEATHER, with_composite=True,
@@ -367,6 +371,24 @@ def test_inpaint_rectangle_on_offset_layer(main_launch):
     before, now = check.pixels(got["composite_before"]), check.pixels(got["composite_after"])
     assert (now[outside] == before[outside]).all(), "the picture changed off the selection"
     assert (now[selection] != before[selection]).any(axis=-1).all(), "not inpainted"
+
+
+def test_inpaint_antialiased_ellipse_fades_like_a_hard_selection(main_launch):
+    """GIMP antialiases an ellipse's edge over a pixel: that is no feather of the user's, so
+    the result fades out over Soft edge beyond it, as from a rectangle, not in one pixel."""
+    check = main_launch.check("inpaint_ellipse")
+    assert_succeeded(check)
+    got = check.value
+    strength = check.pixels(got["selection"])[..., 0]
+    assert ((strength > 0) & (strength < 255)).any(), "GIMP did not antialias the ellipse"
+    half = strength >= 128
+    mask = upload(check.sent("/images/inpaint"), "mask")
+    assert (mask == np.where(dilate(half, Options().grow), 255, 0)).all()
+    alpha = on_canvas(check, got["after"]["layers"][0])[..., 3]
+    assert (alpha[half] == 255).all()
+    ring = dilate(half, Options().feather // 2) & ~dilate(half, 1)
+    assert (alpha[ring] > 0).all() and (alpha[ring] < 255).any(), "no soft edge beyond it"
+    assert (alpha[~dilate(half, Options().feather)] == 0).all()
 
 
 def test_inpaint_feathered_selection_on_offset_layer(main_launch):

@@ -7,6 +7,7 @@ loop over sixteen million pixels.
 
 from __future__ import annotations
 
+import math
 from array import array
 from functools import cache, partial
 from itertools import accumulate, pairwise, repeat
@@ -104,6 +105,18 @@ def _as_bytes(data) -> bytes | bytearray:
 # difference, without building a second sixteen-megabyte buffer.
 _CHUNK = 1 << 16
 _FULL_CHUNK = b"\xff" * _CHUNK
+
+
+def edge_width(selection: bytes, width: int, height: int) -> float:
+    """How wide a selection's soft edge is, on average, in pixels: its partly selected pixels
+    per pixel of the outline of its half-selected area. About 1 for an antialiased edge, about
+    r for one feathered by r; 0 for a hard one, infinite when nothing is half selected."""
+    grey = len(bytes(selection).translate(None, b"\x00\xff"))
+    if not grey:
+        return 0.0
+    half = threshold(selection, 128)
+    outline = white_area(grow(half, width, height, 1)) - white_area(half)
+    return grey / outline if outline else math.inf
 
 
 def is_empty(mask: bytes) -> bool:

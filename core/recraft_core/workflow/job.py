@@ -34,6 +34,10 @@ from .canvas import Canvas, NewDocument, NewLayer, NewVector, PurePythonCodec
 # of scikit-image's photographs at three sizes and grains, files came out between 94 % and
 # 100.4 % of their estimate; a miss still goes up, after a second encode (Job._shrink).
 ESTIMATE_MARGIN = 0.92
+# How wide (masks.edge_width) a selection's soft edge may be and still count as hard: editors
+# antialias the edges of ellipses and lassos over about a pixel, and such a selection fades
+# over Options.feather like a hard one. Wider edges were feathered by the user: kept as drawn.
+ANTIALIASING = 2.0
 
 log = logging.getLogger("recraft_core.workflow")
 
@@ -47,7 +51,8 @@ class Options:
     The upload mask is the selection grown by `grow`, so the model repaints a little past
     its edge; the result then fades out over `feather` pixels beyond the selection's edge,
     so no seam shows. feather=0 gives a hard edge. A selection that is already soft
-    (feathered in the editor) fades as the editor's selection does instead.
+    (feathered in the editor, not just antialiased) fades as the editor's selection does
+    instead.
     """
 
     grow: int = 16
@@ -446,7 +451,7 @@ class Job:
         mx0, my0, mx1, my1 = self._mask_box
         mw, mh = mx1 - mx0, my1 - my0
         selection = self._selection
-        soft = not masks.is_binary(selection)
+        soft = masks.edge_width(selection, mw, mh) > ANTIALIASING
         # A soft selection's faint outskirts still show some of the result: they are repainted
         # too. A hard one is cut at half, as editors draw its marching ants.
         hard = masks.threshold(selection, 8 if soft else 128)
