@@ -188,17 +188,19 @@ class OperationForm(QtWidgets.QWidget):
             self.fields[field.name] = fw
             label = field.label + (" *" if field.required else "")
             (more_layout if field.advanced else main).addRow(label, fw.widget)
-            if field.name == "model":
-                fw.widget.currentIndexChanged.connect(self._model_changed)
         for name, value in keep.items():
             if name in self.fields and value is not None:
                 self.fields[name].set(value)
+        if "model" in self.fields:
+            # Only now: setting the kept model above must not rebuild the form from inside
+            # its own build (which set it again, and so on without end).
+            self.fields["model"].widget.currentIndexChanged.connect(self._model_changed)
         if more_layout.rowCount():
             main.addRow(more)
             # One label column for both layouts, so the folded fields line up with the rest.
             labels = [main.labelForField(fw.widget) or more_layout.labelForField(fw.widget)
                       for fw in self.fields.values()]  # fmt: skip
-            width = max(label.sizeHint().width() for label in labels if label is not None)
+            width = max((label.sizeHint().width() for label in labels if label), default=0)
             for label in labels:
                 if label is not None:
                     label.setMinimumWidth(width)

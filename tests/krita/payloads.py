@@ -657,6 +657,17 @@ def form_memory(out_dir, prompt):
     for operation in ("remove_background", "inpaint", "generate"):
         panel.choose(operation)
         seen[operation] = panel.form.raw_values()
+    # Another model, picked as a user does: the form is rebuilt for it once, keeping values.
+    panel.choose("inpaint")
+    combo = panel.form.fields["model"].widget
+    combo.setCurrentIndex(combo.findText("recraftv3_vector"))
+    QtWidgets.QApplication.processEvents()
+    seen["vector_model"] = panel.form.raw_values()
+    combo = panel.form.fields["model"].widget  # the rebuilt form's own
+    combo.setCurrentIndex(combo.findText("recraftv3"))
+    QtWidgets.QApplication.processEvents()
+    seen["raster_model"] = panel.form.raw_values()
+    panel.choose("generate")
     seen["fold"] = [fold_state(panel)]
     panel.form.more_toggle.click()  # open "More options", as a user does
     seen["fold"].append(fold_state(panel))

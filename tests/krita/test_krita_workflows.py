@@ -320,6 +320,11 @@ def test_the_docker_remembers_each_operations_values(edits):
     assert seen["inpaint"].get("n") in (None, 1), seen["inpaint"]
     assert seen["generate"]["n"] == 3 and seen["generate"]["prompt"] == PROMPT
     assert "prompt" not in seen["remove_background"]
+    # Picking another model rebuilds the form for it, once, with what was typed kept (it
+    # used to rebuild itself without end: a RecursionError, and a dead docker).
+    assert seen["vector_model"]["model"] == "recraftv3_vector", seen["vector_model"]
+    assert seen["vector_model"]["prompt"] == PROMPT
+    assert seen["raster_model"]["model"] == "recraftv3" and seen["raster_model"]["prompt"] == PROMPT
 
     # "More options": folded at first, its fields out of sight; opened, they show, and it
     # stays open on another operation's form until it is closed.
