@@ -536,6 +536,17 @@ def test_a_small_canvas_is_scaled_up_and_the_result_back(client, recraft_server)
     assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 200, 150)
     alpha = as_array(new.image)[..., 3]
     assert alpha[75, 100] == 255 and alpha[0, 0] == 0
+    assert any("the result was scaled back" in n for n in outcome.notes)
+
+
+def test_a_small_upscale_says_its_result_opens_as_recraft_made_it(client, recraft_server):
+    """An upscale opens at Recraft's size, not scaled back to the small source: the note
+    must not say otherwise (found by a new-user test on a 100 x 100 image)."""
+    canvas = MemoryCanvas(100, 100, [MemoryLayer("bg", raster(photo(100, 100)))])
+    outcome = run(Job(client, "creative_upscale", canvas, {}))
+    assert outcome.document is not None and outcome.document.image.width > 256
+    note = next(n for n in outcome.notes if "scaled up to 256x256" in n)
+    assert "the result is as Recraft made it" in note and "scaled back" not in note
 
 
 # -- what the review of the workflow found -------------------------------------------------------

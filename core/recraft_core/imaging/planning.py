@@ -44,8 +44,10 @@ class FitPlan:
         """Upload pixels per canvas pixel, horizontally."""
         return self.width / (self.box[2] - self.box[0])
 
-    def describe(self, canvas: tuple[int, int]) -> list[str]:
-        """Plain words for the user on cropping and scaling, nothing when neither happened."""
+    def describe(self, canvas: tuple[int, int], scaled_back: bool = True) -> list[str]:
+        """Plain words for the user on cropping and scaling, nothing when neither happened.
+        `scaled_back`: whether the result is scaled to the sent area (False for a result that
+        opens as it comes, an upscale)."""
         x0, y0, x1, y1 = self.box
         w, h = x1 - x0, y1 - y0
         notes = []
@@ -56,9 +58,12 @@ class FitPlan:
             )
         if not self.is_identity:
             way = "up" if self.width > w else "down"
+            back = (
+                "the result was scaled back" if scaled_back else "the result is as Recraft made it"
+            )
             notes.append(
                 f"It was scaled {way} to {self.width}x{self.height} px to fit Recraft's limits "
-                "(256 to 4096 px a side, at most 16 MP); the result was scaled back."
+                f"(256 to 4096 px a side, at most 16 MP); {back}."
             )
         return notes
 

@@ -277,7 +277,7 @@ class Job:
             plan = self._room_to_expand(plan, limits)
         self._plan = plan
         self._image = self._read(canvas, plan)
-        self.notes += plan.describe((x1 - x0, y1 - y0))
+        self.notes += plan.describe((x1 - x0, y1 - y0), self.op.output != "document")
 
     def _fit_file_size(self, canvas: Canvas) -> None:
         """A source within the pixel limits may still encode to 10 MB or more (grain, noise).
