@@ -49,8 +49,18 @@ class ValidationError(RecraftError, ValueError):
 
     @property
     def user_message(self) -> str:
-        label = self.field.replace("_", " ").capitalize()
-        return f"{label}: {_sentence(self.rule)} Change it and run again."
+        label = self.field.rpartition(".")[2].replace("_", " ").capitalize()
+        rule = self.rule.strip()
+        if rule.startswith(_READS_ON):  # "Prompt is required.", not "Prompt: Is required."
+            text = _sentence(f"{label} {rule}")
+        else:
+            text = f"{label}: {_sentence(rule)}"
+        # A rule with a colon says what to do after it; the others get the general advice.
+        return text if ":" in rule else f"{text} Change it and run again."
+
+
+# Rules worded to follow the field's name.
+_READS_ON = ("is ", "are ", "must ", "has ", "have ", "cannot ", "needs ", "takes ")
 
 
 class APIError(RecraftError):

@@ -233,8 +233,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         else:
             procedure.set_menu_label(op.title + ("…" if op.fields or op.models else ""))
             procedure.add_menu_path(MENU)
-        needs = " Works on the selection." if op.needs_selection else ""
-        procedure.set_documentation(op.help + "." + needs, op.help, name)
+        procedure.set_documentation(op.about, op.help, name)
         procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
         for field in _fields(op):
             _declare(procedure, field)
@@ -336,7 +335,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         dialog = GimpUi.ProcedureDialog.new(procedure, config, f"Recraft: {op.title}")
         names = [_arg(f.name) for f in _fields(op)]
         cost = forms.cost(op, {})
-        text = op.help + "."
+        text = op.about
         text += f"\nCost: about {cost} credits." if cost is not None else ""
         dialog.get_label("recraft-about", text, False, False)
         dialog.fill(["recraft-about", *names])

@@ -195,8 +195,7 @@ class RecraftDocker(DockWidget):
         takes_image = any(f.role == "layer" for f in op.files)
         self.source.setVisible(takes_image)
         self.source_label.setVisible(takes_image)
-        needs = " Works on the selection." if op.needs_selection else ""
-        self.about.setText(op.help + "." + needs)
+        self.about.setText(op.about)
         self.improve.setVisible("prompt" in self.form.fields and name != "create_style")
         self._update_cost()
 

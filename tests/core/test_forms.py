@@ -115,7 +115,7 @@ def test_an_integer_field_without_bounds_is_checked_without_crashing():
 
 
 ERRORS = [
-    (ValidationError("prompt", "must not be empty"), "Prompt: Must not be empty. Change it"),
+    (ValidationError("prompt", "must not be empty"), "Prompt must not be empty. Change it"),
     (AuthenticationError(401, None, "bad token"), "Your Recraft token was refused"),
     (InsufficientCreditsError(402, None, "no"), "not have enough credits"),
     (RateLimitError(429, None, "slow down"), "Wait a minute"),
@@ -136,3 +136,37 @@ def test_every_error_has_a_sentence_for_a_person(error, words):
     message = error.user_message
     assert words in message
     assert "Traceback" not in message and message.strip()[-1] in ".!"
+
+
+def test_editors_describe_operations_in_their_own_words():
+    """A docker or dialog talks of layers and selections: no masks, files or SVG inputs, which
+    are the CLI's terms (found by new-user tests in both editors)."""
+    for op in OPERATIONS.values():
+        about = op.about
+        assert about.endswith(".") and about[0].isupper(), op.name
+        for word in ("mask", "SVG in", "the given one", "create_style"):
+            assert word not in about, (op.name, about)
+        if op.needs_selection:
+            assert "select" in about.lower(), (op.name, about)
+    assert "white part of the mask" in OPERATIONS["inpaint"].help  # the CLI keeps its terms
+
+
+def test_colour_fields_say_how_editors_take_them():
+    fields = {f.name: f for f in forms.fields_for("generate", "recraftv3")}
+    assert "#rrggbb" in fields["controls.colors"].help
+    assert "#rrggbb" in fields["controls.background_color"].help
+    assert "create_style" not in fields["style_id"].help
+
+
+@pytest.mark.parametrize(
+    "field,rule,message",
+    [
+        ("prompt", "is required", "Prompt is required. Change it and run again."),
+        ("controls.colors", "must be a list", "Colors must be a list. Change it and run again."),
+        ("selection", "is empty: select the area to change",
+         "Selection is empty: select the area to change."),
+        ("image", "not a PNG", "Image: Not a PNG. Change it and run again."),
+    ],
+)  # fmt: skip
+def test_a_rule_reads_as_one_sentence_with_its_field(field, rule, message):
+    assert ValidationError(field, rule).user_message == message

@@ -55,7 +55,7 @@ def _form_field(field: Field, model: catalog.Model | None, name: str, int32: boo
         label=field.title,
         type="choice" if choices and field.type == "text" else field.type,
         widget=field.widget,
-        help=field.help,
+        help=field.editor_help or field.help,
         required=field.required,
         default=field.default,
         low=field.low,

@@ -36,6 +36,8 @@ class Field:
     advanced: bool = False  # folded away in a form
     hidden: bool = False  # never in a form: the transport's business
     parts: tuple[Field, ...] = ()  # an object's sub-fields
+    # The help in an editor's form, where it differs from the API's (the CLI's) terms.
+    editor_help: str = ""
 
     @property
     def title(self) -> str:
@@ -80,6 +82,9 @@ class Operation:
     min_side: int = catalog.MIN_SIDE
     svg_min_side: bool = True  # False where small SVGs are scaled up instead of refused
     check: Callable[[dict, dict], None] | None = None  # a rule spanning several fields
+    # What it does in an editor's words (layers and selections, not files and masks), where
+    # those differ from `help`, which the CLI shows.
+    editor_help: str = ""
 
     @property
     def cli_name(self) -> str:
@@ -88,6 +93,13 @@ class Operation:
     @property
     def title(self) -> str:
         return self.label or self.name.replace("_", " ").capitalize()
+
+    @property
+    def about(self) -> str:
+        """A sentence or two for an editor's docker or dialog."""
+        if self.editor_help:
+            return self.editor_help + "."
+        return self.help + "." + (" Works on the selection." if self.needs_selection else "")
 
     @property
     def url_path(self) -> str:
@@ -114,7 +126,12 @@ PROMPT = Field("prompt", "text", "what to draw (or to change)", required=True, w
 N = Field("n", "int", "number of images, 1-6", low=1, high=6, default=1, label="Images")
 STYLE = Field("style", "choice", "base style", choices=tuple(catalog.STYLES), widget="style")
 STYLE_ID = Field(
-    "style_id", "uuid", "a style created with create_style", label="Saved style", widget="style"
+    "style_id",
+    "uuid",
+    "a style created with create_style",
+    label="Saved style",
+    widget="style",
+    editor_help="the id of a style made with Create style",
 )
 SIZE = Field("size", "text", "output size, WxH or w:h", widget="size")
 NEGATIVE_PROMPT = Field(
@@ -153,8 +170,18 @@ CONTROLS = Field(
     "colors, background color, artistic level, no text",
     advanced=True,
     parts=(
-        Field("colors", "colors", f"preferred colors: {_RGB}, each with an optional weight"),
-        Field("background_color", "color", f"the background color wished for: {_RGB}"),
+        Field(
+            "colors",
+            "colors",
+            f"preferred colors: {_RGB}, each with an optional weight",
+            editor_help="preferred colours, as #rrggbb separated by commas",
+        ),
+        Field(
+            "background_color",
+            "color",
+            f"the background color wished for: {_RGB}",
+            editor_help="the background colour wished for, as #rrggbb",
+        ),
         Field(
             "artistic_level",
             "int",
@@ -266,6 +293,8 @@ OPERATIONS: dict[str, Operation] = {
             "create_style",
             "/styles",
             "Create a style from up to 5 reference images and/or existing styles",
+            editor_help="Create a style from up to 5 layers and/or saved styles, to use in "
+            "Generate",
             label="Create style from layers",
             fields=(
                 Field(
@@ -310,6 +339,7 @@ OPERATIONS: dict[str, Operation] = {
             "image_to_image",
             "/images/imageToImage",
             "Make images like the given one, changed as the prompt says",
+            editor_help="Make images like the layer, changed as the prompt says",
             label="Image to image",
             fields=(PROMPT, STRENGTH, RANDOM_SEED, *_edit_fields(V3_V4)),
             files=(IMAGE,),
@@ -322,6 +352,7 @@ OPERATIONS: dict[str, Operation] = {
             "inpaint",
             "/images/inpaint",
             "Regenerate the white part of the mask as the prompt says",
+            editor_help="Repaint the selected area as the prompt says; the rest stays as it is",
             label="Inpaint selection",
             files=(IMAGE, MASK),
             **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
@@ -338,6 +369,7 @@ OPERATIONS: dict[str, Operation] = {
             "replace_background",
             "/images/replaceBackground",
             "Detect the background and replace it as the prompt says",
+            editor_help="Find the layer's background and replace it as the prompt says",
             files=(IMAGE,),
             **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
         ),
@@ -345,6 +377,7 @@ OPERATIONS: dict[str, Operation] = {
             "generate_background",
             "/images/generateBackground",
             "Generate a background in the white part of the mask",
+            editor_help="Paint a new background in the selected area as the prompt says",
             label="Generate background in selection",
             files=(IMAGE, MASK),
             **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
@@ -353,6 +386,7 @@ OPERATIONS: dict[str, Operation] = {
             "vectorize",
             "/images/vectorize",
             "Convert a raster image to SVG",
+            editor_help="Trace the layer into editable vector shapes",
             files=(RASTER_IMAGE,),
             output="vector",
             price=catalog.REQUEST_PRICES["vectorize"],
@@ -362,6 +396,7 @@ OPERATIONS: dict[str, Operation] = {
             "remove_background",
             "/images/removeBackground",
             "Remove the background (SVG in, SVG out)",
+            editor_help="Remove the layer's background, keeping its subject",
             files=(IMAGE,),
             svg_min_side=False,
             price=catalog.REQUEST_PRICES["remove_background"],
@@ -390,6 +425,7 @@ OPERATIONS: dict[str, Operation] = {
             "erase_region",
             "/images/eraseRegion",
             "Erase the white part of the mask",
+            editor_help="Erase what is selected, filling in what would be behind it",
             label="Erase selection",
             files=(IMAGE, MASK),
             price=catalog.REQUEST_PRICES["erase_region"],
@@ -399,6 +435,7 @@ OPERATIONS: dict[str, Operation] = {
             "remix",
             "/images/variateImage",
             "New versions of the image in another size",
+            editor_help="New versions of the layer in another size",
             fields=(
                 Field("size", "text", "output size, WxH or w:h", required=True, widget="size"),
                 N,

@@ -76,7 +76,7 @@ def editor_client(settings_menu: str) -> Client:
     except ValidationError as e:
         if e.field == "token" and "no API token" in e.rule:
             raise ValidationError(
-                "token", f"no Recraft token yet: open {settings_menu} and paste yours"
+                "token", f"is not set yet: open {settings_menu} and paste your Recraft token"
             ) from None
         raise
 
@@ -241,7 +241,8 @@ class Job:
         bounds = canvas.selection_bounds()
         if bounds is None:
             raise ValidationError(
-                "selection", f"{self.op.title} works on a selection: select an area first"
+                "selection",
+                f"is missing: {self.op.title} changes only what is selected; select an area first",
             )
         width, height = canvas.size()
         x0, y0, x1, y1 = bounds
