@@ -204,11 +204,24 @@ class KritaCanvas:
             raster = Raster(w, h, NATIVE, pixels)
             return raster if size is None else scaled(raster, *size)
         node = self.node
+        # A paint layer's own pixels; any other layer (a group, a vector, file or fill layer)
+        # has none of its own, only what it shows: its projection.
+        paint = node.type() == "paintlayer"
         if (node.colorModel(), node.colorDepth(), node.colorProfile()) != SRGB_U8:
+            if not paint:
+                raise ValidationError(
+                    "layer",
+                    f"is a {node.type().replace('layer', ' layer')} in a {node.colorModel()} "
+                    f"{node.colorDepth()} image, which the plug-in cannot convert: choose "
+                    "Source: Visible image, or a paint layer",
+                )
             # Any depth or colour model to 8-bit sRGB on a copy: the layer itself is untouched.
             node = node.duplicate()
             node.setColorSpace(*SRGB_U8)
-        pixels = read_in_bands(lambda top, rows: node.pixelData(x0, y0 + top, w, rows), w, h)
+        if not paint:
+            self.document.waitForDone()  # projections are drawn by Krita's own threads
+        read = node.pixelData if paint else node.projectionPixelData
+        pixels = read_in_bands(lambda top, rows: read(x0, y0 + top, w, rows), w, h)
         raster = Raster(w, h, "BGRA", pixels)
         if size is not None and size != (raster.width, raster.height):
             raster = scaled(raster, *size)

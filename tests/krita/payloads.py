@@ -716,6 +716,28 @@ def visible_image_source(out_dir, width, height, box):
     return {"before": before, "after": layers(doc), "message": panel.message}
 
 
+def group_source(out_dir, width, height, box):
+    """Remove background with a group layer active (its layer at box inside it): a group has
+    no pixels of its own, so what it shows is sent."""
+    doc = new_document(width, height, "group")
+    group = doc.createGroupLayer("folder")
+    doc.rootNode().addChildNode(group, None)
+    x, y, w, h = box
+    inner = doc.createNode("photo", "paintlayer")
+    group.addChildNode(inner, None)
+    write_rgba(inner, 0, 0, w, h, scene(w, h))
+    inner.move(x, y)
+    settle(doc)
+    yield
+    assert set_active_node(doc, group), "could not make the group active"
+    before = layers(doc)
+    panel = docker_ready("remove_background", {})
+    yield from run_in_docker(panel, doc)
+    rgba = read_rgba(inner, x, y, w, h)
+    rgb = b"".join(bytes(rgba[i : i + 3]) for i in range(0, len(rgba), 4))
+    return {"before": before, "after": layers(doc), "message": panel.message, "rgb": digest(rgb)}
+
+
 def banded_read(out_dir, width, height, box):
     """The plug-in reads layers and the visible image in bands of rows (Qt's events handled
     between them): compare what it reads with one pixelData / projection call over the same

@@ -10,6 +10,7 @@ the server's records are matched to a story by time.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -100,6 +101,7 @@ EDITS = [
     ["form_memory", "form_memory", {"prompt": PROMPT}],
     ["banded", "banded_read", {"width": 1500, "height": 1200, "box": (100, 50, 1300, 1100)}],
     ["visible", "visible_image_source", {"width": 320, "height": 256, "box": VISIBLE_BOX}],
+    ["group", "group_source", {"width": 400, "height": 320, "box": LAYER_BOX}],
     [
         "upscale",
         "upscale_action",
@@ -363,6 +365,20 @@ def test_visible_image_as_the_source(edits):
     assert sent_pixels[2, 2].tolist() == [220, 30, 30]  # the red layer, outside the grey one
     assert sent_pixels[y + h // 2, x + w // 2].tolist() == [90, 90, 90]
     assert names(got["after"]) == ["Background", "red", "grey", "Recraft remove background"]
+
+
+def test_a_group_layer_sends_what_it_shows(edits):
+    """A group layer as the source: it has no pixels of its own (it was refused as "empty"),
+    so what it shows goes up, its layer where it sits, and the result lands above it."""
+    got = edits.story("group")
+    sent = edits.request("group", "/images/removeBackground")
+    assert sent.status == 200, got["message"]
+    _, _, w, h = LAYER_BOX
+    image = sent.files["image"][0]
+    assert (image.width, image.height) == (w, h)
+    sent_rgb = np.ascontiguousarray(upload_pixels(image)[..., :3]).tobytes()
+    assert hashlib.sha256(sent_rgb).hexdigest() == got["rgb"], "not the group's layer"
+    assert names(got["after"]) == ["Background", "folder", "Recraft remove background"]
 
 
 def test_vectorize_undone_at_once(edits):
