@@ -24,7 +24,7 @@ from gi.repository import Gimp, GLib, GObject  # noqa: E402
 from gimp_canvas import GimpCanvas, new_layer  # noqa: E402
 
 from recraft_core import Client, RecraftError, ValidationError, settings  # noqa: E402
-from recraft_core.api import forms  # noqa: E402
+from recraft_core.api import forms, validation  # noqa: E402
 from recraft_core.api.operations import OPERATIONS  # noqa: E402
 from recraft_core.workflow import Job, Options, editor_client  # noqa: E402
 
@@ -131,6 +131,15 @@ def _declare(procedure, field) -> None:
         procedure.add_string_argument(name, label, help_, "", RW)
 
 
+def _refusal(op, config) -> str | None:
+    """What is wrong with the dialog's values, in the user's words; None when nothing is."""
+    try:
+        validation.validate(op, _values(op, config), cross_field=False)
+    except ValidationError as e:
+        return e.user_message
+    return None
+
+
 def _values(op, config) -> dict:
     """The parameters to send, read from the procedure's config."""
     values = {}
@@ -231,7 +240,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             procedure.set_menu_label("Remove Background (Recraft)")
             procedure.add_menu_path("<Image>/Layer/Transparency")
         else:
-            procedure.set_menu_label(op.title + ("…" if op.fields or op.models else ""))
+            procedure.set_menu_label(op.title + ("…" if _fields(op) else ""))
             procedure.add_menu_path(MENU)
         procedure.set_documentation(op.about, op.help, name)
         procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
@@ -270,7 +279,7 @@ class RecraftPlugIn(Gimp.PlugIn):
     def _run(self, procedure, run_mode, image, drawables, config):
         op = self._operation(procedure.get_name())
         interactive = run_mode == Gimp.RunMode.INTERACTIVE
-        if interactive and (op.fields or op.models) and not self._dialog(procedure, config, op):
+        if interactive and _fields(op) and not self._dialog(procedure, config, op):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         params = _values(op, config)
         layers = list(drawables or [])
@@ -338,9 +347,18 @@ class RecraftPlugIn(Gimp.PlugIn):
         text = op.about
         text += f"\nCost: about {cost} credits." if cost is not None else ""
         dialog.get_label("recraft-about", text, False, False)
-        dialog.fill(["recraft-about", *names])
+        problem = dialog.get_label("recraft-problem", "", True, False)
+        dialog.fill(["recraft-about", *names, "recraft-problem"])
         self._follow_model(dialog, op)
-        ok = dialog.run()
+        # A value the API would refuse is said in the dialog, which stays open with what the
+        # user typed: not after it closed, to be filled in again.
+        while ok := dialog.run():
+            error = _refusal(op, config)
+            if error is None:
+                break
+            problem.set_markup(
+                f'<span foreground="#d0453a">{GLib.markup_escape_text(error)}</span>'
+            )
         dialog.destroy()
         return ok
 
@@ -382,7 +400,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         grid = Gtk.Grid(row_spacing=6, column_spacing=12, margin=12)
         token = Gtk.Entry(visibility=False, text=saved.token or "")
         token.set_placeholder_text("paste your Recraft API token")
-        url = Gtk.Entry(text=saved.base_url or "")
+        url = Gtk.Entry(text=saved.base_url or "", width_chars=40, hexpand=True)
         url.set_placeholder_text("https://external.api.recraft.ai/v1")
         grow = Gtk.SpinButton.new_with_range(0, 256, 1)
         grow.set_value(defaults.grow if saved.grow is None else saved.grow)

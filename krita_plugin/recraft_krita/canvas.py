@@ -65,6 +65,14 @@ def _raster(image: QImage) -> Raster:
     return Raster(image.width(), image.height(), NATIVE, _bytes(image))
 
 
+def float_message(text: str) -> None:
+    """`text` over the active view's canvas for a few seconds, where the user looks."""
+    window = Krita.instance().activeWindow()
+    view = window.activeView() if window else None
+    if view is not None and text:
+        view.showFloatingMessage(text, QtGui.QIcon(), 8000, 1)
+
+
 def native(raster: Raster) -> bytes:
     """The raster as the BGRA bytes Krita's setPixelData takes."""
     if raster.mode == "BGRA":
@@ -293,18 +301,17 @@ class KritaCanvas:
         new_document(document.name, document.image, self.document.resolution())
 
 
-def _new_document(name: str, width: int, height: int, resolution: float, content):
-    """A new document in the active window holding the one layer `content(document)` makes.
-    The view comes first: Krita 5.1's addShapesFromSvg crashes without one."""
+def _new_document(name: str, width: int, height: int, resolution: float, fill):
+    """A new document in the active window, `fill(document, background)` putting the result
+    in it: into the background layer Krita makes, or as a layer above it. Nothing is removed,
+    so its history holds no "Remove Layer" for an Undo to empty it with. The view comes
+    first: Krita 5.1's addShapesFromSvg crashes without one."""
     krita = Krita.instance()
     new = krita.createDocument(width, height, name, *SRGB_U8, float(resolution))
     window = krita.activeWindow()
     if window is not None:
         window.addView(new)
-    root = new.rootNode()
-    for old in root.childNodes():  # the empty background Krita adds
-        old.remove()
-    root.addChildNode(content(new), None)
+    fill(new, next(iter(new.rootNode().childNodes()), None))
     new.refreshProjection()
     return new
 
@@ -312,21 +319,24 @@ def _new_document(name: str, width: int, height: int, resolution: float, content
 def new_document(name: str, image: Raster, resolution: float = 300.0):
     """Open `image` as a new document in the active window."""
 
-    def layer(document):
-        node = document.createNode(name, "paintlayer")
+    def fill(document, background) -> None:
+        node = background
+        if node is None or node.type() != "paintlayer":
+            node = document.createNode(name, "paintlayer")
+            document.rootNode().addChildNode(node, None)
         write_in_bands(node, native(image), 0, 0, image.width, image.height)
-        return node
+        node.setName(name)
 
-    return _new_document(name, image.width, image.height, resolution, layer)
+    return _new_document(name, image.width, image.height, resolution, fill)
 
 
 def new_vector_document(vector: NewVector):
-    """Open an SVG result as a new document holding one vector layer."""
+    """Open an SVG result as a new document: its vector layer over Krita's background."""
 
-    def layer(document):
+    def fill(document, background) -> None:
         node = document.createVectorLayer(vector.name)
         node.addShapesFromSvg(vector.svg)
-        return node
+        document.rootNode().addChildNode(node, background)
 
     width, height = vector.size or (1024, 1024)
-    return _new_document(vector.name, width, height, 300.0, layer)
+    return _new_document(vector.name, width, height, 300.0, fill)

@@ -10,7 +10,7 @@ from recraft_core.api import forms
 from recraft_core.api.operations import OPERATIONS
 
 from . import jobs
-from .canvas import KritaCanvas, thumbnail
+from .canvas import KritaCanvas, float_message, thumbnail
 from .form import OperationForm
 from .qt import QtCore, QtGui, QtWidgets
 
@@ -118,9 +118,14 @@ class RecraftDocker(DockWidget):
         self.results.itemClicked.connect(self._insert_again)
         self.results.setVisible(False)
         layout.addWidget(self.results)
+        self.settings_button = QtWidgets.QPushButton("Settings…", root)
+        self.settings_button.setToolTip("Your Recraft token, the server, and how results blend in")
+        self.settings_button.clicked.connect(self._open_settings)
+        layout.addWidget(self.settings_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         scroll.setWidget(root)
         self.setWidget(scroll)
+        self._scroll = scroll
 
         self._message, self._error = "", False
         self._shown_history = 0
@@ -244,23 +249,29 @@ class RecraftDocker(DockWidget):
         return out
 
     def _done(self, job) -> None:
-        if job.error is not None:
-            self.show_message(job.error.user_message, error=True)
-            return
-        outcome = job.outcome
-        words = list(outcome.notes)
-        if outcome.style is not None:
-            words.insert(0, f"Style created: {outcome.style.id}. Its id is in Saved style.")
+        text, error = jobs.summary(job)
+        style = None if error else job.outcome.style
+        if style is not None:
+            text = f"Style created: {style.id}. Its id is in Saved style. {text}"
             self.choose("generate")
-            self.form.set_values({"model": "recraftv3", "style_id": outcome.style.id})
-        if outcome.credits is not None:
-            words.append(f"It cost {outcome.credits} credits.")
-        self.show_message(" ".join(words) or "Done.", error=False)
+            self.form.set_values({"model": "recraftv3", "style_id": style.id})
+        self.show_message(text, error)
 
-    def show_message(self, text: str, error: bool) -> None:
+    def show_message(self, text: str, error: bool, on_canvas: bool = True) -> None:
+        """In the docker; an error scrolled into view (a short docker hides its lower part)
+        and also over the canvas, `on_canvas` unless the caller put it there."""
         self._message, self._error = text, error
         self.message_label.setStyleSheet("color: #c0392b;" if error else "")
         self.message_label.setText(text)
+        if text and error:
+            self._scroll.ensureWidgetVisible(self.message_label)
+            if on_canvas:
+                float_message(text)
+
+    def _open_settings(self) -> None:
+        from .extension import SettingsDialog
+
+        SettingsDialog().exec()
 
     def _refresh(self) -> None:
         runner = self.runner

@@ -6,10 +6,11 @@ from krita import Extension, Krita
 
 from recraft_core import settings
 from recraft_core.api import catalog
-from recraft_core.workflow import Options
+from recraft_core.workflow import Options, missing_selection
 
 from . import api, jobs
-from .qt import QtGui, QtWidgets
+from .canvas import float_message
+from .qt import QtWidgets
 
 MENU = "recraft_menu"
 
@@ -50,6 +51,10 @@ class RecraftExtension(Extension):
             _say(jobs.runner().last_error)
 
     def inpaint_selection(self) -> None:
+        document = Krita.instance().activeDocument()
+        if document is not None and document.selection() is None:
+            _say(missing_selection("inpaint").user_message)  # before asking for a prompt
+            return
         window = Krita.instance().activeWindow()
         parent = window.qwindow() if window else None
         prompt, ok = QtWidgets.QInputDialog.getMultiLineText(
@@ -79,24 +84,21 @@ class RecraftExtension(Extension):
 
 
 def _tell(job) -> None:
-    """After a one-click action: what happened, in Krita's floating message."""
-    if job.error is not None:
-        _say(job.error.user_message)
-    elif job.outcome is not None and job.outcome.notes:
-        _say(" ".join(job.outcome.notes), error=False)
+    """After a one-click action: what happened, in the docker (so it never shows an earlier
+    job's words), and on the canvas when it is more than "done"."""
+    text, error = jobs.summary(job)
+    _say(text, error, on_canvas=error or bool(job.outcome and job.outcome.notes))
 
 
-def _say(text: str, error: bool = True) -> None:
+def _say(text: str, error: bool = True, on_canvas: bool = True) -> None:
     """On the canvas for a few seconds, and in the docker when it is open."""
     if not text:
         return
-    window = Krita.instance().activeWindow()
-    view = window.activeView() if window else None
-    if view is not None:
-        view.showFloatingMessage(text, QtGui.QIcon(), 8000, 1)
+    if on_canvas:
+        float_message(text)
     panel = api.docker()
     if panel is not None:
-        panel.show_message(text, error)
+        panel.show_message(text, error, on_canvas=False)
 
 
 class SettingsDialog(QtWidgets.QDialog):
@@ -106,6 +108,7 @@ class SettingsDialog(QtWidgets.QDialog):
         window = Krita.instance().activeWindow()
         super().__init__(window.qwindow() if window else None)
         self.setWindowTitle("Recraft settings")
+        self.setMinimumWidth(520)  # room for a server address
         saved = settings.load()
         defaults = Options()
         layout = QtWidgets.QFormLayout(self)

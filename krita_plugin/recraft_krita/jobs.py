@@ -20,6 +20,18 @@ log = logging.getLogger("recraft_krita")
 POLL_MS = 50
 
 
+def summary(job: Job) -> tuple[str, bool]:
+    """What an ended job tells the user, and whether it is an error: its error, or its notes
+    and what it cost."""
+    if job.error is not None:
+        return job.error.user_message, True
+    outcome = job.outcome
+    words = list(outcome.notes) if outcome is not None else []
+    if outcome is not None and outcome.credits is not None:
+        words.append(f"It cost {outcome.credits} credits.")
+    return " ".join(words) or "Done.", False
+
+
 def client() -> Client:
     return editor_client("Tools › Recraft › Settings")
 

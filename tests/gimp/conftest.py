@@ -234,6 +234,7 @@ class Gimp:
         self.profile = home / "gimp-profile"
         self.server = server
         self.launches: dict[str, Launch | GimpFailed] = {}
+        self.dialog_open = False  # screenshots(): the dialog still open after OK was pressed
         if from_zip is None:
             install_plugin(self.profile / "plug-ins")
         else:
@@ -263,7 +264,8 @@ class Gimp:
 
     def screenshots(self, display: str, prompt: str, out: Path) -> list[Path]:
         """GIMP's GUI on `display` running gimp_checks.show_off: a screenshot of the image
-        after inpaint, then one of the Inpaint dialog over it (out/gimp-*.png)."""
+        after inpaint, then one of the Inpaint dialog over it, then one after pressing OK in
+        the dialog with its prompt left empty (out/gimp-*.png)."""
         from PIL import ImageGrab
 
         work = self.home / "screenshots"
@@ -308,6 +310,19 @@ class Gimp:
                     time.sleep(4)  # the window (or the dialog) draws
                     screen = ImageGrab.grab(xdisplay=display).convert("RGB")
                     screen.crop(screen.getbbox()).save(shot)  # GIMP's window, not the black
+                # OK, as a user presses it (Return, in the focused dialog): no window manager
+                # runs to give the dialog the focus, so xdotool does.
+                env = dict(os.environ, DISPLAY=display)
+                search = ["xdotool", "search", "--name", "^Recraft: Inpaint"]
+                found = subprocess.run(search, env=env, capture_output=True, text=True, check=True)
+                window = found.stdout.split()[0]
+                subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
+                subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+                time.sleep(3)
+                screen = ImageGrab.grab(xdisplay=display).convert("RGB")
+                shots.append(out / "gimp-inpaint-refused.png")
+                screen.crop(screen.getbbox()).save(shots[-1])
+                self.dialog_open = subprocess.run(search, env=env).returncode == 0
             finally:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()

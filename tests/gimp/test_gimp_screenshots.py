@@ -28,11 +28,18 @@ def test_screenshot_of_an_inpaint(gimp, tmp_path):
         missing = "Xvfb is not installed (apt-get install xvfb)"
         pytest.fail(missing) if os.environ.get("CI") else pytest.skip(missing)
     with Xvfb() as display:
-        result, dialog = gimp.screenshots(display, "a straw hat", tmp_path)
+        result, dialog, refused = gimp.screenshots(display, "a straw hat", tmp_path)
     done = json.loads((gimp.home / "screenshots" / "shown.1").read_text())
     assert done["status"] == "success", done
     sent = [r for r in gimp.server.requests if r.path.endswith("/images/inpaint")]
-    assert sent and sent[0].status == 200
+    assert len(sent) == 1 and sent[0].status == 200  # OK on an empty prompt sent nothing
+    # It said so in the dialog, which stayed open with its values: red words appeared.
+    assert gimp.dialog_open, "the dialog closed on a value Recraft would refuse"
+    before = np.asarray(Image.open(dialog).convert("RGB")).astype(int)
+    after = np.asarray(Image.open(refused).convert("RGB")).astype(int)
+    red = (after[..., 0] > 180) & (after[..., 1] < 110) & (after[..., 2] < 110)
+    was_red = (before[..., 0] > 180) & (before[..., 1] < 110) & (before[..., 2] < 110)
+    assert (red & ~was_red).sum() > 200, "no error shown in the dialog"
     for shot in (result, dialog):
         pixels = np.asarray(Image.open(shot).convert("RGB"))
         # A real window, not a black or blank screen: many distinct colours.
@@ -42,5 +49,5 @@ def test_screenshot_of_an_inpaint(gimp, tmp_path):
     second = np.asarray(Image.open(dialog).convert("RGB"))
     assert (first != second).any(axis=2).mean() > 0.02
     if os.environ.get("RECRAFT_SCREENSHOTS") == "1" and gimp.editor.version.startswith("3.0"):
-        for shot in (result, dialog):
+        for shot in (result, dialog, refused):
             shutil.copy(shot, ROOT / "docs" / "screenshots" / shot.name)

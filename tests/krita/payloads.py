@@ -513,8 +513,10 @@ def upscale_action(out_dir, width, height, box, square):
     documents = list(k.documents())
     new = [d for d in documents if d.name() not in names_before]
     made = new[-1] if len(new) == 1 else None
+    history = None
     if made is not None:
         settle(made)
+        history = history_rows()  # the new document's: its view is the active one
         w2, h2 = made.width(), made.height()
         save_rgba_png(
             _swap_channels(bytes(made.pixelData(0, 0, w2, h2))),
@@ -526,6 +528,7 @@ def upscale_action(out_dir, width, height, box, square):
         "documents": [names_before, [d.name() for d in documents]],
         "new": None if made is None else [made.name(), made.width(), made.height()],
         "new_layers": None if made is None else layers(made),
+        "new_history": history,
         "source_layers": layers(doc),
         "message": api.docker().message if api.docker() is not None else None,
     }
@@ -736,6 +739,48 @@ def group_source(out_dir, width, height, box):
     rgba = read_rgba(inner, x, y, w, h)
     rgb = b"".join(bytes(rgba[i : i + 3]) for i in range(0, len(rgba), 4))
     return {"before": before, "after": layers(doc), "message": panel.message, "rgb": digest(rgb)}
+
+
+def messages(out_dir, width, height, box):
+    """What the user reads, and where: an error in a short docker is scrolled into view;
+    Tools › Inpaint Selection… with nothing selected says so before asking for a prompt;
+    a Tools action's outcome replaces the docker's words from an earlier job."""
+    from recraft_krita import api
+
+    doc = new_document(width, height, "messages")
+    layer = attached_layer(doc, "photo", (0, 0, width, height))
+    settle(doc)
+    yield
+    assert set_active_node(doc, layer), "could not make the layer active"
+    panel = docker_ready("erase_region", {})
+    dock_height = panel.height()
+    panel.widget().verticalScrollBar().setValue(0)
+    panel.setFixedHeight(160)  # squeezed under other dockers: the message is below the fold
+    yield 0.3
+    out = {}
+    yield from run_in_docker(panel, doc)
+    yield 0.2
+    label = panel.message_label
+    out["no_selection"] = panel.message
+    out["no_selection_in_view"] = not label.visibleRegion().isEmpty()
+    panel.setMinimumHeight(0)
+    panel.setMaximumHeight(16777215)
+    panel.resize(panel.width(), dock_height)
+
+    Krita.instance().action("recraft_inpaint_selection").trigger()  # would ask for a prompt
+    idle(api)
+    out["inpaint_action"] = panel.message
+
+    rect_selection(doc, *box)
+    yield from run_in_docker(panel, doc)
+    out["erase"] = panel.message
+    assert set_active_node(doc, layer), "could not make the layer active again"
+    Krita.instance().action("recraft_remove_background").trigger()
+    idle(api)
+    settle(doc)
+    yield
+    out["action"] = panel.message
+    return out
 
 
 def banded_read(out_dir, width, height, box):

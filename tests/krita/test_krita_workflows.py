@@ -21,6 +21,7 @@ from krita_harness import LAUNCH_TIMEOUT, KritaFailed, trouble
 from layer_checks import box_mask, names, paint_layers, rgba
 from PIL import Image
 
+from recraft_core.api.catalog import REQUEST_PRICES
 from recraft_core.workflow.job import Options
 from recraft_server import render
 
@@ -102,6 +103,7 @@ EDITS = [
     ["banded", "banded_read", {"width": 1500, "height": 1200, "box": (100, 50, 1300, 1100)}],
     ["visible", "visible_image_source", {"width": 320, "height": 256, "box": VISIBLE_BOX}],
     ["group", "group_source", {"width": 400, "height": 320, "box": LAYER_BOX}],
+    ["messages", "messages", {"width": 320, "height": 256, "box": (100, 80, 60, 40)}],
     [
         "upscale",
         "upscale_action",
@@ -381,6 +383,20 @@ def test_a_group_layer_sends_what_it_shows(edits):
     assert names(got["after"]) == ["Background", "folder", "Recraft remove background"]
 
 
+def test_messages_are_seen_and_current(edits):
+    """Found by a new-user test: an error sat below a short docker's fold, so Run seemed to
+    do nothing; Inpaint Selection… asked for a prompt before saying nothing was selected; a
+    Tools action left an earlier job's words in the docker."""
+    got = edits.story("messages")
+    assert got["no_selection"].startswith("Selection is missing: Erase selection"), got
+    assert got["no_selection_in_view"], "the error is out of the docker's view"
+    assert got["inpaint_action"].startswith("Selection is missing: Inpaint selection"), got
+    erase, removal = (REQUEST_PRICES[op] for op in ("erase_region", "remove_background"))
+    assert got["erase"] == f"It cost {erase} credits.", got
+    assert got["action"] == f"It cost {removal} credits.", got
+    assert edits.request("messages", "/images/removeBackground").status == 200
+
+
 def test_vectorize_undone_at_once(edits):
     """One Undo (Edit › Undo) after Vectorize takes the vector layer away with its shapes,
     not just its shapes."""
@@ -551,6 +567,12 @@ def test_crisp_upscale_opens_a_document(edits):
     source = rgba(edits.folder("upscale") / "source.png")
     upscaled = rgba(edits.folder("upscale") / "upscaled.png")
     assert (upscaled == source.repeat(2, axis=0).repeat(2, axis=1)).all()
+    # Nothing in the new document's history undoes the result away (it had "Remove Layer",
+    # found by a new-user test); its one layer is the result.
+    assert names(got["new_layers"]) == ["Recraft crisp upscale"], got["new_layers"]
+    history = got["new_history"]
+    assert history is not None, "no Undo History docker found in this Krita"
+    assert not any("Remove" in row or "Add" in row for row in history), history
 
 
 def test_edits_leave_no_trouble_on_stderr(edits):

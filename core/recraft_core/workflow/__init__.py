@@ -6,7 +6,7 @@ memory   a Canvas in memory: the example to follow and the tests' canvas
 """
 
 from .canvas import Canvas, Codec, NewDocument, NewLayer, NewVector, PurePythonCodec
-from .job import Job, Options, Outcome, editor_client, layer_name
+from .job import Job, Options, Outcome, editor_client, layer_name, missing_selection
 from .memory import MemoryCanvas, MemoryLayer
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "PurePythonCodec",
     "editor_client",
     "layer_name",
+    "missing_selection",
 ]

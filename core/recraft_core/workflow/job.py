@@ -68,6 +68,15 @@ class Options:
         )
 
 
+def missing_selection(operation: str) -> ValidationError:
+    """The error for an operation on a selection when nothing is selected: also for an
+    editor to say before it asks for anything else (a prompt)."""
+    title = OPERATIONS[operation].title
+    return ValidationError(
+        "selection", f"is missing: {title} changes only what is selected; select an area first"
+    )
+
+
 def editor_client(settings_menu: str) -> Client:
     """A Client for the saved token (RECRAFT_API_TOKEN and RECRAFT_API_URL win); without one,
     the error says where the editor's Settings are."""
@@ -240,10 +249,7 @@ class Job:
     def _prepare_masked(self, canvas: Canvas) -> None:
         bounds = canvas.selection_bounds()
         if bounds is None:
-            raise ValidationError(
-                "selection",
-                f"is missing: {self.op.title} changes only what is selected; select an area first",
-            )
+            raise missing_selection(self.op.name)
         width, height = canvas.size()
         x0, y0, x1, y1 = bounds
         # The selection plus its grown edge, within the canvas: what the model repaints.
