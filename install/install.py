@@ -212,13 +212,17 @@ def prepare_vendor(args: argparse.Namespace, report: Report) -> vendoring.Vendor
     """The checked vendor folder; None for a dry run that would build it."""
     given = args.vendor.expanduser().absolute() if args.vendor else None
     how, folder = vendoring.plan(VENDOR_CACHE, given, args.rebuild_vendor)
+    pip = vendoring.find_pip() if how == "build" else None
     if args.dry_run and how == "build":
-        pip = vendoring.require_pip()
         report.say(f"Vendored packages: would build {folder} with")
-        report.say(f"  {vendoring.shell_line([*pip, *vendoring.pip_command(folder)])}")
+        if pip is None:
+            report.say("  the pure-Python wheels of requests and certifi from PyPI (no pip here)")
+        else:
+            report.say(f"  {vendoring.shell_line([*pip, *vendoring.pip_command(folder)])}")
         return None
     if how == "build":
-        report.say(f"Vendored packages: building {folder} with pip (once; it needs the network)")
+        tool = "pip" if pip is not None else "PyPI's wheels (no pip here)"
+        report.say(f"Vendored packages: building {folder} with {tool} (once; it needs the network)")
     vendor = vendoring.prepare(VENDOR_CACHE, given, args.rebuild_vendor)
     listed = ", ".join(f"{k} {v}" for k, v in sorted(vendor.versions.items()))
     verb = {"built": "built", "reused": "reusing", "given": "using"}[vendor.how]

@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import wheels
 from errors import InstallError
 
 REQUIREMENTS = ("requests", "certifi")
@@ -161,20 +162,26 @@ def require_pip() -> list[str]:
 
 
 def build(folder: Path) -> None:
-    """Build the vendor folder at `folder` with pip, replacing any there; all or nothing."""
-    pip = require_pip()
+    """Build the vendor folder at `folder` with pip, or without pip from PyPI's JSON API
+    (wheels.py), replacing any there; all or nothing."""
+    pip = find_pip()
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-build-"))
     try:
         target = work / "vendor"
-        done = subprocess.run(
-            [*pip, *pip_command(target)],
-            capture_output=True,
-            text=True,
-            env=_pip_env(),
-            timeout=900,
-        )
-        if done.returncode != 0:
+        if pip is None:
+            oldest = tuple(map(int, OLDEST_PYTHON.split(".")))
+            wheels.fetch(target, (oldest[0], oldest[1]))
+            done = None
+        else:
+            done = subprocess.run(
+                [*pip, *pip_command(target)],
+                capture_output=True,
+                text=True,
+                env=_pip_env(),
+                timeout=900,
+            )
+        if done is not None and done.returncode != 0:
             tail = "\n  ".join((done.stdout + done.stderr).strip().splitlines()[-8:])
             raise InstallError(
                 "pip could not fetch the plug-in's vendored packages (it needs the network "

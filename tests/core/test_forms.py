@@ -170,3 +170,11 @@ def test_colour_fields_say_how_editors_take_them():
 )  # fmt: skip
 def test_a_rule_reads_as_one_sentence_with_its_field(field, rule, message):
     assert ValidationError(field, rule).user_message == message
+
+
+def test_models_show_as_names_not_ids():
+    field = next(f for f in forms.fields_for("generate") if f.name == "model")
+    shown = dict(zip(field.choices, field.choice_labels, strict=True))
+    assert shown["recraftv3"] == "Recraft V3"
+    assert shown["recraftv4_1_utility_pro_vector"] == "Recraft V4.1 Utility Pro (vector)"
+    assert len(set(shown.values())) == len(shown)  # no two models look alike

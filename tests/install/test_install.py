@@ -11,6 +11,10 @@ built with pip once per session, by the installer itself, and reused after.
 from __future__ import annotations
 
 import configparser
+import contextlib
+import functools
+import hashlib
+import http.server
 import json
 import os
 import shutil
@@ -18,6 +22,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import venv
 import zipfile
 from pathlib import Path
@@ -679,23 +684,113 @@ def test_folder_table_for_windows_macos_and_linux():
     ]
 
 
-def test_without_pip_and_without_a_build_it_says_so_and_installs_nothing(tmp_path):
-    fresh = make_checkout(tmp_path / "fresh")
+def no_pip_python(tmp_path: Path) -> tuple[Path, Path]:
+    """A Python without pip (a venv made without it), and the folder of its programs."""
     env_dir = tmp_path / "nopip"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
-    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    return bindir / ("python.exe" if os.name == "nt" else "python"), bindir
+
+
+@contextlib.contextmanager
+def fake_pypi(vendor: Path, root: Path):
+    """PyPI's JSON API on 127.0.0.1, serving wheels made of the session's vendored packages,
+    beside newer releases the installer must pass over: compiled only, yanked, a
+    pre-release, one for a newer Python, and urllib3 3 (requests wants < 3)."""
+    packages = {"requests": "requests", "urllib3": "urllib3", "idna": "idna",
+                "charset-normalizer": "charset_normalizer", "certifi": "certifi"}  # fmt: skip
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    (root / "files").mkdir(parents=True)
+    for name, package in packages.items():
+        info = next(vendor.glob(f"{package}-*.dist-info"))
+        version = info.name[len(package) + 1 : -len(".dist-info")]
+        wheel = f"{package}-{version}-py3-none-any.whl"
+        with zipfile.ZipFile(root / "files" / wheel, "w") as z:
+            for folder in (vendor / package, info):
+                for path in folder.rglob("*"):
+                    if path.is_file() and "__pycache__" not in path.parts:
+                        z.write(path, path.relative_to(vendor).as_posix())
+        digest = hashlib.sha256((root / "files" / wheel).read_bytes()).hexdigest()
+
+        def entry(filename, digest=digest, **more):
+            # Relative, as some mirrors answer (PyPI itself gives absolute URLs).
+            return {"filename": filename, "url": f"../files/{filename}",
+                    "digests": {"sha256": digest}, "requires_python": ">=3.8", **more}  # fmt: skip
+
+        releases = {
+            version: [entry(wheel)],
+            "99.0": [entry(f"{package}-99.0-cp312-cp312-manylinux_2_17_x86_64.whl")],
+            "98.0": [entry(f"{package}-98.0-py3-none-any.whl", yanked=True)],
+            "97.0rc1": [entry(f"{package}-97.0rc1-py3-none-any.whl")],
+            "96.0": [entry(f"{package}-96.0-py3-none-any.whl", requires_python=">=3.99")],
+        }
+        if name == "urllib3":
+            releases["3.0.0"] = [entry("urllib3-3.0.0-py3-none-any.whl")]
+        (root / name).mkdir()
+        (root / name / "json").write_text(json.dumps({"releases": releases}))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_without_pip_it_fetches_the_wheels_from_pypi_itself(built, tmp_path):
+    """Debian's and Ubuntu's Python has no pip unless python3-pip is installed: the installer
+    takes the newest pure-Python wheels that fit from PyPI's JSON API, checks their SHA-256,
+    and installs (found by a new-user test, on GIMP's chroot)."""
+    fresh = make_checkout(tmp_path / "fresh")
+    python, bindir = no_pip_python(tmp_path)
     home = tmp_path / "home"
-    # no pip3 or pip on PATH either
-    env = user_env(home, PATH=os.pathsep.join([str(bindir), str(FAKE_KRITA)]))
+    with fake_pypi(built["vendor"], tmp_path / "pypi") as index:
+        env = user_env(home, PATH=os.pathsep.join([str(bindir), str(FAKE_KRITA)]),
+                       RECRAFT_PYPI=index)  # fmt: skip
+        out = ok(run_installer(fresh, home, python=python, env=env))
+    assert "with PyPI's wheels (no pip here)" in out
+    vendor = fresh / "install" / "build" / "vendor"
+    expected = {p.name for p in built["vendor"].iterdir() if not p.name.startswith(".")}
+    assert expected <= {p.name for p in vendor.iterdir()}
+    for name in THIRD_PARTY:
+        assert (vendor / name / "__init__.py").read_bytes() == (
+            built["vendor"] / name / "__init__.py"
+        ).read_bytes()
+    assert (pykrita(home) / PLUGIN / "vendor" / "requests" / "__init__.py").is_file()
+
+
+def test_without_pip_and_without_pypi_it_says_so_and_installs_nothing(tmp_path):
+    fresh = make_checkout(tmp_path / "fresh")
+    python, bindir = no_pip_python(tmp_path)
+    home = tmp_path / "home"
+    # no pip3 or pip on PATH either, and nothing answers where PyPI should be
+    env = user_env(home, PATH=os.pathsep.join([str(bindir), str(FAKE_KRITA)]),
+                   RECRAFT_PYPI="http://127.0.0.1:9/pypi")  # fmt: skip
 
     done = run_installer(fresh, home, python=python, env=env)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "has none, nor is there a pip on PATH" in done.stderr
-    assert "python3-pip" in done.stderr and "--vendor DIR" in done.stderr
+    assert "could not fetch http://127.0.0.1:9/pypi/requests/json" in done.stderr
+    assert "python3-pip" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (home / ".local").exists() and not (home / ".config").exists()
     assert not (fresh / "install" / "build" / "vendor").exists()
+
+
+@pytest.mark.parametrize(
+    "requires,fits",
+    [(None, True), ("", True), (">=3.8", True), (">=3.11", False), (">=3.8, <4", True),
+     ("!=3.10.*", False), ("!=3.9.*, >=3.7", True), ("~=3.9", True), ("~=3.11", False),
+     ("==3.10.*", True), (">=3.10.2", False), ("weird", False)],
+)  # fmt: skip
+def test_requires_python_is_read_as_pip_reads_it(requires, fits):
+    sys.path.insert(0, str(INSTALL))
+    try:
+        import wheels
+    finally:
+        sys.path.remove(str(INSTALL))
+    assert wheels.runs_on(requires, (3, 10)) is fits
 
 
 def test_when_pip_cannot_download_it_says_so_and_installs_nothing(tmp_path):

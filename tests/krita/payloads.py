@@ -663,11 +663,11 @@ def form_memory(out_dir, prompt):
     # Another model, picked as a user does: the form is rebuilt for it once, keeping values.
     panel.choose("inpaint")
     combo = panel.form.fields["model"].widget
-    combo.setCurrentIndex(combo.findText("recraftv3_vector"))
+    combo.setCurrentIndex(combo.findData("recraftv3_vector"))
     QtWidgets.QApplication.processEvents()
     seen["vector_model"] = panel.form.raw_values()
     combo = panel.form.fields["model"].widget  # the rebuilt form's own
-    combo.setCurrentIndex(combo.findText("recraftv3"))
+    combo.setCurrentIndex(combo.findData("recraftv3"))
     QtWidgets.QApplication.processEvents()
     seen["raster_model"] = panel.form.raw_values()
     panel.choose("generate")

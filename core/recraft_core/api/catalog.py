@@ -104,6 +104,17 @@ class Model:
     def generation(self) -> str:
         return self.family.generation
 
+    @property
+    def label(self) -> str:
+        """For a form: recraftv4_1_utility_pro_vector is "Recraft V4.1 Utility Pro (vector)"."""
+        base = self.name.removeprefix("recraft").removesuffix("_vector")
+        version, _, kind = base.partition("_")
+        if kind[:1].isdigit():  # v4_1: a minor version
+            minor, _, kind = kind.partition("_")
+            version += "." + minor
+        words = ["Recraft", version.upper(), *(w.capitalize() for w in kind.split("_") if w)]
+        return " ".join(words) + (" (vector)" if self.vector else "")
+
 
 def _models(family: Family, *bases: str) -> list[Model]:
     return [Model(n, family) for b in bases for n in (b, b + "_vector")]

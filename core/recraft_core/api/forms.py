@@ -88,7 +88,7 @@ def fields_for(op: Operation | str, model: str | None = None, *, int32: bool = F
                 "the Recraft model; it decides raster or vector output",
                 default=op.default_model,
                 choices=op.models,
-                choice_labels=op.models,
+                choice_labels=tuple(catalog.MODELS[m].label for m in op.models),
             )
         )
     for field in op.fields:

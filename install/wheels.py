@@ -1,0 +1,124 @@
+"""Pure-Python wheels from PyPI's JSON API, for a Python that has no pip (Debian's and
+Ubuntu's, unless python3-pip is installed): what `pip install --target` would put in the
+vendor folder, fetched over verified TLS and checked against PyPI's SHA-256 of each file.
+
+RECRAFT_PYPI names another index with the same JSON API (a mirror); https://pypi.org/pypi
+otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from errors import InstallError
+
+PYPI = "https://pypi.org/pypi"
+# The distributions `requests` and `certifi` come to, each with the major version it must
+# stay below (requests' own bounds on its dependencies); None: any.
+DISTRIBUTIONS = {
+    "requests": None,
+    "urllib3": 3,
+    "idna": 4,
+    "charset-normalizer": 4,
+    "certifi": None,
+}
+MAX_WHEEL_BYTES = 20 << 20
+_CLAUSE = re.compile(r"^(>=|<=|==|!=|~=|>|<)\s*(\d+(?:\.\d+)*)(\.\*)?$")
+
+
+def fetch(target: Path, python: tuple[int, int], index: str | None = None) -> dict[str, str]:
+    """The newest pure-Python wheel of each of DISTRIBUTIONS that runs on `python`, unpacked
+    into `target`; returns {distribution: version}."""
+    index = (index or os.environ.get("RECRAFT_PYPI") or PYPI).rstrip("/")
+    target.mkdir(parents=True, exist_ok=True)
+    chosen = {}
+    for name, below in DISTRIBUTIONS.items():
+        page = f"{index}/{name}/json"
+        releases = json.loads(_get(page))["releases"]
+        version, wheel = _newest(name, releases, below, python)
+        data = _get(urllib.parse.urljoin(page, wheel["url"]))  # mirrors answer relative URLs
+        if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
+            raise InstallError(f"{wheel['filename']} does not match PyPI's SHA-256: not used")
+        _unpack(data, target, wheel["filename"])
+        chosen[name] = version
+    return chosen
+
+
+def _newest(name: str, releases: dict, below: int | None, python: tuple[int, int]):
+    for version in sorted(releases, key=lambda v: _release(v) or (), reverse=True):
+        key = _release(version)
+        if key is None or (below is not None and key[0] >= below):
+            continue
+        for file in releases[version]:
+            pure = re.search(r"-py3(\.py\d)?-none-any\.whl$|-py2\.py3-none-any\.whl$",
+                             file["filename"])  # fmt: skip
+            if pure and not file.get("yanked") and runs_on(file.get("requires_python"), python):
+                return version, file
+    raise InstallError(
+        f"PyPI has no pure-Python wheel of {name} for Python {python[0]}.{python[1]}"
+    )
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    """1.26.20 and 2026.10.19.post1 as numbers; None for a pre-release (2.0.0rc1)."""
+    plain = re.fullmatch(r"(\d+(?:\.\d+)*)(\.post\d+)?", version)
+    return tuple(map(int, plain.group(1).split("."))) if plain else None
+
+
+def runs_on(requires: str | None, python: tuple[int, int]) -> bool:
+    """Whether a Requires-Python such as ">=3.8, !=3.9.*, <4" admits `python`."""
+    for clause in (requires or "").split(","):
+        clause = clause.strip()
+        if not clause:
+            continue
+        match = _CLAUSE.match(clause)
+        if match is None:
+            return False  # a form we do not read: not this wheel
+        op, text, star = match.groups()
+        wanted = tuple(map(int, text.split(".")))
+        have = python + (0,) * max(0, len(wanted) - 2)
+        have = have[: len(wanted)] if star else have
+        if op == "~=":
+            ok = have >= wanted and have[: len(wanted) - 1] == wanted[:-1]
+        else:
+            ok = {">=": have >= wanted, "<=": have <= wanted, ">": have > wanted,
+                  "<": have < wanted, "==": have == wanted, "!=": have != wanted}[op]  # fmt: skip
+        if not ok:
+            return False
+    return True
+
+
+def _get(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as answer:
+            data = answer.read(MAX_WHEEL_BYTES + 1)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise InstallError(
+            f"could not fetch {url} ({e}): the plug-in's vendored packages need the network "
+            "once. Check the connection or proxy and run this again, or install pip (Debian/"
+            "Ubuntu: sudo apt install python3-pip)."
+        ) from None
+    if len(data) > MAX_WHEEL_BYTES:
+        raise InstallError(f"{url} is larger than {MAX_WHEEL_BYTES >> 20} MB: not used")
+    return data
+
+
+def _unpack(data: bytes, target: Path, filename: str) -> None:
+    """The wheel's packages and .dist-info, as pip --target lays them out (scripts and other
+    .data are for an installed Python, not a plug-in's folder)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as wheel:
+        members = wheel.namelist()
+        for member in members:
+            path = PurePosixPath(member)
+            if path.is_absolute() or ".." in path.parts:
+                raise InstallError(f"{filename} holds {member!r}, outside its folder: not used")
+        wheel.extractall(target, [m for m in members if not m.split("/")[0].endswith(".data")])
