@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import wheels
@@ -119,6 +120,7 @@ def _stamp_matches(folder: Path) -> bool:
     )
 
 
+@cache  # each try runs a pip: the installer asks while planning, then while building
 def find_pip() -> list[str] | None:
     """A pip that works: this Python's, else any on PATH (the wheels do not depend on it)."""
     candidates = [[sys.executable, "-m", "pip"]]
@@ -145,22 +147,6 @@ def _pip_env() -> dict[str, str]:
     return env
 
 
-def require_pip() -> list[str]:
-    """The pip command to build with; InstallError saying what to do when there is none."""
-    pip = find_pip()
-    if pip is None:
-        raise InstallError(
-            "pip is needed once to build the plug-in's vendored packages, and this Python "
-            f"({sys.executable}) has none, nor is there a pip on PATH.\n"
-            "Install pip (Debian/Ubuntu: sudo apt install python3-pip; elsewhere: "
-            "python3 -m ensurepip --user) and run this again, or build the folder on another "
-            "machine with\n"
-            f"  {by_hand('DIR')}\n"
-            "and pass --vendor DIR."
-        )
-    return pip
-
-
 def build(folder: Path) -> None:
     """Build the vendor folder at `folder` with pip, or without pip from PyPI's JSON API
     (wheels.py), replacing any there; all or nothing."""
@@ -170,25 +156,9 @@ def build(folder: Path) -> None:
     try:
         target = work / "vendor"
         if pip is None:
-            oldest = tuple(map(int, OLDEST_PYTHON.split(".")))
-            wheels.fetch(target, (oldest[0], oldest[1]))
-            done = None
+            wheels.fetch(target, tuple(map(int, OLDEST_PYTHON.split("."))))
         else:
-            done = subprocess.run(
-                [*pip, *pip_command(target)],
-                capture_output=True,
-                text=True,
-                env=_pip_env(),
-                timeout=900,
-            )
-        if done is not None and done.returncode != 0:
-            tail = "\n  ".join((done.stdout + done.stderr).strip().splitlines()[-8:])
-            raise InstallError(
-                "pip could not fetch the plug-in's vendored packages (it needs the network "
-                f"once):\n  {tail}\n"
-                "Check the connection or proxy and run this again, or pass --vendor DIR with a "
-                "folder built elsewhere."
-            )
+            _pip_install(pip, target)
         # Console scripts and bytecode are for the Python that ran pip, not the editors'.
         shutil.rmtree(target / "bin", ignore_errors=True)
         for cache in list(target.rglob("__pycache__")):
@@ -202,6 +172,20 @@ def build(folder: Path) -> None:
         target.rename(folder)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _pip_install(pip: list[str], target: Path) -> None:
+    done = subprocess.run(
+        [*pip, *pip_command(target)], capture_output=True, text=True, env=_pip_env(), timeout=900
+    )
+    if done.returncode != 0:
+        tail = "\n  ".join((done.stdout + done.stderr).strip().splitlines()[-8:])
+        raise InstallError(
+            "pip could not fetch the plug-in's vendored packages (it needs the network "
+            f"once):\n  {tail}\n"
+            "Check the connection or proxy and run this again, or pass --vendor DIR with a "
+            "folder built elsewhere."
+        )
 
 
 def plan(cache: Path, given: Path | None, rebuild: bool) -> tuple[str, Path]:

@@ -35,22 +35,19 @@ MAX_WHEEL_BYTES = 20 << 20
 _CLAUSE = re.compile(r"^(>=|<=|==|!=|~=|>|<)\s*(\d+(?:\.\d+)*)(\.\*)?$")
 
 
-def fetch(target: Path, python: tuple[int, int], index: str | None = None) -> dict[str, str]:
+def fetch(target: Path, python: tuple[int, int], index: str | None = None) -> None:
     """The newest pure-Python wheel of each of DISTRIBUTIONS that runs on `python`, unpacked
-    into `target`; returns {distribution: version}."""
+    into `target`."""
     index = (index or os.environ.get("RECRAFT_PYPI") or PYPI).rstrip("/")
     target.mkdir(parents=True, exist_ok=True)
-    chosen = {}
     for name, below in DISTRIBUTIONS.items():
         page = f"{index}/{name}/json"
         releases = json.loads(_get(page))["releases"]
-        version, wheel = _newest(name, releases, below, python)
+        wheel = _newest(name, releases, below, python)
         data = _get(urllib.parse.urljoin(page, wheel["url"]))  # mirrors answer relative URLs
         if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
             raise InstallError(f"{wheel['filename']} does not match PyPI's SHA-256: not used")
         _unpack(data, target, wheel["filename"])
-        chosen[name] = version
-    return chosen
 
 
 def _newest(name: str, releases: dict, below: int | None, python: tuple[int, int]):
@@ -62,7 +59,7 @@ def _newest(name: str, releases: dict, below: int | None, python: tuple[int, int
             pure = re.search(r"-py3(\.py\d)?-none-any\.whl$|-py2\.py3-none-any\.whl$",
                              file["filename"])  # fmt: skip
             if pure and not file.get("yanked") and runs_on(file.get("requires_python"), python):
-                return version, file
+                return file
     raise InstallError(
         f"PyPI has no pure-Python wheel of {name} for Python {python[0]}.{python[1]}"
     )
