@@ -83,34 +83,34 @@ def native(raster: Raster) -> bytes:
 BAND_BYTES = 4 << 20  # about 10 ms of setPixelData: Krita repaints and ticks between bands
 
 
-def write_in_bands(node, pixels: bytes, x: int, y: int, width: int, height: int) -> None:
-    """node.setPixelData in bands of rows, letting Qt handle paint and timer events (not user
-    input) between them: one call for a 16 MP layer holds the GUI thread for over 100 ms.
-    The node is not attached yet, so nothing draws it half-written."""
+def _bands(width: int, height: int):
+    """(first row, rows, byte slice) of each band of about BAND_BYTES of 4-byte pixels,
+    letting Qt handle paint and timer events (not user input) between them: one Krita call
+    over a 16 MP layer holds the GUI thread for over 100 ms."""
     stride = width * 4
     rows = max(1, BAND_BYTES // max(1, stride))
-    view = memoryview(pixels)
-    app = QtCore.QCoreApplication
     for top in range(0, height, rows):
         h = min(rows, height - top)
-        node.setPixelData(bytes(view[top * stride : (top + h) * stride]), x, y + top, width, h)
+        yield top, h, slice(top * stride, (top + h) * stride)
         if top + h < height:
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+            QtCore.QCoreApplication.processEvents(
+                QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+            )
+
+
+def write_in_bands(node, pixels: bytes, x: int, y: int, width: int, height: int) -> None:
+    """node.setPixelData in bands of rows. The node is not attached yet, so nothing draws it
+    half-written."""
+    view = memoryview(pixels)
+    for top, rows, part in _bands(width, height):
+        node.setPixelData(bytes(view[part]), x, y + top, width, rows)
 
 
 def read_in_bands(read, width: int, height: int) -> bytearray:
-    """A layer's 4-byte pixels read in bands of rows, `read(top, rows)` giving one band,
-    letting Qt handle paint and timer events (not user input) between them: one pixelData
-    call for a 16 MP layer holds the GUI thread for 130 ms."""
-    stride = width * 4
-    rows = max(1, BAND_BYTES // max(1, stride))
-    out = bytearray(stride * height)
-    app = QtCore.QCoreApplication
-    for top in range(0, height, rows):
-        h = min(rows, height - top)
-        out[top * stride : (top + h) * stride] = read(top, h)
-        if top + h < height:
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    """A layer's 4-byte pixels read in bands of rows, `read(top, rows)` giving one band."""
+    out = bytearray(width * 4 * height)
+    for top, rows, part in _bands(width, height):
+        out[part] = read(top, rows)
     return out
 
 
