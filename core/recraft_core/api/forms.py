@@ -7,11 +7,17 @@ spells out a field, a range or a model rule of its own.
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from dataclasses import dataclass, replace
 
+from ..exceptions import ValidationError
 from . import catalog
 from .operations import INT32_MAX, OPERATIONS, Field, Operation
 from .validation import style_kind_fits
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
 @dataclass(frozen=True)
@@ -25,10 +31,24 @@ class FormField:
     default: object = None
     low: float | None = None
     high: float | None = None
+    high_open: bool = False  # `high` itself is refused: a widget stops a step below
     step: float | None = None
     choices: tuple[str, ...] = ()
     choice_labels: tuple[str, ...] = ()  # what to show for each choice
     advanced: bool = False
+    placeholder: str = ""  # what an empty text box shows
+
+    @property
+    def optional(self) -> bool:
+        """Left out unless set: the API decides (a widget needs a "not set" state)."""
+        return not self.required and self.default is None
+
+    @property
+    def highest(self) -> float | None:
+        """The largest value a widget may offer: below `high` when the range excludes it."""
+        if self.high is None or not self.high_open:
+            return self.high
+        return self.high - (self.step or 1) / 100 if self.type == "float" else self.high - 1
 
 
 def _operation(op: Operation | str) -> Operation:
@@ -60,10 +80,12 @@ def _form_field(field: Field, model: catalog.Model | None, name: str, int32: boo
         default=field.default,
         low=field.low,
         high=high,
+        high_open=field.high_open and high == field.high,
         step=field.step,
         choices=choices,
         choice_labels=labels,
         advanced=field.advanced,
+        placeholder=field.placeholder,
     )
 
 
@@ -103,6 +125,115 @@ def fields_for(op: Operation | str, model: str | None = None, *, int32: bool = F
             continue
         out.append(_form_field(field, chosen, field.name, int32))
     return out
+
+
+@functools.cache
+def all_fields(op: Operation | str, *, int32: bool = False) -> tuple[FormField, ...]:
+    """Every field `op` takes with any of its models, in form order, choices merged across
+    models: for a UI whose fields are fixed before the model is chosen (GIMP's procedure
+    arguments)."""
+    op = _operation(op)
+    seen: dict[str, FormField] = {}
+    for model in op.models or (None,):
+        for field in fields_for(op, model, int32=int32):
+            old = seen.get(field.name)
+            if old is None:
+                seen[field.name] = field
+                continue
+            extra = [(c, lab) for c, lab in zip(field.choices, field.choice_labels, strict=True)
+                     if c not in old.choices]  # fmt: skip
+            if extra:  # styles and sizes differ by model: offer them all
+                seen[field.name] = replace(
+                    old,
+                    choices=old.choices + tuple(c for c, _ in extra),
+                    choice_labels=old.choice_labels + tuple(lab for _, lab in extra),
+                )
+    return tuple(seen.values())
+
+
+def parse(field: FormField, text: str):
+    """A value from what a user typed in `field`'s text box; None when it is empty.
+
+    Colours are #rrggbb (several separated by commas), JSON fields JSON, integers digits.
+    ValidationError names the field and says how to write it."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if field.type == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValidationError(field.name, f"{text!r} is not a whole number") from None
+    if field.type == "color":
+        return _rgb(field.name, text)
+    if field.type == "colors":
+        return [_rgb(field.name, part) for part in text.split(",") if part.strip()]
+    if field.type in ("json", "object"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValidationError(field.name, "is not valid JSON") from None
+    return text
+
+
+def shown(field: FormField, value) -> str:
+    """The text a box shows for `value`: `parse` reads it back to the same value."""
+    if value is None:
+        return ""
+    if field.type == "color" and isinstance(value, dict) and "rgb" in value:
+        return _hex(value)
+    if field.type == "colors" and isinstance(value, list):
+        return ", ".join(_hex(c) for c in value)
+    if field.type in ("json", "object") and not isinstance(value, str):
+        return json.dumps(value)
+    return str(value)
+
+
+def _rgb(name: str, text: str) -> dict:
+    m = _HEX.match(text.strip())
+    if not m:
+        raise ValidationError(name, f"{text.strip()!r} is not a colour: write it as #rrggbb")
+    value = m.group(1)
+    return {"rgb": [int(value[i : i + 2], 16) for i in (0, 2, 4)]}
+
+
+def _hex(color: dict) -> str:
+    r, g, b = color["rgb"]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def nearest_size(op: Operation | str, model: str | None, width: int, height: int) -> str | None:
+    """The size `model` (the default when None) makes that is nearest `width`:`height` in
+    shape, as WxH; None when the operation takes no size."""
+    op = _operation(op)
+    chosen = _model(op, model)
+    if op.field("size") is None or chosen is None or width <= 0 or height <= 0:
+        return None
+    ratio = width / height
+
+    def distance(wxh: str) -> float:
+        w, h = map(int, wxh.split("x"))
+        return abs(w / h - ratio)
+
+    return min((wxh for _, wxh in chosen.family.sizes), key=distance)
+
+
+def where_used(op: Operation | str, field: str) -> tuple[Operation, str] | None:
+    """Where `op`'s result is put to use (a created style: Generate's Saved style), with the
+    model to choose there: the operation's default when it takes `field`, else the first
+    model that does. None when the result has no such use."""
+    op = _operation(op)
+    if op.result_used_in is None:
+        return None
+    target = OPERATIONS[op.result_used_in]
+    rule = target.field(field)
+    if rule is None:
+        return None
+    models = [target.default_model, *target.models] if target.models else []
+    for name in models:
+        if name and rule.accepts(catalog.MODELS[name]):
+            return target, name
+    return None
 
 
 def collect(op: Operation | str, values: dict) -> dict:

@@ -38,6 +38,8 @@ class Field:
     parts: tuple[Field, ...] = ()  # an object's sub-fields
     # The help in an editor's form, where it differs from the API's (the CLI's) terms.
     editor_help: str = ""
+    improvable: bool = False  # a prompt that Improve prompt may rewrite
+    placeholder: str = ""  # what an empty text box shows
 
     @property
     def title(self) -> str:
@@ -63,6 +65,20 @@ class FileInput:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """Where the editors offer an operation."""
+
+    rank: int  # its place in Krita's docker and in GIMP's Filters › Recraft
+    docker: bool = True  # False: Krita shows it otherwise (Improve prompt is a button there)
+    # Krita's Tools › Recraft entry (a one-click run on the active layer), and what it asks
+    # first: "" nothing, "prompt", or "size" (the size nearest the image's shape).
+    action: str = ""
+    asks: str = ""
+    # Also in this GIMP menu, beside Filters › Recraft: (procedure suffix, menu path, label).
+    gimp_menu: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True)
 class Operation:
     name: str
     path: str
@@ -81,10 +97,17 @@ class Operation:
     price: int | str | None = None  # credits per request, "image" (per image, by model), None
     min_side: int = catalog.MIN_SIDE
     svg_min_side: bool = True  # False where small SVGs are scaled up instead of refused
+    svg_stays_svg: bool = False  # an SVG sent comes back as SVG
     check: Callable[[dict, dict], None] | None = None  # a rule spanning several fields
     # What it does in an editor's words (layers and selections, not files and masks), where
     # those differ from `help`, which the CLI shows.
     editor_help: str = ""
+    offer: Offer | None = None  # None: the CLI's only
+    # The result holds the source inside a larger picture, placed by the expand_* and
+    # zoom_out_percentage fields (planning.Expansion).
+    extends: bool = False
+    # Where a result (a style) is put to use: that operation's field of the same kind.
+    result_used_in: str | None = None
 
     @property
     def cli_name(self) -> str:
@@ -93,6 +116,13 @@ class Operation:
     @property
     def title(self) -> str:
         return self.label or self.name.replace("_", " ").capitalize()
+
+    @property
+    def action_id(self) -> str:
+        """Krita's id for its Tools › Recraft action (shortcuts are saved under it)."""
+        if self.offer is None or not self.offer.action:
+            return ""
+        return "recraft_" + self.offer.action.rstrip("…").lower().replace(" ", "_")
 
     @property
     def about(self) -> str:
@@ -116,13 +146,53 @@ class Operation:
     def needs_selection(self) -> bool:
         return any(f.role == "selection" for f in self.files)
 
+    @property
+    def roles(self) -> frozenset[str]:
+        """What an editor takes its files from: layer, selection, layers."""
+        return frozenset(f.role for f in self.files)
+
+    @property
+    def reads_layer(self) -> bool:
+        """It sends the active layer (or the visible image), so a Source choice applies."""
+        return "layer" in self.roles
+
+    @property
+    def uses_canvas(self) -> bool:
+        """Its results go into an open image (or it reads one): layers, shapes, a document."""
+        return self.output in ("layers", "vector", "document")
+
+    @property
+    def can_improve_prompt(self) -> bool:
+        prompt = self.field("prompt")
+        return prompt is not None and prompt.improvable
+
+    def result_format(self, model: str | None = None, source: str | None = None) -> str:
+        """The file kind its images come back as: "svg" or "png" (a raster's format is read
+        from its bytes; png names it for a file). `source` is the sent image's format, for
+        an operation that answers SVG with SVG."""
+        if self.output == "vector":
+            return "svg"
+        if self.result not in ("images", "image"):
+            return ""
+        if self.models:
+            chosen = catalog.MODELS.get(model or self.default_model or "")
+            return "svg" if chosen is not None and chosen.vector else "png"
+        return "svg" if source == "svg" and self.svg_stays_svg else "png"
+
 
 V2_V3 = frozenset({"v2", "v3"})
 V3 = frozenset({"v3"})
 V3_V4 = frozenset({"v3", "v4"})
 
 # Fields shared by many operations; `model` is added per operation with its own choices.
-PROMPT = Field("prompt", "text", "what to draw (or to change)", required=True, widget="multiline")
+PROMPT = Field(
+    "prompt",
+    "text",
+    "what to draw (or to change)",
+    required=True,
+    widget="multiline",
+    improvable=True,
+)
 N = Field("n", "int", "number of images, 1-6", low=1, high=6, default=1, label="Images")
 STYLE = Field("style", "choice", "base style", choices=tuple(catalog.STYLES), widget="style")
 STYLE_ID = Field(
@@ -132,6 +202,7 @@ STYLE_ID = Field(
     label="Saved style",
     widget="style",
     editor_help="the id of a style made with Create style",
+    placeholder="a style id from Create style",
 )
 SIZE = Field("size", "text", "output size, WxH or w:h", widget="size")
 NEGATIVE_PROMPT = Field(
@@ -146,6 +217,7 @@ RANDOM_SEED = Field(
     label="Seed",
     widget="seed",
     advanced=True,
+    placeholder="random",
 )
 RESPONSE_FORMAT = Field(
     "response_format",
@@ -175,12 +247,14 @@ CONTROLS = Field(
             "colors",
             f"preferred colors: {_RGB}, each with an optional weight",
             editor_help="preferred colours, as #rrggbb separated by commas",
+            placeholder="#ff8800, #2040c0",
         ),
         Field(
             "background_color",
             "color",
             f"the background color wished for: {_RGB}",
             editor_help="the background colour wished for, as #rrggbb",
+            placeholder="#ffffff",
         ),
         Field(
             "artistic_level",
@@ -274,6 +348,7 @@ OPERATIONS: dict[str, Operation] = {
             "Generate images from a prompt, with any model",
             models=catalog.ALL_MODELS,
             **_GENERATE,
+            offer=Offer(9),
         ),
         Operation(
             "generate_raster",
@@ -334,6 +409,8 @@ OPERATIONS: dict[str, Operation] = {
             prompt_rule="none",
             price=catalog.REQUEST_PRICES["create_style"],
             check=rules.style_sources,
+            result_used_in="generate",
+            offer=Offer(15),
         ),
         Operation(
             "image_to_image",
@@ -347,6 +424,7 @@ OPERATIONS: dict[str, Operation] = {
             default_model="recraftv4_1",
             price="image",
             min_side=0,  # its docs give a maximum only
+            offer=Offer(7),
         ),
         Operation(
             "inpaint",
@@ -356,6 +434,7 @@ OPERATIONS: dict[str, Operation] = {
             label="Inpaint selection",
             files=(IMAGE, MASK),
             **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
+            offer=Offer(1, action="Inpaint Selection…", asks="prompt"),
         ),
         Operation(
             "outpaint",
@@ -364,6 +443,8 @@ OPERATIONS: dict[str, Operation] = {
             files=(IMAGE,),
             check=rules.outpaint,
             **{**_V3_EDIT, "fields": (PROMPT, *EXPAND, SIZE, ZOOM, *_V3_EDIT["fields"])},
+            extends=True,
+            offer=Offer(6),
         ),
         Operation(
             "replace_background",
@@ -372,6 +453,7 @@ OPERATIONS: dict[str, Operation] = {
             editor_help="Find the layer's background and replace it as the prompt says",
             files=(IMAGE,),
             **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
+            offer=Offer(4),
         ),
         Operation(
             "generate_background",
@@ -381,6 +463,7 @@ OPERATIONS: dict[str, Operation] = {
             label="Generate background in selection",
             files=(IMAGE, MASK),
             **{**_V3_EDIT, "fields": (PROMPT, *_V3_EDIT["fields"])},
+            offer=Offer(3),
         ),
         Operation(
             "vectorize",
@@ -391,6 +474,7 @@ OPERATIONS: dict[str, Operation] = {
             output="vector",
             price=catalog.REQUEST_PRICES["vectorize"],
             **_PROCESS,
+            offer=Offer(14, action="Vectorize"),
         ),
         Operation(
             "remove_background",
@@ -401,6 +485,16 @@ OPERATIONS: dict[str, Operation] = {
             svg_min_side=False,
             price=catalog.REQUEST_PRICES["remove_background"],
             **_PROCESS,
+            svg_stays_svg=True,
+            offer=Offer(
+                5,
+                action="Remove Background",
+                gimp_menu=(
+                    "layer",
+                    "<Image>/Layer/Transparency",
+                    "Remove Background (Recraft)",
+                ),
+            ),
         ),
         Operation(
             "crisp_upscale",
@@ -411,6 +505,7 @@ OPERATIONS: dict[str, Operation] = {
             output="document",
             price=catalog.REQUEST_PRICES["crisp_upscale"],
             **_PROCESS,
+            offer=Offer(12, action="Crisp Upscale"),
         ),
         Operation(
             "creative_upscale",
@@ -420,6 +515,7 @@ OPERATIONS: dict[str, Operation] = {
             output="document",
             price=catalog.REQUEST_PRICES["creative_upscale"],
             **_PROCESS,
+            offer=Offer(13, action="Creative Upscale"),
         ),
         Operation(
             "erase_region",
@@ -430,6 +526,7 @@ OPERATIONS: dict[str, Operation] = {
             files=(IMAGE, MASK),
             price=catalog.REQUEST_PRICES["erase_region"],
             **_PROCESS,
+            offer=Offer(2, action="Erase Selection"),
         ),
         Operation(
             "remix",
@@ -446,6 +543,7 @@ OPERATIONS: dict[str, Operation] = {
             models=catalog.ALL_MODELS,
             default_model="recraftv4_1",
             price="image",
+            offer=Offer(8, action="Remix", asks="size"),
         ),
         Operation(
             "explore",
@@ -463,6 +561,7 @@ OPERATIONS: dict[str, Operation] = {
             models=catalog.EXPLORE_MODELS,
             default_model="recraftv4_1",
             price="image",
+            offer=Offer(10),
         ),
         Operation(
             "explore_similar",
@@ -486,6 +585,7 @@ OPERATIONS: dict[str, Operation] = {
                 RESPONSE_FORMAT,
             ),
             price="image",
+            offer=Offer(11),
         ),
         Operation(
             "enhance_prompt",
@@ -498,6 +598,7 @@ OPERATIONS: dict[str, Operation] = {
             output="prompt",
             prompt_rule="chars",
             price=catalog.REQUEST_PRICES["enhance_prompt"],
+            offer=Offer(16, docker=False),
         ),
         Operation(
             "user",
@@ -512,3 +613,13 @@ OPERATIONS: dict[str, Operation] = {
         ),
     )
 }
+
+
+# The operations the editors use by role, not by choice of the user.
+ACCOUNT = "user"  # the credits balance
+IMPROVE_PROMPT = "enhance_prompt"  # the Improve prompt button
+
+
+def offered() -> list[Operation]:
+    """What the editors offer, in the order an artist looks for it."""
+    return sorted((op for op in OPERATIONS.values() if op.offer), key=lambda op: op.offer.rank)
