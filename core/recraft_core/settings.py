@@ -31,6 +31,61 @@ class Settings:
         )
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One setting as a dialog shows it: both editors' Settings build their rows from
+    ENTRIES, so the words and ranges are the same everywhere."""
+
+    name: str  # the Settings attribute
+    label: str
+    help: str
+    kind: str  # secret, url, pixels
+    placeholder: str = ""
+    low: int = 0
+    high: int = 256
+
+
+DEFAULT_URL = "https://external.api.recraft.ai/v1"
+ENTRIES = (
+    Entry("token", "API token", "your Recraft API token", "secret", "paste your Recraft API token"),
+    Entry(
+        "base_url",
+        "Server",
+        "Recraft's address; empty for Recraft itself (another for a local test server)",
+        "url",
+        DEFAULT_URL,
+    ),
+    Entry(
+        "grow",
+        "Grow selection",
+        "how far past the selection Recraft repaints, so the new pixels join the old ones",
+        "pixels",
+    ),
+    Entry(
+        "feather",
+        "Soft edge",
+        "how softly results fade out past a hard selection's edge; 0: a hard edge "
+        "(a feathered selection fades as it is feathered)",
+        "pixels",
+    ),
+)
+NOTE = (
+    "The token is stored in a file only you can read, shared with the recraft command. "
+    "RECRAFT_API_TOKEN, when set, wins."
+)
+
+
+def with_values(values: dict) -> Settings:
+    """Settings from a dialog's values by Entry name: empty text is "not set"."""
+    clean = {}
+    for entry in ENTRIES:
+        value = values.get(entry.name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        clean[entry.name] = value
+    return Settings(**clean)
+
+
 def path() -> Path:
     """The settings file: RECRAFT_CONFIG, or the platform's per-user config folder."""
     if os.environ.get("RECRAFT_CONFIG"):

@@ -3,13 +3,16 @@
 canvas   the Canvas and Codec protocols, and what a job inserts (NewLayer, NewVector, ...)
 job      one operation: prepare (UI thread), run (worker), apply (UI thread)
 memory   a Canvas in memory: the example to follow and the tests' canvas
+references  layers read small for create_style
 """
 
 from .canvas import Canvas, Codec, NewDocument, NewLayer, NewVector, PurePythonCodec
 from .job import Job, Options, Outcome, editor_client, layer_name, missing_selection
 from .memory import MemoryCanvas, MemoryLayer
+from .references import REFERENCE_SIDE, read_reference
 
 __all__ = [
+    "REFERENCE_SIDE",
     "Canvas",
     "Codec",
     "Job",
@@ -24,4 +27,5 @@ __all__ = [
     "editor_client",
     "layer_name",
     "missing_selection",
+    "read_reference",
 ]

@@ -63,14 +63,26 @@ class NewVector:
 
 @dataclass(frozen=True, repr=False)
 class NewDocument:
-    """A result that becomes a document of its own (an upscale)."""
+    """Results that open as a document of their own: an upscale, or results with no image
+    to go into (nothing was open, or it was closed while Recraft worked). The editor makes
+    an empty width x height document and inserts `layers` and `vectors` into it as it would
+    into any canvas (in a group named `group` when given)."""
 
     name: str
-    image: Raster
-    image_id: str | None = None
+    width: int
+    height: int
+    layers: tuple[NewLayer, ...] = ()
+    vectors: tuple[NewVector, ...] = ()
+    group: str | None = None
 
     def __repr__(self) -> str:
-        return f"NewDocument({self.name!r}, {self.image!r})"
+        parts = f"{len(self.layers)} layers, {len(self.vectors)} vectors"
+        return f"NewDocument({self.name!r}, {self.width}x{self.height}, {parts})"
+
+    @property
+    def image(self) -> Raster | None:
+        """The one picture of a document that is a single result (an upscale)."""
+        return self.layers[0].image if len(self.layers) == 1 and not self.vectors else None
 
 
 @runtime_checkable
@@ -129,7 +141,8 @@ class Canvas(Protocol):
         source layer (in a group named `group` when given), as one undo step."""
 
     def open_document(self, document: NewDocument) -> None:
-        """Open the image as a new document."""
+        """Open a new document holding the results (see NewDocument), as its own undo
+        history."""
 
 
 class PurePythonCodec:

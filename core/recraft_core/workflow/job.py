@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import settings
 from ..api import forms, validation
@@ -103,6 +103,23 @@ class Outcome:
     user: User | None = None
     credits: int | None = None
     notes: list[str] = field(default_factory=list)
+
+    def as_document(self) -> NewDocument | None:
+        """Everything this outcome holds as one new document, for results with no image to
+        go into (none was open, or it was closed meanwhile): the layers where they were
+        relative to one another, on a canvas just large enough for them. None when there is
+        nothing to show."""
+        if not self.layers and not self.vectors:
+            return self.document
+        boxes = [(n.x, n.y, n.x + n.width, n.y + n.height) for n in self.layers]
+        # SVGs are laid out in their own canvas's pixels, from its (0, 0).
+        boxes += [(0, 0, *v.size) for v in self.vectors if v.size]
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        layers = tuple(replace(n, x=n.x - x0, y=n.y - y0) for n in self.layers)
+        first = (self.layers or self.vectors)[0]
+        name = self.group or first.name
+        return NewDocument(name, x1 - x0, y1 - y0, layers, tuple(self.vectors), self.group)
 
 
 def layer_name(op: Operation, params: dict) -> str:
@@ -549,7 +566,9 @@ class Job:
             return
         raster = self.codec.decode(image.data)
         if self.op.output == "document":
-            out.document = NewDocument(name, raster, image.image_id)
+            w, h = raster.width, raster.height
+            layer = NewLayer(name, raster, 0, 0, w, h, image.image_id)
+            out.document = NewDocument(name, w, h, (layer,))
             return
         box = self._box_for(raster.width, raster.height, canvas_size)
         if self._alpha is not None:  # a mask operation
