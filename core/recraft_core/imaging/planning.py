@@ -189,3 +189,81 @@ def shrink_for_upload(
         return None
     scale = math.sqrt(limit * 0.9 / encoded_bytes)
     return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+
+
+SIDES = ("left", "right", "top", "bottom")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Outpainting's geometry: the sent image inside a larger result, placed by the
+    expand_* pixels on each side, or centred for a size, or shrunk by a zoom out."""
+
+    left: int | None = None
+    right: int | None = None
+    top: int | None = None
+    bottom: int | None = None
+    zoom: float | None = None  # zoom_out_percentage
+
+    @classmethod
+    def of(cls, params: dict) -> Expansion:
+        return cls(
+            *(params.get(f"expand_{side}") for side in SIDES), params.get("zoom_out_percentage")
+        )
+
+    @property
+    def expands(self) -> bool:
+        return any(getattr(self, side) is not None for side in SIDES)
+
+    def room(self, plan: FitPlan, limits: Limits) -> FitPlan:
+        """The result may be at most max_side a side: the plan that sends the source small
+        enough for the expanded picture to fit, rather than refuse an expansion the user
+        sized on the canvas."""
+        x0, y0, x1, y1 = plan.box
+        w, h = x1 - x0, y1 - y0
+        grown_w = w + (self.left or 0) + (self.right or 0)
+        grown_h = h + (self.top or 0) + (self.bottom or 0)
+        room = min(limits.max_side / grown_w, limits.max_side / grown_h)
+        if plan.width <= w * room and plan.height <= h * room:
+            return plan
+        width, height = math.floor(w * room), math.floor(h * room)
+        if min(width, height) < limits.min_side:
+            raise ValidationError(
+                "expand_*",
+                f"the image would become {grown_w}x{grown_h} px; Recraft makes at most "
+                f"{limits.max_side} px a side: expand less",
+            )
+        return FitPlan(plan.box, width, height)
+
+    def request(self, params: dict, plan: FitPlan | None) -> dict:
+        """`params` as the API wants them: the expansions, given in canvas pixels, counted
+        in upload pixels of the plan; a zero zoom (the default) left out, since some servers
+        read any zoom as "centre the image"."""
+        params = dict(params)
+        if not params.get("zoom_out_percentage"):
+            params.pop("zoom_out_percentage", None)
+        if plan is None:
+            return params
+        kx = plan.width / (plan.box[2] - plan.box[0])
+        ky = plan.height / (plan.box[3] - plan.box[1])
+        for side, k in zip(SIDES, (kx, kx, ky, ky), strict=True):
+            if params.get(f"expand_{side}") is not None:
+                params[f"expand_{side}"] = max(0, round(params[f"expand_{side}"] * k))
+        return params
+
+    def placement(self, plan: FitPlan, width: float, height: float) -> Placement:
+        """The canvas rectangle a result of this size covers (self: the expansion as sent,
+        in upload pixels). The sent image lies at (expand_left, expand_top) inside it;
+        centred for a size; shrunk and centred with a zoom."""
+        scale = 1.0
+        if self.zoom:
+            scale = (100 - self.zoom) / 100
+            w = math.floor(plan.width * scale + 0.5)
+            h = math.floor(plan.height * scale + 0.5)
+            origin = ((width - w) // 2, (height - h) // 2)
+            scale = w / plan.width
+        elif self.expands:
+            origin = (self.left or 0, self.top or 0)
+        else:
+            origin = ((width - plan.width) // 2, (height - plan.height) // 2)
+        return plan.placement(width, height, origin, scale)

@@ -1,0 +1,176 @@
+"""What a job's answer becomes: results checked, decoded, blended and placed on the canvas.
+
+`Placer.outcome(result)` turns the client's result into an `Outcome`: the layers, shapes or
+document to insert, each with its canvas rectangle and name, or a style, a prompt, a balance.
+It runs on the worker, or on the UI thread for a codec bound to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from ..api.operations import Operation
+from ..api.progress import Progress
+from ..api.results import EnhancedPrompt, Image, ImageResult, Style, User
+from ..imaging import masks, pixels, planning, svg
+from ..imaging.png import Raster
+from .canvas import Codec, NewDocument, NewLayer, NewVector
+from .upload import Upload
+
+_NAME_PROMPT_CHARS = 40
+
+
+@dataclass
+class Outcome:
+    """What a finished job produced, and what apply inserted."""
+
+    layers: list[NewLayer] = field(default_factory=list)
+    vectors: list[NewVector] = field(default_factory=list)
+    document: NewDocument | None = None
+    group: str | None = None  # the group the layers went into (n > 1)
+    style: Style | None = None
+    prompt: str | None = None
+    user: User | None = None
+    credits: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_document(self) -> NewDocument | None:
+        """Everything this outcome holds as one new document, for results with no image to
+        go into (none was open, or it was closed meanwhile): the layers where they were
+        relative to one another, on a canvas just large enough for them. None when there is
+        nothing to show."""
+        if not self.layers and not self.vectors:
+            return self.document
+        boxes = [(n.x, n.y, n.x + n.width, n.y + n.height) for n in self.layers]
+        # SVGs are laid out in their own canvas's pixels, from its (0, 0).
+        boxes += [(0, 0, *v.size) for v in self.vectors if v.size]
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        layers = tuple(replace(n, x=n.x - x0, y=n.y - y0) for n in self.layers)
+        first = (self.layers or self.vectors)[0]
+        name = self.group or first.name
+        return NewDocument(name, x1 - x0, y1 - y0, layers, tuple(self.vectors), self.group)
+
+
+def layer_name(op: Operation, params: dict) -> str:
+    """ "Recraft <operation>: <prompt, shortened> [seed]"."""
+    name = f"Recraft {op.name.replace('_', ' ')}"
+    prompt = " ".join(str(params.get("prompt") or "").split())
+    if prompt:
+        if len(prompt) > _NAME_PROMPT_CHARS:
+            prompt = prompt[: _NAME_PROMPT_CHARS - 1].rstrip() + "…"
+        name += f": {prompt}"
+    if params.get("random_seed") is not None:
+        name += f" [{params['random_seed']}]"
+    return name
+
+
+class Placer:
+    """Places one job's results. `upload` is what was sent (None when nothing was read),
+    `expansion` outpainting's geometry as sent, `canvas_size` the canvas when the job
+    began (None: no image was open)."""
+
+    def __init__(
+        self,
+        op: Operation,
+        params: dict,
+        codec: Codec,
+        upload: Upload | None = None,
+        expansion: planning.Expansion | None = None,
+        canvas_size: tuple[int, int] | None = None,
+    ) -> None:
+        self.op, self.params, self.codec = op, params, codec
+        self.upload, self.expansion, self.canvas_size = upload, expansion, canvas_size
+
+    def outcome(self, result, check, report) -> Outcome:
+        """Check, decode, blend and place every result. `check` raises when cancelled."""
+        notes = list(self.upload.notes) if self.upload is not None else []
+        out = Outcome(credits=getattr(result, "credits", None), notes=notes)
+        if isinstance(result, Style):
+            out.style = result
+            return out
+        if isinstance(result, EnhancedPrompt):
+            out.prompt = result.prompt
+            return out
+        if isinstance(result, User):
+            out.user = result
+            return out
+        assert isinstance(result, ImageResult)
+        name = layer_name(self.op, self.params)
+        many = len(result.images) > 1
+        if many:
+            out.group = name
+        for i, image in enumerate(result.images):
+            check()
+            label = f"{name} #{i + 1}" if many else name
+            report(Progress("decoding", i, len(result.images)))
+            self._place(image, label, out)
+        report(Progress("decoding", len(result.images), len(result.images)))
+        return out
+
+    def _place(self, image: Image, name: str, out: Outcome) -> None:
+        canvas_size = self.canvas_size
+        if image.is_vector:
+            drawing = svg.sanitize(image.data)
+            box = self._box_for(drawing.width, drawing.height)
+            size = canvas_size or (math.ceil(box.width), math.ceil(box.height))
+            text = svg.place(drawing, (box.x, box.y, box.width, box.height), size)
+            out.vectors.append(NewVector(name, text, image.image_id, size))
+            return
+        raster = self.codec.decode(image.data)
+        if self.op.output == "document":
+            w, h = raster.width, raster.height
+            layer = NewLayer(name, raster, 0, 0, w, h, image.image_id)
+            out.document = NewDocument(name, w, h, (layer,))
+            return
+        box = self._box_for(raster.width, raster.height)
+        if self.upload is not None and self.upload.alpha is not None:  # a mask operation
+            raster, box = self._masked(raster, box)
+        out.layers.append(
+            NewLayer(name, raster, box.x, box.y, box.width, box.height, image.image_id)
+        )
+
+    def _masked(self, raster: Raster, box: planning.Placement):
+        """The result faded by the compositing alpha, and where it goes. When it lies pixel
+        for pixel on the canvas, only the part the alpha shows is kept: a small selection on
+        a large canvas makes a small layer (less memory, undo data and work for the editor),
+        not a canvas-sized one that is transparent nearly everywhere."""
+        upload, plan = self.upload, self.upload.plan
+        w, h = raster.width, raster.height
+        raster = raster.with_alpha()
+        if (box.width, box.height) == (w, h) == (plan.width, plan.height):
+            ax0, ay0, ax1, ay1 = upload.alpha_box
+            aw, ah = ax1 - ax0, ay1 - ay0
+            shown = masks.bbox(upload.alpha, aw, ah) or (0, 0, aw, ah)
+            sx0, sy0, sx1, sy1 = shown
+            crop = (ax0 + sx0, ay0 + sy0, ax0 + sx1, ay0 + sy1)
+            if crop != (0, 0, w, h):
+                faded = pixels.set_alpha(
+                    masks.crop(raster.pixels, w, 4, crop), masks.crop(upload.alpha, aw, 1, shown)
+                )
+                placed = planning.Placement(box.x + crop[0], box.y + crop[1], sx1 - sx0, sy1 - sy0)
+                return Raster(sx1 - sx0, sy1 - sy0, raster.mode, faded), placed
+        alpha = upload.full_alpha()
+        if (w, h) != (plan.width, plan.height):
+            alpha = masks.resize_nearest(alpha, plan.width, plan.height, w, h)
+        if isinstance(raster.pixels, bytearray):  # the codec's own new buffer: use it
+            faded = pixels.set_alpha_in_place(raster.pixels, alpha)
+        else:
+            faded = pixels.set_alpha(raster.pixels, alpha)
+        return Raster(w, h, raster.mode, faded), box
+
+    def _box_for(self, width: float, height: float) -> planning.Placement:
+        """The canvas rectangle a result of this size covers."""
+        plan = self.upload.plan if self.upload is not None else None
+        if plan is not None and self.expansion is not None:
+            return self.expansion.placement(plan, width, height)
+        if plan is not None:
+            return plan.placement(width, height)
+        if self.canvas_size is None:
+            return planning.Placement(0, 0, round(width), round(height))
+        # A new image (generate, remix, explore): centred, scaled down to fit if larger.
+        cw, ch = self.canvas_size
+        k = min(1.0, cw / width, ch / height)
+        w, h = max(1, round(width * k)), max(1, round(height * k))
+        return planning.Placement((cw - w) // 2, (ch - h) // 2, w, h)
