@@ -3,10 +3,11 @@
 Needs only the standard library and requests, so it runs inside Krita's and GIMP's Pythons.
 The parts, bottom up (each imports only those above it):
 
-    exceptions, settings   errors; the saved token
-    api/                   the operations table, validation, requests, transport, Client
+    exceptions, settings   errors; the saved token and the Settings dialogs' rows
     imaging/               PNG, image headers, masks, limit planning, SVG sanitising
-    workflow/              the editor pipeline: Canvas, Job, forms; a Canvas in memory
+    api/                   the operations table, forms, validation, transport, Client
+    workflow/              the editor pipeline: Canvas, Job (upload, placing); a Canvas
+                           in memory
     cli                    the `recraft` command
 
 Names below are loaded on first use, so `import recraft_core.imaging.png` does not pay for

@@ -9,49 +9,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 from PIL import Image
 
 from . import catalog, render, uploads
+from .calls import ENHANCE, IMAGE, JSON, MULTIPART, STYLE, Call, Endpoint
 from .catalog import V2, V3, V4, V4_PRO
 from .errors import ApiError, invalid
 from .render import Output
-from .rules import Call, canonical_uuid, check_style_kind
+from .rules import canonical_uuid, check_style_kind
 from .state import ExploreImage, StyleRecord
 from .svg import SvgInfo
-
-JSON, MULTIPART = "json", "multipart"
-IMAGES, IMAGE, STYLE, ENHANCE = "images", "image", "style", "enhance"  # response shapes
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    path: str
-    bodies: tuple[str, ...]
-    fields: tuple[str, ...]  # documented fields
-    run: Callable[[Call], Any]
-    price: Callable[[Call], int]
-    response: str = IMAGES
-    extras: tuple[str, ...] = ()  # spec-only fields: accepted, checked for type, ignored
-    extra_files: tuple[str, ...] = ()  # spec-only file fields: accepted and ignored
-    required: tuple[str, ...] = ()
-    files: tuple[str, ...] = ()  # file fields; ("*",) = any field name
-    image_formats: tuple[str, ...] = catalog.RASTER_AND_SVG
-    min_side: int | None = catalog.MIN_SIDE  # None: no minimum side
-    svg_scaled_up: bool = False  # small SVGs are scaled up instead of rejected
-    models: tuple[str, ...] = ()
-    default_model: str | None = None
-    default_size: bool = False
-    style_families: tuple[str, ...] | None = None  # None: style does not depend on the model
-    negative_prompt_families: tuple[str, ...] | None = None  # None: any model
-    prompt_max_chars: int | None = None  # a character limit instead of the model's byte limit
-    check: Callable[[Call], None] | None = None  # cross-field rule
-    on_result: Callable[[Call, list[str]], None] | None = None  # sees the new image ids
-    hints: dict[str, str] = field(default_factory=dict)
-
 
 # --- prices ---------------------------------------------------------------------------------------
 

@@ -9,44 +9,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import catalog, fields, uploads
+from .calls import Call, Endpoint
 from .catalog import V3
 from .errors import ApiError, invalid
+from .state import State
 from .uploads import Upload
-
-if TYPE_CHECKING:
-    from .endpoints import Endpoint
-    from .state import State
 
 _SIZE = re.compile(r"([0-9]+)x([0-9]+)")
 _ASPECT = re.compile(r"([0-9]+):([0-9]+)")
-
-
-@dataclass
-class Call:
-    """A validated request: typed parameters with defaults applied, plus its uploads."""
-
-    endpoint: Endpoint
-    params: dict[str, Any]
-    files: dict[str, list[Upload]]
-    state: State
-    model: str | None = None
-    size: tuple[int, int] | None = None
-    n: int = 1
-    plan: dict[str, Any] = field(default_factory=dict)  # endpoint-specific derived values
-
-    def get(self, name: str, default=None):
-        return self.params.get(name, default)
-
-    def file(self, name: str) -> Upload:
-        return self.files[name][0]
-
-    @property
-    def image_format(self) -> str:
-        return self.params.get("image_format") or "png"
 
 
 def _join(items) -> str:

@@ -23,7 +23,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import fields, multipart, rules, uploads
-from .endpoints import BY_PATH, IMAGE, IMAGES, Endpoint, style_json
+from .calls import IMAGE, IMAGES, Call, Endpoint
+from .endpoints import BY_PATH, style_json
 from .errors import ApiError
 from .log import RequestRecord
 from .state import State
@@ -171,7 +172,7 @@ class Service:
         rec.response = answer
         return Response.json(200, answer)
 
-    def _answer(self, ep: Endpoint, call: rules.Call, cost: int, base_url: str) -> dict:
+    def _answer(self, ep: Endpoint, call: Call, cost: int, base_url: str) -> dict:
         result = ep.run(call)
         if ep.response not in (IMAGES, IMAGE):
             return {**result, "credits": cost}
