@@ -758,3 +758,62 @@ def test_editor_helpers_read_the_saved_settings(private_settings):
     settings.save(settings.Settings("tok", "http://127.0.0.1:9/v1", grow=4, feather=0))
     assert Options.saved() == Options(grow=4, feather=0)
     assert editor_client("x").base_url == "http://127.0.0.1:9/v1"
+
+
+# -- where results of another shape go (issue 18) -----------------------------------------------
+
+
+def test_generate_into_a_smaller_image_covers_it_and_says_so(client, recraft_server):
+    canvas = MemoryCanvas(451, 300, [MemoryLayer("bg", raster(photo(451, 300)))])
+    outcome = run(Job(client, "generate", canvas, {"prompt": "a fox", "size": "1:1"}))
+    new = canvas.layers[1]
+    # 1024 x 1024 scaled to cover 451 x 300 in its own proportions: 451 x 451, centred.
+    assert (new.x, new.y, new.image.width, new.image.height) == (0, (300 - 451) // 2, 451, 451)
+    assert any("1024x1024 px result was scaled to 451x451" in note for note in outcome.notes)
+
+
+def test_remix_in_another_shape_keeps_its_proportions(client, recraft_server):
+    canvas = MemoryCanvas(451, 300, [MemoryLayer("bg", raster(photo(451, 300)))])
+    outcome = run(Job(client, "remix", canvas, {"size": "2:1", "model": "recraftv4_1"}))
+    new = canvas.layers[1]
+    w, h = new.image.width, new.image.height
+    assert (w, h) == (1536, 768)  # as Recraft made it: not squashed into 451 x 300
+    assert (new.x + w // 2, new.y + h // 2) == (451 // 2, 300 // 2)  # centred on the layer
+    assert any("another shape than the layer" in note for note in outcome.notes)
+
+
+def test_an_image_to_image_result_of_the_same_shape_covers_the_layer(client, recraft_server):
+    canvas = MemoryCanvas(451, 300, [MemoryLayer("bg", raster(photo(451, 300)))])
+    outcome = run(Job(client, "image_to_image", canvas, {"prompt": "ink", "strength": 0.5}))
+    new = canvas.layers[1]
+    assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 451, 300)
+    assert not any("another shape" in note for note in outcome.notes)
+
+
+# -- refused before anything is sent ----------------------------------------------------------
+
+
+def test_a_selection_that_misses_the_layer_is_refused_before_upload(client, recraft_server):
+    half = np.zeros((300, 400, 4), np.uint8)
+    half[:, :150] = photo(150, 300)  # pixels on the left only
+    canvas = MemoryCanvas(400, 300, [MemoryLayer("left half", raster(half))])
+    canvas.selection = ellipse(400, 300, 330, 150, 40, 60).tobytes()  # on the right
+    for operation in ("inpaint", "erase_region", "generate_background"):
+        params = {"prompt": "a hat"} if operation != "erase_region" else {}
+        job = Job(client, operation, canvas, params)
+        with pytest.raises(ValidationError, match="covers no pixels of the layer"):
+            job.prepare()
+    assert recraft_server.requests == [] and len(canvas.layers) == 1
+    # Over the layer's pixels it goes.
+    canvas.selection = ellipse(400, 300, 100, 150, 40, 60).tobytes()
+    assert run(Job(client, "inpaint", canvas, {"prompt": "a hat"})) is not None
+
+
+def test_a_layer_off_the_canvas_says_so_for_every_operation_that_reads_it(client, recraft_server):
+    away = MemoryLayer("away", raster(photo(100, 100)), x=500, y=0)
+    canvas = MemoryCanvas(300, 300, [away])
+    canvas.selection = ellipse(300, 300, 150, 150, 50, 50).tobytes()
+    for operation, params in (("inpaint", {"prompt": "a hat"}), ("remove_background", {})):
+        with pytest.raises(ValidationError, match="has no pixels inside the image: move it"):
+            Job(client, operation, canvas, params).prepare()
+    assert recraft_server.requests == []

@@ -125,6 +125,25 @@ class Placer:
             out.document = NewDocument(name, w, h, (layer,))
             return
         box = self._box_for(raster.width, raster.height)
+        if self.upload is None and (box.width, box.height) != (raster.width, raster.height):
+            note = (
+                f"The {raster.width}x{raster.height} px result was scaled to {box.width}x"
+                f"{box.height} px to cover the image."
+            )
+            if note not in out.notes:  # once for n alike results
+                out.notes.append(note)
+        plan = self.upload.plan if self.upload is not None else None
+        if (
+            plan
+            and not self.expansion
+            and not same_shape((raster.width, raster.height), (plan.width, plan.height))
+        ):
+            note = (
+                f"Recraft made a {raster.width}x{raster.height} px picture, another shape than "
+                "the layer: it is centred on the layer in its own proportions."
+            )
+            if note not in out.notes:
+                out.notes.append(note)
         if self.upload is not None and self.upload.alpha is not None:  # a mask operation
             raster, box = self._masked(raster, box)
         out.layers.append(
@@ -165,12 +184,25 @@ class Placer:
         plan = self.upload.plan if self.upload is not None else None
         if plan is not None and self.expansion is not None:
             return self.expansion.placement(plan, width, height)
+        if plan is not None and same_shape((width, height), (plan.width, plan.height)):
+            return plan.placement(width, height)  # the sent area, at whatever resolution
         if plan is not None:
-            return plan.placement(width, height)
+            # Another shape than the source (a remix in another size): its own proportions,
+            # at the source's scale, centred on the source, never squashed into its box.
+            x0, y0, x1, y1 = plan.box
+            k = (x1 - x0) / plan.width
+            w, h = max(1, round(width * k)), max(1, round(height * k))
+            return planning.Placement((x0 + x1 - w) // 2, (y0 + y1 - h) // 2, w, h)
         if self.canvas_size is None:
             return planning.Placement(0, 0, round(width), round(height))
-        # A new image (generate, remix, explore): centred, scaled down to fit if larger.
+        # A new picture (generate, explore): centred; one larger than the image is scaled
+        # down to cover it (its proportions kept), never scaled up.
         cw, ch = self.canvas_size
-        k = min(1.0, cw / width, ch / height)
+        k = min(1.0, max(cw / width, ch / height))
         w, h = max(1, round(width * k)), max(1, round(height * k))
         return planning.Placement((cw - w) // 2, (ch - h) // 2, w, h)
+
+
+def same_shape(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """The same proportions, but for rounding (a side of one pixel in either)."""
+    return abs(a[0] * b[1] - a[1] * b[0]) <= max(a[0], a[1], b[0], b[1])

@@ -9,6 +9,7 @@ box was sent, at what size) and the compositing alpha of a mask operation.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,6 +65,16 @@ def missing_selection(operation: str) -> ValidationError:
     )
 
 
+OFF_CANVAS = (
+    "has no pixels inside the image: move it onto the canvas, or send the visible image "
+    "instead (in Krita's docker: Source, Visible image)"
+)
+MISSES_THE_LAYER = (
+    "covers no pixels of the layer: select where the layer has pixels, pick the layer to "
+    "repaint, or send the visible image (in Krita's docker: Source, Visible image)"
+)
+
+
 def too_big(width: int, height: int) -> str:
     return (
         f"Sent at {width}x{height} px: at full size the image would be over Recraft's 10 MB limit."
@@ -104,12 +115,17 @@ class Upload:
         """Read what `op` sends from the canvas, within Recraft's limits (ValidationError
         when there is nothing to send)."""
         upload = cls(op, options)
+        x0, y0, x1, y1 = canvas.source_bounds()
+        if x1 <= x0 or y1 <= y0:
+            raise ValidationError("layer", OFF_CANVAS)
         if op.needs_selection:
             upload._read_masked(canvas)
         else:
             upload._read_whole(canvas, expansion)
         if upload._image.blank:
             raise ValidationError("layer", "is empty (fully transparent); pick a layer with pixels")
+        if op.needs_selection and upload._misses_the_layer():
+            raise ValidationError("selection", MISSES_THE_LAYER)
         upload._fit_file_size(canvas)
         return upload
 
@@ -142,10 +158,26 @@ class Upload:
         self._image = _read(canvas, plan)
         self.notes += plan.describe((width, height))
 
+    def _misses_the_layer(self) -> bool:
+        """No pixel of the layer lies under the selection: nothing there to repaint."""
+        x0, y0, x1, y1 = self.plan.box
+        mx0, my0, mx1, my1 = self._mask_box
+        if not self.plan.is_identity:  # the image was read scaled: its box in upload pixels
+            kx, ky = self.plan.width / (x1 - x0), self.plan.height / (y1 - y0)
+            mx0, mx1 = math.floor((mx0 - x0) * kx), math.ceil((mx1 - x0) * kx)
+            my0, my1 = math.floor((my0 - y0) * ky), math.ceil((my1 - y0) * ky)
+        else:
+            mx0, mx1, my0, my1 = mx0 - x0, mx1 - x0, my0 - y0, my1 - y0
+        image = self._image
+        box = (max(0, mx0), max(0, my0), min(image.width, mx1), min(image.height, my1))
+        if box[2] <= box[0] or box[3] <= box[1]:
+            return True
+        channels = png.CHANNELS[image.mode]
+        under = masks.crop(image.pixels, image.width, channels, box)
+        return Raster(box[2] - box[0], box[3] - box[1], image.mode, under).blank
+
     def _read_whole(self, canvas: Canvas, expansion: planning.Expansion | None) -> None:
         x0, y0, x1, y1 = canvas.source_bounds()
-        if x1 <= x0 or y1 <= y0:
-            raise ValidationError("layer", "has no pixels inside the image")
         limits = planning.Limits(min_side=self.op.min_side)
         fit = planning.fit_image(x1 - x0, y1 - y0, limits)
         plan = planning.FitPlan((x0, y0, x1, y1), fit.width, fit.height)
