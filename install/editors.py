@@ -60,6 +60,10 @@ class Extra:
     source: str
     target: str  # relative to the plug-in folder, "/"-separated, may climb out with ".."
     required: bool = True
+    # For a target that climbs out: the name the plug-in folder must have for its parent to be
+    # the editor's own folder (Krita's resource folder holds pykrita/ and actions/). Any other
+    # folder gets no such file: the installer never writes outside a folder of the editor's.
+    only_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,12 @@ KRITA = Editor(
         Extra("recraft_krita.desktop", "recraft_krita.desktop"),
         # Krita reads .action files from the resource folder's actions/, beside pykrita/;
         # its own Import Python Plugin puts them there too.
-        Extra("recraft_krita.action", "../actions/recraft_krita.action", required=False),
+        Extra(
+            "recraft_krita.action",
+            "../actions/recraft_krita.action",
+            required=False,
+            only_in="pykrita",
+        ),
     ),
     places=krita_places,
     programs=krita_installed,

@@ -6,7 +6,8 @@ Krita and GIMP 3: every plug-in folder found of either editor, or only the folde
 
 Standard library only, so it runs with whatever Python 3.10+ the user has. The plug-ins it
 installs are self-contained: each carries recraft_core and pure-Python requests, urllib3, idna,
-charset_normalizer and certifi in its vendor/ folder, built once with pip into install/build/.
+charset_normalizer and certifi in its vendor/ folder, built once into install/build/ (with pip
+where there is one, else from PyPI's pure-Python wheels; see wheels.py).
 Run with --help for the options. Exit codes: 0 done, 2 a problem the user can fix (the message
 says what), 1 a bug in the installer, 130 interrupted.
 """
@@ -48,6 +49,7 @@ _WOULD = {
     "linked": "would link",
     "removed": "would remove",
     "set": "would set",
+    "left": "would leave",
 }
 
 
@@ -59,9 +61,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             "this machine (or only the folders named), each with everything it needs inside it, "
             "and enable the Krita one."
         ),
-        epilog="Exit codes: 0 done, 2 a problem you can fix (the message says what), 1 a bug.",
+        epilog=(
+            "An install or --uninstall replaces or removes only what the installer put there, "
+            "as listed in the INSTALLED.json it writes into the plug-in's folder (or an earlier "
+            "copy of the plug-in it recognises beyond doubt); anything else under the plug-in's "
+            "names is left as it is, and the output names the folder. "
+            "Exit codes: 0 done, 2 a problem you can fix (the message says what), 1 a bug."
+        ),
     )
     for editor in EDITORS:
+        outside = [
+            f"Only for a DIR named {e.only_in} does the plug-in's "
+            f"{e.target.rsplit('/', 1)[-1]} (if it has one) go outside it, into "
+            f"{e.target.rsplit('/', 1)[0]}/, where {editor.title} reads it. "
+            for e in editor.extras
+            if e.only_in
+        ]
         parser.add_argument(
             f"--{editor.key}",
             metavar="DIR",
@@ -70,6 +85,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             default=[],
             help=(
                 f"{editor.folder_help} to install into, created if missing; repeatable. "
+                f"{''.join(outside)}"
                 "Given any --krita or --gimp, only the folders named are used; without: every "
                 f"{editor.title} folder found."
             ),
@@ -79,7 +95,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--uninstall",
         action="store_true",
         help="remove what an install put there, and nothing else, from every folder found or "
-        "named (kritarc is left alone)",
+        "named (kritarc is left alone): only what the installer's INSTALLED.json lists; "
+        "anything else under the plug-in's names is left as it is, and the output names it",
     )
     mode.add_argument(
         "--zip",
@@ -301,23 +318,41 @@ def run_install(args: argparse.Namespace, report: Report, host: Host) -> None:
             report.say(f"  {number}. {text}")
 
 
+def _checkout_source(editor: Editor) -> payload.Source | None:
+    """The plug-in in this checkout, to recognise an earlier install of it; None if absent."""
+    try:
+        return payload.Source.find(editor, CHECKOUT)
+    except (OSError, InstallError):
+        return None
+
+
 def run_uninstall(args: argparse.Namespace, report: Report, host: Host) -> None:
     named = named_folders(args)
     editors = [e for e in EDITORS if e.key in named] if named else list(EDITORS)
     touched: list[str] = []
+    refused: list[str] = []
     for editor in editors:
         if editor.key in named:
             places = [Place(f.expanduser().absolute(), editor.title) for f in named[editor.key]]
         else:
             places = _unique(editor.places(host))
+        source = _checkout_source(editor)
         for place in places:
-            if not placement.installed_here(place, editor):
+            try:
+                found = placement.examine(place.folder, editor, source, uninstall=True)
+            except OSError as e:
+                raise InstallError(f"Could not look into {place.folder}: {e}") from e
+            if found.kind == "absent":
+                continue
+            report.say(f"{place.label}: {place.folder}")
+            if found.kind == "foreign":
+                report.step(f"NOT REMOVED: {found.problem}")
+                refused.append(str(place.folder))
                 continue
             if editor.title not in touched:
                 touched.append(editor.title)
-            report.say(f"{place.label}: {place.folder}")
             try:
-                for line in placement.uninstall_from(place, editor, args.dry_run):
+                for line in placement.uninstall_from(place, editor, found, source, args.dry_run):
                     report.step(line)
             except OSError as e:
                 raise InstallError(f"Could not remove the plug-in from {place.folder}: {e}") from e
@@ -326,13 +361,20 @@ def run_uninstall(args: argparse.Namespace, report: Report, host: Host) -> None:
                     f"left {place.config} as it was: {editor.switch.key}=true stays, and "
                     f"{editor.title} ignores it while the plug-in is absent"
                 )
-    if not touched:
+    if touched or refused:
+        report.say()
+    if not touched and not refused:
         report.say("The Recraft plug-in is not installed in any folder looked at; nothing to do.")
     elif args.dry_run:
         report.say("Dry run: nothing was changed.")
-    else:
+    elif touched:
         report.say(
             f"Done. Restart {' and '.join(touched)}. Your Recraft token and settings were kept."
+        )
+    if refused:
+        raise InstallError(
+            f"Nothing was removed from {', '.join(refused)}: what is there was not put there "
+            "by this installer (see above)."
         )
 
 

@@ -1,14 +1,20 @@
 """What a plug-in folder receives: the plug-in's package from the checkout with its vendor/
 folder (recraft_core and the third-party packages), VERSIONS.txt and the install manifest.
+
+The manifest, INSTALLED.json in the package, is the installer's marker: it lists every file and
+folder the installer put into the package, and each file it put beside it, so that an upgrade
+or --uninstall replaces or removes those and nothing else (placement.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +26,10 @@ MANIFEST = "INSTALLED.json"
 VERSIONS = "VERSIONS.txt"
 VENDOR = "vendor"
 CORE = "recraft_core"
+# Written since the first installer; its zips carry it too.
+VERSIONS_HEADER = "# What {package}/vendor holds; written by install/install.py."
+# What the manifest holds; 1 (no number) listed only the top-level paths.
+MANIFEST_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,45 @@ def _ignore_for_package(top: Path):
     return ignore
 
 
+def listing(root: Path, ignore: Callable[[str, list[str]], set[str]] | None = None) -> list[str]:
+    """Every entry under `root`, relative and "/"-separated, sorted: folders end in "/", and
+    a symlink is an entry of its own, never followed. `ignore` as for shutil.copytree."""
+
+    def fail(error: OSError) -> None:
+        raise error  # an unreadable folder must not pass for an empty one
+
+    found = []
+    for here, dirs, files in os.walk(root, onerror=fail):
+        skipped = ignore(here, dirs + files) if ignore else set()
+        relative = Path(here).relative_to(root)
+        walk_into = []
+        for name in dirs:
+            if name in skipped:
+                continue
+            if (Path(here) / name).is_symlink():
+                found.append((relative / name).as_posix())
+            else:
+                found.append((relative / name).as_posix() + "/")
+                walk_into.append(name)
+        dirs[:] = walk_into
+        found += [(relative / name).as_posix() for name in files if name not in skipped]
+    return sorted(found)
+
+
+def shipped(source: Source) -> list[str]:
+    """The package's entries as an install copies them from the checkout (vendor/ and the
+    manifest aside), in the form of listing()."""
+    return listing(source.package, _ignore_for_package(source.package))
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def package_entries(source: Source) -> list[Path]:
     """The package's top-level files and folders that are installed."""
     names = [p.name for p in source.package.iterdir()]
@@ -113,15 +162,26 @@ def build_package(source: Source, vendor: vendoring.Vendor, dest: Path, link: bo
 
 def write_versions(path: Path, source: Source, vendor: vendoring.Vendor) -> None:
     lines = [
-        f"# What {source.editor.package}/vendor holds; written by install/install.py.",
+        VERSIONS_HEADER.format(package=source.editor.package),
         f"recraft_core=={source.version}",
         *(f"{name}=={version}" for name, version in sorted(vendor.versions.items())),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def manifest(source: Source, vendor: vendoring.Vendor, link: bool, paths: list[str]) -> dict:
+def manifest(
+    source: Source,
+    vendor: vendoring.Vendor,
+    link: bool,
+    paths: list[str],
+    files: list[str],
+    placed: dict[str, dict],
+) -> dict:
+    """The installer's marker. `paths`: what it put into the plug-in folder, relative to it
+    (the package, the extras); `files`: every entry of the package, as listing() gives them;
+    `placed`: each extra's full path with its SHA-256 (or, linked, the link's target)."""
     return {
+        "format": MANIFEST_FORMAT,
         "plugin": source.editor.package,
         "editor": source.editor.key,
         "version": source.version,
@@ -130,6 +190,8 @@ def manifest(source: Source, vendor: vendoring.Vendor, link: bool, paths: list[s
         "checkout": str(source.checkout),
         # Relative to the plug-in folder; --uninstall removes these and nothing else.
         "paths": paths,
+        "placed": placed,
+        "files": files,
         "vendor": {"recraft_core": source.version, **vendor.versions},
     }
 

@@ -13,6 +13,8 @@ import io
 import json
 import os
 import re
+import ssl
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -94,11 +96,23 @@ def runs_on(requires: str | None, python: tuple[int, int]) -> bool:
     return True
 
 
+# Where systems keep their certificate authorities in one file (the ca-certificates package
+# on Debian, Ubuntu and Alpine; Fedora, RHEL, openSUSE; macOS and the BSDs).
+SYSTEM_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+)
+
+
 def _get(url: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=60) as answer:
             data = answer.read(MAX_WHEEL_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as e:
+        if _certificate_refused(e):
+            raise InstallError(certificate_advice(url, e)) from None
         raise InstallError(
             f"could not fetch {url} ({e}): the plug-in's vendored packages need the network "
             "once. Check the connection or proxy and run this again, or install pip (Debian/"
@@ -107,6 +121,72 @@ def _get(url: str) -> bytes:
     if len(data) > MAX_WHEEL_BYTES:
         raise InstallError(f"{url} is larger than {MAX_WHEEL_BYTES >> 20} MB: not used")
     return data
+
+
+def _certificate_refused(error: BaseException) -> bool:
+    """The server's certificate was not trusted (urllib wraps the ssl error in a URLError)."""
+    reason = getattr(error, "reason", None)
+    for e in (error, reason):
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(e, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(e):
+            return True
+    return False
+
+
+def certificate_advice(url: str, error: BaseException) -> str:
+    """What to do when this Python does not trust the index's certificate: point it at the
+    system's certificate authorities (installing pip would not change what Python trusts)."""
+    reason = getattr(error, "reason", error)
+    detail = getattr(reason, "verify_message", "") or str(reason)
+    host = urllib.parse.urlsplit(url).hostname or url
+    defaults = ssl.get_default_verify_paths()
+    looked = defaults.cafile or defaults.openssl_cafile
+    found = next((b for b in SYSTEM_BUNDLES if os.path.isfile(b)), None)
+    given = os.environ.get("SSL_CERT_FILE", "")
+    if given:
+        where = f"SSL_CERT_FILE is {given}, which does not vouch for it"
+    else:
+        where = f"it looked in {looked}" if looked else "it found no certificate authorities"
+    lines = [
+        f"could not fetch {url}: this Python does not trust the certificate {host} showed "
+        f"({detail}; {where}).",
+    ]
+    commands = (
+        "sudo apt install ca-certificates on Debian and Ubuntu, sudo dnf install "
+        "ca-certificates on Fedora"
+    )
+    if found and not same_file(given or looked or "", found):
+        lines += [
+            "Point Python at your system's certificates and run this again:",
+            f"  export SSL_CERT_FILE={found}",
+            f"(that file comes with the ca-certificates package: {commands}).",
+        ]
+    elif found:
+        lines.append(
+            f"Your system's certificates ({found}) do not vouch for it either. Bring them up to "
+            f"date ({commands}) and run this again."
+        )
+    else:
+        lines += [
+            "Point Python at your system's certificates: install the ca-certificates package "
+            f"({commands}), then run this again with",
+            "  export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt  (where it puts them)",
+        ]
+    if sys.platform == "darwin":
+        lines.append(
+            "With the python.org Python on macOS, run its Install Certificates.command instead "
+            "(in /Applications/Python 3.x/)."
+        )
+    lines.append(
+        "Behind a proxy that inspects HTTPS, set SSL_CERT_FILE to a file holding the proxy's "
+        "certificate (your IT department has it)."
+    )
+    return "\n".join(lines)
+
+
+def same_file(a: str, b: str) -> bool:
+    return bool(a) and os.path.realpath(a) == os.path.realpath(b)
 
 
 def _unpack(data: bytes, target: Path, filename: str) -> None:

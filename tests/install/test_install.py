@@ -18,6 +18,7 @@ import http.server
 import json
 import os
 import shutil
+import ssl
 import stat
 import subprocess
 import sys
@@ -160,6 +161,15 @@ def snapshot(root: Path) -> dict[str, bytes | str]:
 
 def pykrita(home: Path) -> Path:
     return home / ".local" / "share" / "krita" / "pykrita"
+
+
+def as_if_shipped_before(package: Path, *entries: str) -> None:
+    """List `entries` in the package's INSTALLED.json, as an install of an earlier version
+    that shipped them would have."""
+    marker = package / "INSTALLED.json"
+    manifest = json.loads(marker.read_text())
+    manifest["files"] = sorted({*manifest["files"], *entries})
+    marker.write_text(json.dumps(manifest, indent=2))
 
 
 @pytest.fixture(scope="session")
@@ -349,6 +359,10 @@ def test_rerun_upgrades_in_place_and_keeps_the_settings_file(checkout, home, pri
     package = pykrita(home) / PLUGIN
     (package / "stale.py").write_text("from an older version\n")
     (package / "vendor" / "requests" / "stale.py").write_text("old\n")
+    as_if_shipped_before(package, "stale.py", "vendor/requests/stale.py")
+    # What Krita's Python writes beside the modules it imports goes with them.
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"\0")
 
     out = ok(run_installer(checkout, home))
     assert "replaced recraft_krita/ (0.1.0, copy)" in out
@@ -430,6 +444,7 @@ def test_dry_run_changes_nothing(built, tmp_path):
     # Over an install, an upgrade and an uninstall are dry too.
     ok(run_installer(built["checkout"], home))
     (pykrita(home) / PLUGIN / "stale.py").write_text("a real upgrade would remove this\n")
+    as_if_shipped_before(pykrita(home) / PLUGIN, "stale.py")
     installed = snapshot(home)
     assert "would replace recraft_krita/" in ok(run_installer(built["checkout"], home, "--dry-run"))
     out = ok(run_installer(built["checkout"], home, "--uninstall", "--dry-run"))
@@ -693,15 +708,21 @@ def no_pip_python(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def fake_pypi(vendor: Path, root: Path):
+def fake_pypi(vendor: Path, root: Path, tls: tuple[Path, Path] | None = None):
     """PyPI's JSON API on 127.0.0.1, serving wheels made of the session's vendored packages,
     beside newer releases the installer must pass over: compiled only, yanked, a
-    pre-release, one for a newer Python, and urllib3 3 (requests wants < 3)."""
+    pre-release, one for a newer Python, and urllib3 3 (requests wants < 3). `tls`: the
+    certificate and key to serve HTTPS with."""
     packages = {"requests": "requests", "urllib3": "urllib3", "idna": "idna",
                 "charset-normalizer": "charset_normalizer", "certifi": "certifi"}  # fmt: skip
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*map(str, tls))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        base = f"https://127.0.0.1:{server.server_address[1]}"
     (root / "files").mkdir(parents=True)
     for name, package in packages.items():
         info = next(vendor.glob(f"{package}-*.dist-info"))
@@ -1027,6 +1048,7 @@ def test_gimp_upgrade_in_place(checkout, home, private_settings):
     package = folder / GIMP_PLUGIN
     (package / "stale.py").write_text("from an older version\n")
     (package / "vendor" / "recraft_core" / "stale.py").write_text("old\n")
+    as_if_shipped_before(package, "stale.py", "vendor/recraft_core/stale.py")
     # GIMP re-registers a plug-in only when the executable's mtime differs from pluginrc's.
     os.utime(package / "recraft.py", (2_000_000_000, 2_000_000_000))
 
@@ -1281,3 +1303,296 @@ def test_gimp_3_0_registers_the_installed_plugin(built, tmp_path):
     assert done.returncode == 0, output
     assert result.is_file(), output
     assert json.loads(result.read_text())["found"], output
+
+
+# -- only what the installer put there --------------------------------------------------------
+
+USERS_OWN = "print('my own recraft tool')\n"
+
+
+def foreign_recraft(folder: Path, package: str = GIMP_PLUGIN) -> Path:
+    """A folder of the user's own that happens to bear the plug-in's name (as one user had:
+    recraft/src/main.py), with an INSTALLED.json of some other tool's."""
+    own = folder / package
+    (own / "src").mkdir(parents=True)
+    (own / "src" / "main.py").write_text(USERS_OWN)
+    (own / "recraft.py").write_text("#!/usr/bin/env python3\nimport src.main\n")
+    (own / "__init__.py").write_text("")
+    (own / "INSTALLED.json").write_text('{"tool": "mine", "paths": ["src/"]}\n')
+    return own
+
+
+def test_a_foreign_gimp_recraft_folder_is_neither_replaced_nor_removed(checkout, home, tmp_path):
+    folder = tmp_path / "plug-ins"
+    own = foreign_recraft(folder)
+    before = snapshot(folder)
+
+    done = run_installer(checkout, home, "--gimp", folder)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{own} was not put there by this installer" in done.stdout
+    assert "replaced" not in done.stdout
+    assert f"Could not install into {folder}" in done.stderr
+    assert snapshot(folder) == before
+
+    for dry in ((), ("--dry-run",)):
+        done = run_installer(checkout, home, "--uninstall", "--gimp", folder, *dry)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"NOT REMOVED: {own} was not put there by this installer" in done.stdout
+        assert "remove it yourself" in done.stdout
+        assert f"Nothing was removed from {folder}" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert snapshot(folder) == before
+
+    # The same in a GIMP profile found by itself, where another install of ours is removed.
+    profile = gimp_profile(home, "3.2") / "plug-ins"
+    own = foreign_recraft(profile)
+    theirs = snapshot(profile)
+    ok(run_installer(checkout, home, "--gimp", gimp_profile(home, "3.0") / "plug-ins"))
+    done = run_installer(checkout, home, "--uninstall")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{own} was not put there" in done.stdout
+    assert "removed recraft/" in done.stdout  # 3.0's, which is ours
+    assert not (gimp_profile(home, "3.0") / "plug-ins" / GIMP_PLUGIN).exists()
+    assert snapshot(profile) == theirs
+
+
+def test_a_foreign_krita_folder_or_desktop_file_is_left_alone(checkout, home, tmp_path):
+    folder = tmp_path / "res" / "pykrita"
+    own = foreign_recraft(folder, PLUGIN)
+    (folder / "recraft_krita.desktop").write_text(DESKTOP.replace("Stand-in", "Mine"))
+    before = snapshot(tmp_path / "res")
+
+    done = run_installer(checkout, home, "--krita", folder)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{own} was not put there by this installer" in done.stdout
+    done = run_installer(checkout, home, "--uninstall", "--krita", folder)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{own} was not put there by this installer" in done.stdout
+    assert snapshot(tmp_path / "res") == before
+
+    # A .desktop file of the plug-in's name with no install of ours beside it: the same.
+    shutil.rmtree(own)
+    before = snapshot(tmp_path / "res")
+    for args in ((), ("--uninstall",)):
+        done = run_installer(checkout, home, "--krita", folder, *args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"{folder / 'recraft_krita.desktop'} was not put there" in done.stdout
+        assert snapshot(tmp_path / "res") == before
+
+
+def test_install_then_uninstall_leaves_exactly_what_was_there(checkout, home):
+    """Everything the user has in Krita's resource folder, beside the plug-in and even inside
+    its folder, is there after an install and an uninstall; nothing else is."""
+    resources = home / ".local" / "share" / "krita"
+    (resources / "pykrita" / "other_plugin").mkdir(parents=True)
+    (resources / "pykrita" / "other_plugin" / "__init__.py").write_text("")
+    (resources / "actions").mkdir()
+    (resources / "actions" / "other.action").write_text("<ActionCollection/>\n")
+    before = snapshot(resources)
+
+    ok(run_installer(checkout, home))
+    package = resources / "pykrita" / PLUGIN
+    assert (resources / "actions" / "recraft_krita.action").is_file()
+    # Put there by the user after the install: kept by an uninstall, refused by an upgrade.
+    (package / "tools" / "my_notes.txt").write_text("mine\n")
+    (resources / "pykrita" / "recraft_krita_notes.txt").write_text("mine too\n")
+    # Written by Krita's Python as it ran the plug-in: goes with it.
+    (package / "tools" / "__pycache__").mkdir()
+    (package / "tools" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"\0")
+    installed = snapshot(resources)
+
+    done = run_installer(checkout, home)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{package} holds what this installer did not put there: tools/my_notes.txt" in (
+        done.stdout
+    )
+    assert snapshot(resources) == installed
+
+    out = ok(run_installer(checkout, home, "--uninstall"))
+    assert "kept recraft_krita/ with what it did not put there: tools/my_notes.txt" in out
+    assert snapshot(resources) == before | {
+        f"pykrita/{PLUGIN}": "dir",
+        f"pykrita/{PLUGIN}/tools": "dir",
+        f"pykrita/{PLUGIN}/tools/my_notes.txt": b"mine\n",
+        "pykrita/recraft_krita_notes.txt": b"mine too\n",
+    }
+    # What is left is the user's, no longer an install: a second uninstall says so.
+    done = run_installer(checkout, home, "--uninstall")
+    assert done.returncode == 2 and f"{package} was not put there" in done.stdout
+
+
+def test_uninstall_removes_an_action_file_only_as_the_marker_lists_it(built, tmp_path):
+    """Krita reads .action files from its resource folder's actions/, beside pykrita/: an
+    install puts one there only for a folder named pykrita, and an uninstall removes it only
+    when the marker lists it at that place and it is unchanged."""
+    home = tmp_path / "home"
+    vendor = ("--vendor", built["vendor"])
+    action = ACTION.encode()
+
+    # The user's own action file, and an install whose plug-in has none: never touched.
+    without = make_checkout(tmp_path / "without", action=False)
+    first = tmp_path / "first"
+    (first / "actions").mkdir(parents=True)
+    (first / "actions" / "recraft_krita.action").write_text("<my shortcuts/>\n")
+    ok(run_installer(without, home, "--krita", first / "pykrita", *vendor))
+    ok(run_installer(without, home, "--uninstall", "--krita", first / "pykrita"))
+    assert not (first / "pykrita" / PLUGIN).exists()
+    assert (first / "actions" / "recraft_krita.action").read_text() == "<my shortcuts/>\n"
+
+    # Nor by an install whose plug-in has one: it says so and leaves it.
+    out = ok(run_installer(built["checkout"], home, "--krita", first / "pykrita"))
+    assert f"left {first / 'actions' / 'recraft_krita.action'} as it is" in out
+    ok(run_installer(built["checkout"], home, "--uninstall", "--krita", first / "pykrita"))
+    assert (first / "actions" / "recraft_krita.action").read_text() == "<my shortcuts/>\n"
+
+    # Ours, then changed by the user (their own shortcuts): kept.
+    second = tmp_path / "second"
+    ok(run_installer(built["checkout"], home, "--krita", second / "pykrita"))
+    assert (second / "actions" / "recraft_krita.action").read_bytes() == action
+    (second / "actions" / "recraft_krita.action").write_text("<changed/>\n")
+    out = ok(run_installer(built["checkout"], home, "--uninstall", "--krita", second / "pykrita"))
+    assert f"left {second / 'actions' / 'recraft_krita.action'} as it is" in out
+    assert (second / "actions" / "recraft_krita.action").read_text() == "<changed/>\n"
+
+    # Ours, in the resource folder it was written to: removed, and nothing else.
+    third = tmp_path / "third"
+    ok(run_installer(built["checkout"], home, "--krita", third / "pykrita"))
+    # A copy of that install elsewhere: its marker names the first place, not this one.
+    copy = tmp_path / "copy"
+    shutil.copytree(third, copy)
+    ok(run_installer(built["checkout"], home, "--uninstall", "--krita", copy / "pykrita"))
+    assert (copy / "actions" / "recraft_krita.action").read_bytes() == action
+    assert not (copy / "pykrita" / PLUGIN).exists()
+    out = ok(run_installer(built["checkout"], home, "--uninstall", "--krita", third / "pykrita"))
+    assert f"removed {third / 'actions' / 'recraft_krita.action'}" in out
+    assert sorted(p.name for p in (third / "actions").iterdir()) == []
+
+    # A folder of another name has no Krita resource folder around it: nothing goes outside.
+    plain = tmp_path / "outer" / "plain"
+    (tmp_path / "outer" / "actions").mkdir(parents=True)
+    (tmp_path / "outer" / "actions" / "recraft_krita.action").write_text("<theirs/>\n")
+    out = ok(run_installer(built["checkout"], home, "--krita", plain))
+    assert "left out recraft_krita.action" in out
+    ok(run_installer(built["checkout"], home, "--uninstall", "--krita", plain))
+    assert (tmp_path / "outer" / "actions" / "recraft_krita.action").read_text() == "<theirs/>\n"
+    assert sorted(p.name for p in (tmp_path / "outer").iterdir()) == ["actions", "plain"]
+    assert not [p for p in plain.iterdir()]
+
+
+def test_an_upgrade_over_kritas_import_of_the_zip(built, tmp_path):
+    """Krita's Import Python Plugin from File puts the zip's files in place without an
+    INSTALLED.json: the installer recognises its own plug-in and upgrades it."""
+    home = tmp_path / "home"
+    resources = home / ".local" / "share" / "krita"
+    (resources / "actions").mkdir(parents=True)
+    with zipfile.ZipFile(built["zip"]) as zf:
+        zf.extractall(tmp_path / "unzipped")
+    shutil.copytree(tmp_path / "unzipped" / PLUGIN, resources / "pykrita" / PLUGIN)
+    shutil.copy(tmp_path / "unzipped" / "recraft_krita.desktop", resources / "pykrita")
+    shutil.copy(tmp_path / "unzipped" / "recraft_krita.action", resources / "actions")
+    (resources / "pykrita" / PLUGIN / "__pycache__").mkdir()
+    (resources / "pykrita" / PLUGIN / "__pycache__" / "docker.cpython-311.pyc").write_bytes(b"0")
+
+    out = ok(run_installer(built["checkout"], home))
+    assert "replaced recraft_krita/ (an earlier copy, without INSTALLED.json)" in out
+    manifest = json.loads((resources / "pykrita" / PLUGIN / "INSTALLED.json").read_text())
+    assert "../actions/recraft_krita.action" in manifest["paths"]
+    assert "vendor/requests/__init__.py" in manifest["files"]
+    ok(run_installer(built["checkout"], home, "--uninstall"))
+    assert sorted(p.name for p in (resources / "pykrita").iterdir()) == []
+    assert sorted(p.name for p in (resources / "actions").iterdir()) == []
+
+
+def old_marker(package: Path) -> None:
+    """INSTALLED.json as the installer wrote it before it listed every file."""
+    marker = package / "INSTALLED.json"
+    manifest = json.loads(marker.read_text())
+    for key in ("format", "files", "placed"):
+        del manifest[key]
+    marker.write_text(json.dumps(manifest, indent=2))
+
+
+def test_an_upgrade_over_an_earlier_gimp_install(checkout, home, tmp_path, built):
+    # By the earlier installer, whose marker listed no files; GIMP's Python has run it.
+    folder = tmp_path / "plug-ins"
+    ok(run_installer(checkout, home, "--gimp", folder))
+    package = folder / GIMP_PLUGIN
+    old_marker(package)
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "gimp_canvas.cpython-313.pyc").write_bytes(b"\0")
+    out = ok(run_installer(checkout, home, "--gimp", folder))
+    assert "replaced recraft/ (0.1.0, copy)" in out
+    check_gimp_copy(folder)
+    assert "files" in json.loads((package / "INSTALLED.json").read_text())
+    old_marker(package)
+    assert "removed recraft/" in ok(run_installer(checkout, home, "--uninstall", "--gimp", folder))
+    assert not package.exists()
+
+    # Unpacked from the release zip, as its README says: no marker at all.
+    with zipfile.ZipFile(built["gimp_zip"]) as zf:
+        zf.extractall(folder)
+    out = ok(run_installer(checkout, home, "--gimp", folder))
+    assert "replaced recraft/ (an earlier copy, without INSTALLED.json)" in out
+    check_gimp_copy(folder)
+
+    # Unless it holds what the plug-in never shipped: then it is the user's to sort out.
+    for marker in (old_marker, lambda package: (package / "INSTALLED.json").unlink()):
+        marker(package)
+        (package / "src").mkdir()
+        (package / "src" / "main.py").write_text(USERS_OWN)
+        before = snapshot(folder)
+        for args in ((), ("--uninstall",)):
+            done = run_installer(checkout, home, "--gimp", folder, *args)
+            assert done.returncode == 2, done.stdout + done.stderr
+            assert "looks like an earlier install of the Recraft plug-in" in done.stdout
+            assert "src/" in done.stdout
+            assert snapshot(folder) == before
+        shutil.rmtree(package / "src")
+
+
+def https_pypi_cert(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as a proxy's or a mirror's."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not on this machine")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    done = subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return cert, key
+
+
+def test_a_certificate_python_does_not_trust_is_explained(built, tmp_path):
+    """Without pip, an index whose certificate this Python does not trust (a proxy that
+    inspects HTTPS, a Python that misses the system's certificates): the installer says how
+    to point Python at the right certificates, and doing so works."""
+    cert, key = https_pypi_cert(tmp_path)
+    fresh = make_checkout(tmp_path / "fresh")
+    python, bindir = no_pip_python(tmp_path)
+    home = tmp_path / "home"
+    with fake_pypi(built["vendor"], tmp_path / "pypi", tls=(cert, key)) as index:
+        assert index.startswith("https://")
+        env = user_env(home, PATH=os.pathsep.join([str(bindir), str(FAKE_KRITA)]),
+                       RECRAFT_PYPI=index)  # fmt: skip
+        for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+            env.pop(name, None)
+        done = run_installer(fresh, home, python=python, env=env)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"could not fetch {index}/requests/json" in done.stderr
+        assert "does not trust the certificate 127.0.0.1 showed" in done.stderr
+        # Where the system's certificates are, or (when this Python reads them already) how
+        # to bring them up to date, and how to name a proxy's.
+        assert "SSL_CERT_FILE" in done.stderr and "ca-certificates" in done.stderr
+        assert "pip" not in done.stderr  # pip would not change what Python trusts
+        assert "Traceback" not in done.stderr
+        assert not (home / ".local").exists()
+
+        out = ok(run_installer(fresh, home, python=python, env={**env, "SSL_CERT_FILE": str(cert)}))
+    assert "with PyPI's wheels (no pip here)" in out
+    assert (pykrita(home) / PLUGIN / "vendor" / "requests" / "__init__.py").is_file()
