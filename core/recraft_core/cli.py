@@ -408,7 +408,9 @@ def run(argv: list[str] | None = None) -> int:
         return code
 
     if args.json:
-        print(client._transport.scrub(json.dumps(result.raw, indent=2)))
+        # Scrubbed once decoded (a token holding " or \ is escaped in JSON text), then as
+        # printed: nothing the server sent may show the token, not even a number.
+        print(client.scrub(json.dumps(client.scrub(result.raw), indent=2)))
     code = 0
     if isinstance(result, ImageResult):
         exts = [image.extension for image in result.images]
@@ -427,11 +429,12 @@ def run(argv: list[str] | None = None) -> int:
                 print(written)
     elif not args.json:
         if op.result == "style":
-            print(result.id)
+            print(client.scrub(result.id))
         elif op.result == "prompt":
-            print(result.prompt)
+            print(client.scrub(result.prompt))
         elif op.result == "user":
-            print(f"{result.name or result.email or result.id}: {result.credits} credits")
+            who = result.name or result.email or result.id
+            print(client.scrub(f"{who}: {result.credits} credits"))
     credits = getattr(result, "credits", None)
     if credits is not None and op.result != "user":
         _say(f"cost: {credits} credits")

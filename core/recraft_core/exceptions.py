@@ -13,7 +13,9 @@
     │   └── Timeout
     └── Cancelled                the caller's CancelToken fired
 
-Messages never contain the API token: the client scrubs every text that came from the network.
+Messages never contain the API token: the transport blanks it out of every text it quotes from
+the network (after JSON decoding), and the client blanks it out of a ProtocolError that quotes
+an answer, its str, repr and attributes included (RecraftError.scrub).
 `str(error)` is the technical detail, for logs; `error.user_message` is one or two plain
 sentences for a person: what failed and what to do. Editors show the latter.
 """
@@ -29,6 +31,16 @@ class RecraftError(Exception):
     @property
     def user_message(self) -> str:
         return f"{_sentence(str(self))} {self.advice}"
+
+    def scrub(self, clean) -> RecraftError:
+        """Pass every text this error holds through `clean` (a function of a str), in place:
+        its arguments (hence its str and repr) and its text attributes (message, body, code,
+        field, rule...), from which user_message is made. Returns the error itself."""
+        self.args = tuple(clean(a) if isinstance(a, str) else a for a in self.args)
+        for name, value in vars(self).items():
+            if isinstance(value, str):
+                setattr(self, name, clean(value))
+        return self
 
 
 def _sentence(text: str) -> str:

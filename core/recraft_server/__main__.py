@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         "--admin",
         action="store_true",
         help="accept faults while running: POST /admin/faults with a SPEC as the body, "
-        "DELETE /admin/faults to clear them, GET to list (loopback only)",
+        "DELETE /admin/faults to clear them, GET to list (loopback only; refused when the "
+        "request has an Origin header, as a web page's has, or a Host other than 127.0.0.1, "
+        "[::1] or localhost)",
     )
     args = parser.parse_args(argv)
     faults = []

@@ -140,7 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind not in ("delay", "truncate"):
             with contextlib.suppress(ApiError):
                 parse_body(self.headers.get("Content-Type"), body, rec)  # for the log only
-            self._send(self._fault_response(fault, rec, path), rec)
+            reason = fault.params.get("reason") if fault.kind == "body" else None
+            self._send(self._fault_response(fault, rec, path), rec, reason=reason)
             return
         # Result URLs always name the server's own address, never the client's Host header.
         response = app._service.handle(self.command, path, self.headers, body, app.url, rec)
@@ -150,8 +151,10 @@ class _Handler(BaseHTTPRequestHandler):
         """/admin/faults (only with --admin, from loopback): the fault queue of a server
         running in another process, for editor tests and manual trials. Not logged: the
         request log is what the API was asked."""
-        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
-            self._send(Response(403, b"admin requests come from this machine only", "text/plain"))
+        refusal = self._admin_refusal()
+        if refusal:
+            self.close_connection = True  # its body is left unread
+            self._send(Response(403, refusal.encode(), "text/plain; charset=utf-8"))
             return
         if self.command == "DELETE":
             app._faults.clear()
@@ -163,6 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(Response(400, str(exc).encode(), "text/plain"))
                 return
         elif self.command != "GET":
+            self.close_connection = True  # its body, if any, is left unread
             self._send(Response(405, b"GET, POST or DELETE", "text/plain"))
             return
         listed = [
@@ -175,6 +179,24 @@ class _Handler(BaseHTTPRequestHandler):
             for f in app.pending_faults
         ]
         self._send(Response.json(200, listed))
+
+    def _admin_refusal(self) -> str | None:
+        """Why an admin request is refused, or None. Only a program on this machine may
+        queue faults: not another machine, and not a web page in this machine's browser,
+        which sends an Origin header with its POSTs and DELETEs (any Origin is refused, even
+        this server's own) and, through a rebound DNS name, a Host that is not loopback."""
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            return "admin requests come from this machine only"
+        if self.headers.get("Origin") is not None:
+            return "admin requests are not taken from a web page (the request has an Origin)"
+        host = self.headers.get("Host")
+        if not _loopback_host(host):
+            shown = printable(repr(host)[:80]) if host is not None else "none"
+            return (
+                "admin requests must be sent to this machine by its loopback name "
+                f"(127.0.0.1, [::1] or localhost), not Host {shown}"
+            )
+        return None
 
     def _internal_error(self, rec: RequestRecord, exc: Exception) -> None:
         """Answer 500 in the API's JSON error shape (or just close, if an answer had begun)."""
@@ -257,17 +279,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def _send(
-        self, response: Response, rec: RequestRecord | None = None, truncate: bool = False
+        self,
+        response: Response,
+        rec: RequestRecord | None = None,
+        truncate: bool = False,
+        reason: str | None = None,
     ) -> None:
         """Write one answer, always with its full Content-Length (and its status into `rec`,
         for a logged request).  ``truncate`` (the fault) writes only the first half of the
-        body and then closes the connection."""
+        body and then closes the connection; ``reason`` replaces the standard reason phrase
+        (kept to one line of Latin-1, as a status line must be)."""
         if rec is not None:
             rec.status = response.status
         if truncate:
             self.close_connection = True
         self._answered = True
-        self.send_response(response.status)
+        if reason is not None:
+            reason = " ".join(str(reason).split()).encode("latin-1", "replace").decode("latin-1")
+        self.send_response(response.status, reason)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         for key, value in response.headers.items():
@@ -300,6 +329,11 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "body":
             body = p["body"].encode() if isinstance(p["body"], str) else p["body"]
             return Response(p["status"], body, p["content_type"])
+        if kind == "redirect":
+            # By default to the request's own URL: a client that follows it sends the request
+            # again here, and the log shows whether it did and with what body.
+            location = p.get("location") or self.server.app.url + self.path
+            return Response(p["status"], b"", "text/plain; charset=utf-8", {"Location": location})
         err = ApiError("expired", f"the URL of {path} has expired")  # kind == "expire"
         rec.error = err.body()
         return error_response(err)
@@ -472,6 +506,28 @@ class RecraftServer:
             line += f" {rec.error.get('code')}: {rec.error.get('message')}"
         with self._print_lock:
             print(printable(line), file=sys.stderr, flush=True)
+
+
+def _loopback_host(host: str | None) -> bool:
+    """True for a Host header naming this machine by a loopback address or localhost, with or
+    without a port: 127.0.0.1:8000, [::1]:8000, localhost."""
+    if not host:
+        return False
+    host = host.strip().lower()
+    if host.startswith("["):
+        name, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not re.fullmatch(r":[0-9]{1,5}", rest)):
+            return False
+    else:
+        name, colon, port = host.partition(":")
+        if colon and not _DIGITS.fullmatch(port):
+            return False
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def printable(text: str) -> str:

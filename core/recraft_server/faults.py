@@ -10,10 +10,12 @@ Kinds: ``status`` (a JSON error answer), ``html`` (an HTML error page, as a prox
 ``invalid_json`` (200 with a broken JSON body), ``delay`` (sleep, then answer normally),
 ``reset`` (read up to ``body_bytes`` of the upload, then close with a TCP RST), ``expire``
 (410 for a result file), ``body`` (answer ``status`` with the given ``body`` bytes and
-``content_type``: a hostile or broken result file, with ``path="/files/"``), and
-``truncate``: the request is handled for real (charged and stored like any other) and its
-real answer is sent with its full Content-Length but only the first half of the body, then
-the connection is closed.
+``content_type``, and ``reason`` as the status line's reason phrase when given: a hostile or
+broken result file with ``path="/files/"``, or any API answer at all), ``redirect`` (answer
+``status``, 307 by default, with an empty body and ``Location: location``; without a
+``location``, the request's own URL on this server), and ``truncate``: the request is handled
+for real (charged and stored like any other) and its real answer is sent with its full
+Content-Length but only the first half of the body, then the connection is closed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ KINDS: dict[str, tuple[tuple[str, ...], dict]] = {
     "invalid_json": ((), {}),
     "html": (("status", "retry_after"), {"status": 502}),
     "expire": ((), {}),
-    "body": (("body", "content_type", "status"), {"content_type": "image/png", "status": 200}),
+    "body": (
+        ("body", "content_type", "status", "reason"),
+        {"content_type": "image/png", "status": 200},
+    ),
+    "redirect": (("status", "location"), {"status": 307}),
 }
 
 
@@ -68,6 +74,8 @@ class FaultQueue:
             raise TypeError("fault 'delay' needs seconds=...")
         if kind == "body" and not isinstance(params.get("body"), bytes | str):
             raise TypeError("fault 'body' needs body=bytes or str")
+        if kind == "redirect" and not 300 <= params.get("status", 307) <= 399:
+            raise ValueError("fault 'redirect' takes a 3xx status")
         if times < 1:
             raise ValueError("times must be at least 1")
         fault = Fault(kind, times, path, {**defaults, **params})
@@ -94,7 +102,7 @@ class FaultQueue:
             self._faults.clear()
 
 
-_TEXT_PARAMS = ("path", "body", "message", "code", "content_type")
+_TEXT_PARAMS = ("path", "body", "message", "code", "content_type", "reason", "location")
 
 
 def parse_spec(text: str) -> tuple[str, dict]:

@@ -25,6 +25,7 @@ from recraft_core import (
     Timeout,
     ValidationError,
 )
+from recraft_server import RecraftServer
 
 FAST = RetryPolicy(retries=3, backoff=0.05, max_backoff=0.2, max_retry_after=5)
 
@@ -134,7 +135,8 @@ def test_connection_refused_is_retried_then_reported():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    client = Client("t", base_url=f"http://127.0.0.1:{port}/v1", retry=FAST)
+    # A token that is no word of the message: the token is blanked wherever it stands.
+    client = Client("rk-refused", base_url=f"http://127.0.0.1:{port}/v1", retry=FAST)
     started = time.monotonic()
     with pytest.raises(ConnectionFailed, match="cannot connect"):
         client.generate(prompt="fox")
@@ -272,3 +274,54 @@ def test_the_token_never_shows(recraft_server, caplog):
 def test_scrub_blanks_an_echoed_token(client):
     transport = client._transport
     assert transport.scrub(f"bad header: Bearer {transport._token}") == "bad header: Bearer ***"
+
+
+# -- redirects ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status, call, path",
+    [
+        (307, lambda c: c.generate(prompt="fox"), "/images/generations"),
+        (
+            308,
+            lambda c: c.inpaint(png(256, 256), mask(256, 256, (0, 0, 9, 9)), prompt="hat"),
+            "/images/inpaint",
+        ),
+        (307, lambda c: c.user(), "/users/me"),
+    ],
+    ids=["307-json", "308-upload", "307-get"],
+)
+def test_a_redirect_is_refused_at_once(recraft_server, status, call, path):
+    """Followed, a 307/308 sent the spent upload again as an empty body with the full
+    Content-Length, and the client waited out its read timeout. Refused, it says where it
+    was sent, and nothing more is sent anywhere."""
+    client = Client(
+        recraft_server.token, base_url=recraft_server.base_url, timeout=(5, 3), retry=FAST
+    )
+    recraft_server.fault("redirect", status=status, path=path)
+    started = time.monotonic()
+    with pytest.raises(APIError) as caught:
+        call(client)
+    assert time.monotonic() - started < 2, "it waited instead of refusing"
+    e = caught.value
+    target = recraft_server.base_url + path
+    assert e.status == status
+    assert f"redirects {path} to {target} (HTTP {status})" in str(e), str(e)
+    assert "check the server address" in e.user_message
+    assert [r.status for r in attempts(recraft_server, path)] == [status]
+
+
+def test_a_redirect_to_another_host_sends_it_nothing(recraft_server):
+    """Neither the request nor the token goes where a redirect points."""
+    with RecraftServer(token=recraft_server.token) as other:
+        client = Client(recraft_server.token, base_url=recraft_server.base_url, retry=FAST)
+        for status, path, call in (
+            (308, "/users/me", client.user),
+            (307, "/images/generations", lambda: client.generate(prompt="fox")),
+        ):
+            elsewhere = other.base_url + path
+            recraft_server.fault("redirect", status=status, path=path, location=elsewhere)
+            with pytest.raises(APIError, match=f"to {elsewhere} \\(HTTP {status}\\)"):
+                call()
+        assert other.requests == []

@@ -288,6 +288,32 @@ def test_files_only_hit_by_faults_that_target_them(api, recraft_server):
     assert api.get("/users/me").status_code == 500
 
 
+def test_fault_body_with_a_reason_phrase(api, recraft_server):
+    recraft_server.fault("body", body=b"", status=400, content_type="text/plain", reason="Bad x")
+    r = api.get("/users/me")
+    assert (r.status_code, r.reason, r.content) == (400, "Bad x", b"")
+    with RawConnection(recraft_server) as conn:  # one line of Latin-1, whatever was given
+        recraft_server.fault("body", body="", status=400, reason="two\r\nlines \u2603")
+        conn.send(raw_request("GET", "/v1/users/me", AUTH))
+        status_line = conn.reader.readline()
+    assert status_line == b"HTTP/1.1 400 two lines ?\r\n"
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_fault_redirect(api, recraft_server, status):
+    """A redirect to the request's own URL (or to `location`), with an empty body."""
+    recraft_server.fault("redirect", status=status, path=GEN)
+    r = api.post(GEN, json=VEC, allow_redirects=False)
+    assert (r.status_code, r.content) == (status, b"")
+    assert r.headers["Location"] == recraft_server.base_url + GEN
+    recraft_server.fault("redirect", location="https://elsewhere.example/v1")
+    r = api.get("/users/me", allow_redirects=False)
+    assert (r.status_code, r.headers["Location"]) == (307, "https://elsewhere.example/v1")
+    assert recraft_server.credits == 100000
+    with pytest.raises(ValueError, match="3xx"):
+        recraft_server.fault("redirect", status=200)
+
+
 def test_fault_api_errors():
     server = RecraftServer()
     with pytest.raises(ValueError):
@@ -520,6 +546,10 @@ def test_standalone_faults_from_the_command_line_and_the_admin_endpoint(checkout
         assert requests.delete(f"{base}/admin/faults", timeout=10).json() == []
         wrong = requests.post(f"{base}/admin/faults", data="nonsense", timeout=10)
         assert wrong.status_code == 400 and "unknown fault kind" in wrong.text
+        page = {"Origin": "https://evil.example"}  # what a web page's fetch() sends
+        r = requests.post(f"{base}/admin/faults", data="status=500", headers=page, timeout=10)
+        assert r.status_code == 403 and "web page" in r.text
+        assert requests.get(f"{base}/admin/faults", timeout=10).json() == []
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -532,6 +562,51 @@ def test_standalone_faults_from_the_command_line_and_the_admin_endpoint(checkout
         timeout=30,
     )
     assert bad.returncode == 2 and "--fault" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},  # a sandboxed page or a file:// one
+        {"Origin": "http://127.0.0.1"},  # any Origin: a page served from this machine too
+        {"Host": "evil.example"},  # a rebound DNS name pointing at 127.0.0.1
+        {"Host": "127.0.0.1.evil.example"},
+        {"Host": "localhost.evil.example:80"},
+        {"Host": "127.0.0.1:80@evil.example"},
+        {"Host": ""},
+    ],
+    ids=["origin", "null-origin", "local-origin", "host", "host-suffix", "localhost-suffix",
+         "host-junk", "empty-host"],
+)  # fmt: skip
+def test_admin_refuses_what_a_web_page_could_send(headers):
+    """A page in this machine's browser can POST to 127.0.0.1 (it sends an Origin), or reach
+    it through a DNS name rebound to 127.0.0.1 (its Host names it): refused, nothing queued."""
+    with RecraftServer() as server:
+        server.admin = True
+        url = f"{server.url}/admin/faults"
+        for method in ("POST", "DELETE", "GET"):
+            r = requests.request(method, url, data="status=500", headers=headers, timeout=10)
+            assert r.status_code == 403, (method, r.text)
+        assert server.pending_faults == []
+        assert "admin requests" in r.text
+
+
+def test_admin_takes_requests_naming_this_machine():
+    with RecraftServer() as server:
+        server.admin = True
+        for host in (f"127.0.0.1:{server.port}", "localhost", f"LOCALHOST:{server.port}",
+                     "[::1]:8000", "127.0.0.2"):  # fmt: skip
+            r = requests.post(
+                f"{server.url}/admin/faults", data="delay=1", headers={"Host": host}, timeout=10
+            )
+            assert r.status_code == 200, (host, r.text)
+        assert len(server.pending_faults) == 5
+        with RawConnection(server) as conn:  # no Host header at all
+            conn.send(b"DELETE /admin/faults HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+            status, _, body = conn.read_response()
+        assert status == 403 and b"Host" in body
+        assert len(server.pending_faults) == 5
 
 
 def test_without_admin_there_is_no_admin_endpoint(recraft_server):

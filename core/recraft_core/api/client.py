@@ -100,6 +100,11 @@ class Client:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def scrub(self, value):
+        """`value` with this client's token blanked out wherever it stands: a text, or every
+        string of a decoded JSON value (a result's raw answer, say, before it is printed)."""
+        return self._transport.scrub(value)
+
     def prepare(self, operation: str, **params) -> wire.Prepared:
         """Check the parameters and build the request without sending it."""
         op = _operation(operation)
@@ -119,6 +124,7 @@ class Client:
         if cancel is not None:
             cancel.check()
         body, content_type = prepared.body()
+        # The transport's errors have the token blanked out of what they quote from the network.
         answer = self._transport.request(
             prepared.method,
             prepared.path,
@@ -127,7 +133,12 @@ class Client:
             cancel=cancel,
             progress=report,
         )
-        return self._result(op, answer, cancel, report)
+        try:
+            return self._result(op, answer, cancel, report)
+        except ProtocolError as e:
+            # An answer that cannot be used is quoted (a URL, a field): never with the token.
+            e.scrub(self._transport.scrub)
+            raise
 
     # -- results ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ GETs (account, result downloads) are idempotent and retry on any transient failu
 from __future__ import annotations
 
 import email.utils
+import html
 import json as jsonlib
 import logging
 import random
@@ -178,6 +179,15 @@ def without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
+def _blank(text: str, token: str) -> str:
+    """`text` with every occurrence of `token` replaced by a mark that shares no character
+    with it, so that no replacement can join its neighbours into the token again."""
+    if not token or token not in text:
+        return text
+    mark = "***" if "*" not in token else "\u2022\u2022\u2022"  # tokens are ASCII only
+    return text.replace(token, mark)
+
+
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -194,7 +204,6 @@ class Transport:
         session: requests.Session | None = None,
     ) -> None:
         self._token = token
-        self._pattern: re.Pattern | None = None
         self.base_url = base_url.rstrip("/")
         self.shown_url = without_credentials(self.base_url)  # for messages and logs
         self.timeout = timeout
@@ -207,15 +216,19 @@ class Transport:
     def __repr__(self) -> str:
         return f"Transport({self.shown_url!r})"
 
-    def scrub(self, text: str) -> str:
-        """The text with the token blanked out where it stands as the token (a server may
-        echo it back), never inside a longer word: a token "dev" leaves "developer" alone."""
-        if not self._token:
-            return text
-        if self._pattern is None:
-            token = re.escape(self._token)
-            self._pattern = re.compile(rf"(?<![\w.~+/-]){token}(?![\w.~+/=-])")
-        return self._pattern.sub("***", text)
+    def scrub(self, value):
+        """`value` with the token blanked out wherever it stands, whatever stands next to it
+        (a server may echo it back: "Invalid token rk_....", in a URL, in quotes). A text is
+        scrubbed as it is; a decoded JSON value in every string it holds, keys included, so
+        that a token the server wrote JSON-escaped (\\u0072k_..., \\/) is caught once decoded.
+        Other values (numbers, None) are returned as they are."""
+        if isinstance(value, str):
+            return _blank(value, self._token)
+        if isinstance(value, dict):
+            return {self.scrub(str(k)): self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub(v) for v in value]
+        return value
 
     def close(self) -> None:
         self.session.close()
@@ -284,6 +297,10 @@ class Transport:
                     headers=headers,
                     data=None if body is None else _Upload(body, cancel, report),
                     timeout=self.timeout,
+                    # A redirect is refused below: followed, a 307/308 would send the spent
+                    # upload again as an empty body with the full Content-Length (and wait
+                    # for the read timeout), and a paid request would go where it was not sent.
+                    allow_redirects=False,
                 )
             except requests.RequestException as e:
                 error = self._transport_error(e, method, path)
@@ -304,6 +321,8 @@ class Transport:
                 response.status_code,
                 time.monotonic() - started,
             )
+            if response.is_redirect or 300 <= response.status_code < 400:
+                raise self._redirect_error(response, path)
             if response.ok:
                 return self._json(response)
             refused = response.status_code in (429, 503)
@@ -329,7 +348,7 @@ class Transport:
         """
         cancel = cancel or _NEVER
         report = progress or _silent
-        host = urlsplit(url).netloc
+        host = self.scrub(urlsplit(without_credentials(url)).netloc)  # for messages only
         what = f"result file from {host}"
         for attempt in range(self.retry.retries + 1):
             cancel.check()
@@ -414,33 +433,57 @@ class Transport:
         try:
             body = response.json()
         except ValueError:
-            snippet = self.scrub(response.text[:120])
+            snippet = self.scrub(response.text)[:120]
             raise ProtocolError(f"the API's answer is not valid JSON: {snippet!r}") from None
         if not isinstance(body, dict):
             raise ProtocolError(f"the API's answer is not a JSON object: {type(body).__name__}")
         return body
 
-    def _api_error(self, response: requests.Response) -> APIError:
+    def _redirect_error(self, response: requests.Response, path: str) -> APIError:
+        """Recraft's API does not redirect: a 3xx is a wrong server address (or a proxy in the
+        way), said as such instead of followed with the request and the token."""
         status = response.status_code
-        text = self.scrub(response.text or "")
+        location = self.scrub(response.headers.get("Location") or "")
+        location = " ".join(without_credentials(location).split())[:300]
+        to = f" to {location}" if location else ""
+        message = (
+            f"the server at {self.shown_url} redirects {path}{to} (HTTP {status}); Recraft's "
+            "API does not redirect, so the request was not sent again: check the server address"
+        )
+        return APIError(status, None, message, self.scrub(response.text or "")[:2000])
+
+    def _api_error(self, response: requests.Response) -> APIError:
+        """The error an answer stands for, with the token blanked out of everything it holds:
+        the body once decoded (so that JSON escapes cannot hide the token), the code, the
+        message and the reason phrase that stands in for an empty body."""
+        status = response.status_code
+        raw = response.text or ""
         code = message = None
         try:
-            body = jsonlib.loads(text)
-        except ValueError:
-            body = None
+            body = self.scrub(jsonlib.loads(raw))
+            text = self.scrub(jsonlib.dumps(body, ensure_ascii=False))
+        except (ValueError, RecursionError):
+            body, text = None, self.scrub(raw)
+            # An HTML page may spell the token with entities (&#114;k_...): decoded then.
+            decoded = html.unescape(text)
+            if self.scrub(decoded) != decoded:
+                text = self.scrub(decoded)
         if isinstance(body, dict):
             code = body.get("code")
             message = body.get("message") or body.get("error") or body.get("detail")
             if isinstance(message, dict | list):
-                message = jsonlib.dumps(message)
+                message = jsonlib.dumps(message, ensure_ascii=False)
         if not message:
             if "html" in response.headers.get("Content-Type", "") or text.lstrip().startswith("<"):
                 title = _TITLE.search(text)
-                brief = _TAGS.sub("", title.group(1)).strip() if title else ""
+                brief = html.unescape(_TAGS.sub("", title.group(1))).strip() if title else ""
                 message = "the server answered with an HTML page" + (f" ({brief})" if brief else "")
             else:
                 message = " ".join(text.split())[:300] or response.reason or "no details"
-        code = str(code) if code is not None else None
+        # A number or the reason phrase may hold the token too: every text is scrubbed last.
+        message = self.scrub(str(message))
+        code = self.scrub(str(code)) if code is not None else None
+        body_text = text[:2000]
         kind = APIError
         if status in (401, 403):
             kind = AuthenticationError
@@ -448,8 +491,8 @@ class Transport:
             kind = InsufficientCreditsError
         elif status == 429:
             return RateLimitError(
-                status, code, message, text[:2000], retry_after=_retry_after(response)
+                status, code, message, body_text, retry_after=_retry_after(response)
             )
         elif status >= 500:
             kind = ServerError
-        return kind(status, code, message, text[:2000])
+        return kind(status, code, message, body_text)
