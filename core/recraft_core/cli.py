@@ -41,7 +41,7 @@ from .exceptions import (
     TransportError,
     ValidationError,
 )
-from .imaging import imageinfo, planning
+from .imaging import imageinfo, planning, svg
 
 # What each kind of failure is called on stderr, and the exit code it gives.
 _FAILURES = {
@@ -220,13 +220,14 @@ def _check_outputs(op: Operation, args, params: dict) -> None:
     if op.result not in ("images", "image"):
         return
     count = params.get("n") or 1
-    ext = "svg" if op.name in ("vectorize", "generate_vector") else "png"
     inputs = set()
     for spec in op.files:
         value = params.get(spec.name)
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str):
                 inputs.add(Path(item).resolve())
+    sent_svg = any(path.suffix.lower() == ".svg" for path in inputs)
+    ext = op.result_format(params.get("model"), "svg" if sent_svg else None)
     for path in _outputs(op, args, [ext] * count):
         if path.resolve() in inputs:
             raise ValidationError(
@@ -239,12 +240,22 @@ def _check_outputs(op: Operation, args, params: dict) -> None:
             raise ValidationError("--output", f"cannot write into {folder}")
 
 
+def _content(image) -> bytes:
+    """What is saved of a result: a raster as received; an SVG as the sanitiser leaves it (no
+    scripts, event handlers or outside references: a browser may open the file)."""
+    if not image.is_vector:
+        return image.data
+    return svg.sanitize(image.data).text.encode("utf-8")
+
+
 def _write(image, path: Path) -> Path:
     """Write a paid result; when that fails, to a fresh file in the working folder or the
     temporary one, whose path is returned (the caller says so)."""
+    data = _content(image)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        image.save(path)
+        with open(path, "wb") as f:
+            f.write(data)
         return path
     except OSError as e:
         reason = e.strerror or type(e).__name__
@@ -254,7 +265,7 @@ def _write(image, path: Path) -> Path:
         fallback = folder / name
         try:
             with open(fallback, "xb") as f:
-                f.write(image.data)
+                f.write(data)
             return fallback
         except OSError:
             continue
@@ -420,6 +431,9 @@ def run(argv: list[str] | None = None) -> int:
             except OSError as e:
                 _say(f"recraft {op.cli_name}: the result is lost: {e}")
                 return 7
+            except RecraftError as e:  # an SVG the sanitiser refuses is not written at all
+                _say(f"recraft {op.cli_name}: the result was not saved: {e}")
+                return 7
             if written != path:
                 _say(f"saved the result to {written} instead")
                 code = 7
@@ -432,11 +446,11 @@ def run(argv: list[str] | None = None) -> int:
             print(client.scrub(result.id))
         elif op.result == "prompt":
             print(client.scrub(result.prompt))
-        elif op.result == "user":
+        elif op.output == "account":
             who = result.name or result.email or result.id
             print(client.scrub(f"{who}: {result.credits} credits"))
     credits = getattr(result, "credits", None)
-    if credits is not None and op.result != "user":
+    if credits is not None and op.output != "account":
         _say(f"cost: {credits} credits")
     return code
 

@@ -159,3 +159,37 @@ def test_an_all_white_mask_is_sent_with_a_warning(cli, tmp_path, recraft_server)
     assert r.returncode == 0 and "mask is all white" in r.stderr, r.stderr
     r = cli("erase-region", "p.png", "--mask", "black.png")
     assert r.returncode == 3 and "all black" in r.stderr, r.stderr
+
+
+HOSTILE_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    b'width="512" height="256" onload="alert(1)"><script>alert(2)</script>'
+    b'<image xlink:href="http://evil.example/x.png" width="10" height="10"/>'
+    b'<circle cx="5" cy="5" r="4" fill="#123456"/></svg>'
+)
+
+
+def test_an_svg_result_is_saved_sanitised(cli, tmp_path, recraft_server):
+    """A browser may open what the CLI saves: no script, handler or outside reference."""
+    (tmp_path / "logo.png").write_bytes(png(512, 256))
+    recraft_server.fault("body", path="/files/", body=HOSTILE_SVG, content_type="image/svg+xml")
+    r = cli("vectorize", "logo.png", "-o", "logo.svg")
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "logo.svg").read_text()
+    for bad in ("script", "alert", "onload", "evil.example"):
+        assert bad not in text
+    assert 'fill="#123456"' in text
+
+
+def test_an_svg_answer_to_an_svg_is_planned_as_svg(cli, tmp_path, recraft_server):
+    """Remove background answers SVG with SVG: with --force into the input's own folder, it
+    would replace the input itself. Refused before anything is sent."""
+    (tmp_path / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512">'
+        '<rect width="512" height="512" fill="#123456"/></svg>'
+    )
+    r = cli("remove-background", "logo.svg", "-o", "./", "--force")
+    clean(r)
+    assert r.returncode != 0 and "is an input of this command" in r.stderr, r.stderr
+    assert charged(recraft_server) == []

@@ -1,10 +1,10 @@
-"""Client: every operation of the API as a method, over one Transport."""
+"""Client: every operation of the API as a method (methods.py, written from the table), over
+one Transport."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import inspect
 import ipaddress
 import os
 import threading
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from .. import settings
 from ..exceptions import Cancelled, ProtocolError, ValidationError
 from . import results, validation, wire
+from .methods import Methods
 from .operations import OPERATIONS, Operation
 from .progress import Progress
 from .results import Image, ImageResult
@@ -50,7 +51,7 @@ def _check_base_url(url: str) -> str:
     raise ValidationError("base_url", f"{shown!r} is not an http(s) URL")
 
 
-class Client:
+class Client(Methods):
     """A Recraft account.
 
     The token comes from the argument, RECRAFT_API_TOKEN or the saved settings (`recraft
@@ -201,37 +202,3 @@ def _operation(name: str) -> Operation:
         raise ValidationError(
             "operation", f"{name!r} is not one of: {', '.join(OPERATIONS)}"
         ) from None
-
-
-def _method(op: Operation):
-    """A Client method for `op` with a real signature: files first, then keyword parameters."""
-    P = inspect.Parameter
-    params = [P("self", P.POSITIONAL_OR_KEYWORD)]
-    for f in op.files:
-        default = P.empty if f.required else None
-        params.append(P(f.name, P.POSITIONAL_OR_KEYWORD, default=default))
-    for f in op.fields:
-        params.append(P(f.name, P.KEYWORD_ONLY, default=P.empty if f.required else None))
-    extras = (["model"] if op.models else []) + ["cancel", "progress"]
-    params += [P(name, P.KEYWORD_ONLY, default=None) for name in extras]
-    signature = inspect.Signature(params)
-
-    def method(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        values = dict(bound.arguments)
-        self = values.pop("self")
-        return self.call(op.name, **values)
-
-    method.__name__ = method.__qualname__ = op.name
-    method.__signature__ = signature
-    lines = [op.help + ".", "", f"{op.method} {op.url_path}", ""]
-    lines += [f"{f.name}: {f.help}" for f in op.files]
-    lines += [f"{f.name}: {f.help}" + (" (required)" if f.required else "") for f in op.fields]
-    if op.models:
-        lines.append(f"model: one of {', '.join(op.models)}; default {op.default_model}")
-    method.__doc__ = "\n".join(lines)
-    return method
-
-
-for _op in OPERATIONS.values():
-    setattr(Client, _op.name, _method(_op))
