@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -452,6 +454,13 @@ def test_root_other_than_svg_is_refused(text):
         'width="-5" height="10"',
         'width="2e6" height="10"',
         'width="1e999" height="10"',
+        'width="0.5" height="10"',
+        'width="20000" height="10"',
+        'width="16384" height="16384"',  # a side that passes, but 268 MP
+        'width="1e6" height="1e6" viewBox="0 0 10 10"',
+        'width="10" height="10" viewBox="0 0 1e-320 1e-320"',
+        'width="10" height="10" viewBox="0 0 1e8 1e8"',
+        'width="10" height="10" viewBox="1e300 0 10 10"',
         'viewBox="0 0 0 10"',
         'viewBox="0 0 10"',
         'viewBox="0 0 nan 10"',
@@ -484,6 +493,38 @@ def test_size_is_read_from_width_height_or_view_box(root_attrs, size, view_box):
     cleaned = svg.sanitize(doc("<rect/>", root_attrs))
     assert (cleaned.width, cleaned.height) == size
     assert cleaned.view_box == view_box
+    # The header check reads the same root the same way, without parsing the rest.
+    assert svg.declared_size(doc("<rect/>", root_attrs).encode()) == size
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        doc("<rect/>", 'width="1e6" height="1e6" viewBox="0 0 10 10"'),
+        '<!-- <svg width="10" height="10"> -->' + doc("<rect/>", 'width="1000000" height="10"'),
+    ],
+)
+def test_a_size_no_editor_can_open_is_refused_by_sanitize_and_the_header_check(text):
+    with pytest.raises(ProtocolError, match=r"claims 1000000x10+ px, more than an editor"):
+        svg.sanitize(text)
+    with pytest.raises(ProtocolError, match="more than an editor"):
+        svg.declared_size(text)
+
+
+def test_the_header_check_reads_the_real_root_behind_a_decoy():
+    decoy = '<!-- <svg width="1000000" height="1000000"> -->'
+    text = decoy + doc("<rect/>", 'width="30" height="20"')
+    assert svg.declared_size(text) == (30, 20)
+    assert (svg.sanitize(text).width, svg.sanitize(text).height) == (30, 20)
+    with pytest.raises(ProtocolError, match="not an SVG"):
+        svg.declared_size('<!-- <svg width="3" height="3"/> --><html width="3" height="3"/>')
+
+
+def test_the_header_check_reads_a_long_root_tag_in_linear_time():
+    long_root = doc("<rect/>", 'width="30" height="20" data-x="' + "x" * (16 * 2**20) + '"')
+    start = time.perf_counter()
+    assert svg.declared_size(long_root) == (30, 20)
+    assert time.perf_counter() - start < 2
 
 
 # -- placing --------------------------------------------------------------------------------
@@ -557,6 +598,186 @@ def test_place_cleans_an_svg_it_did_not_get_from_sanitize():
     )
     placed = svg.place(forged, (0, 0, 10, 10), (10, 10))
     assert "alert" not in placed and "onclick" not in placed
+    # Another text put in a sanitized Svg is cleaned too, not drawn from the old tree.
+    cleaned = svg.sanitize(doc('<rect fill="red"/>'))
+    swapped = dataclasses.replace(cleaned, text=forged.text)
+    placed = svg.place(swapped, (0, 0, 10, 10), (10, 10))
+    assert "alert" not in placed and "onclick" not in placed and "red" not in placed
+
+
+def test_place_reuses_sanitize_s_tree_and_writes_what_a_second_parse_would():
+    cleaned = svg.sanitize(RECRAFT_LIKE)
+    plain = svg.Svg(cleaned.text, cleaned.width, cleaned.height, cleaned.view_box)
+    assert plain == cleaned  # the tree is not part of the value
+    box, canvas = (3, 4, 500, 250), (640, 480)
+    assert svg.place(cleaned, box, canvas) == svg.place(plain, box, canvas)
+
+
+@pytest.mark.parametrize(
+    "view_box", [(0, 0, 1e-320, 1e-320), (0, 0, 0, 10), (0, 0, float("nan"), 1), (1e308, 0, 1, 1)]
+)
+def test_place_refuses_a_view_box_it_cannot_map_with_finite_numbers(view_box):
+    forged = svg.Svg(doc("<rect/>"), 10, 10, view_box)
+    with pytest.raises(ValueError, match="cannot be mapped"):
+        svg.place(forged, (0, 0, 10, 10), (10, 10))
+
+
+def test_a_tiny_view_box_is_refused_not_placed_as_inf():
+    text = doc("<rect/>", 'width="10" height="10" viewBox="0 0 1e-320 1e-320"')
+    with pytest.raises(ProtocolError, match="out of all proportion"):
+        svg.sanitize(text)
+
+
+# -- time and fan-out -----------------------------------------------------------------------
+
+
+def one_token(megabytes: int) -> bytes:
+    """A document that is one path whose `d` holds `megabytes` MB in a single token."""
+    d = "M0 0" * (megabytes * 2**20 // 4)
+    return doc(f'<path d="{d}"/>', 'width="10" height="10"').encode()
+
+
+def timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
+def test_one_long_token_is_sanitized_and_placed_in_linear_time():
+    """Fed to expat in 64 KiB pieces, a 31 MB token took 18 s (expat parses an unfinished
+    token again on every feed) and place parsed it a second time. Now: one feed, one parse.
+    Timed against an 8 MB one too, so a slow machine does not pass for a quadratic parse."""
+    small, large = one_token(8), one_token(31)
+    baseline = min(timed(svg.sanitize, small) for _ in range(2))
+    start = time.perf_counter()
+    cleaned = svg.sanitize(large)
+    took = time.perf_counter() - start
+    placed_in = timed(svg.place, cleaned, (0, 0, 10, 10), (10, 10))
+    assert took < 2, f"{took:.2f} s"
+    assert took < 8 * baseline + 0.2, f"{took:.2f} s for 31 MB, {baseline:.2f} s for 8 MB"
+    assert placed_in < 1, f"place took {placed_in:.2f} s"
+    assert len(cleaned.text) > 31 * 2**20
+
+
+def use_chain(levels: int, fan: int = 5, href: str = "href") -> str:
+    """<g id="a{n}"> holds `fan` <use>s of a{n-1}: the last one draws fan**levels rects."""
+    body = '<g id="a0"><rect width="1" height="1"/></g>'
+    for n in range(1, levels + 1):
+        body += f'<g id="a{n}">' + f'<use {href}="#a{n - 1}"/>' * fan + "</g>"
+    return doc(f"<defs>{body}</defs><use {href}='#a{levels}'/>", xlink=href == "xlink:href")
+
+
+@pytest.mark.parametrize("href", ["href", "xlink:href"])
+def test_a_chain_of_use_elements_that_draws_5_to_the_59_is_refused_quickly(href):
+    start = time.perf_counter()
+    with pytest.raises(ProtocolError, match="draws more than 2,000,000 elements"):
+        svg.sanitize(use_chain(59, href=href))
+    assert time.perf_counter() - start < 1
+
+
+def test_a_chain_through_clip_paths_and_escaped_urls_is_refused():
+    body = '<clipPath id="c0"><rect/></clipPath>'
+    for n in range(1, 30):
+        ref = f"url(#c{n - 1})" if n % 2 else f"url( '#\\63 {n - 1}' )"  # \63 is "c"
+        body += f'<clipPath id="c{n}">' + f'<rect clip-path="{ref}"/>' * 3 + "</clipPath>"
+    text = doc(f'<defs>{body}</defs><rect style="clip-path: url(#c29)"/>')
+    with pytest.raises(ProtocolError, match="draws more than"):
+        svg.sanitize(text)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<g id="a"><use href="#a"/></g>',
+        '<g id="a"><rect/><g fill="url(#b)"/></g><pattern id="b"><use href="#a"/></pattern>',
+    ],
+)
+def test_a_reference_loop_is_refused(body):
+    with pytest.raises(ProtocolError, match="loop"):
+        svg.sanitize(doc(body))
+
+
+def drawn_by_expanding(text: str) -> int:
+    """Elements drawn, counted the slow way: every reference expanded in place, recursively
+    (a gradient or a missing target counts one). RecursionError for a loop."""
+    root = ET.fromstring(text)
+    ids: dict[str, ET.Element] = {}
+    for element in root.iter():
+        ids.setdefault(element.get("id"), element)
+    paint = (NS + "linearGradient", NS + "radialGradient")
+
+    def count(element: ET.Element, open_: frozenset) -> int:
+        total = 1 + sum(count(child, open_) for child in element)
+        href = element.get("href") or element.get(XLINK_HREF) or ""
+        names = [href[1:]] if href.startswith("#") else []
+        for value in element.attrib.values():
+            names += re.findall(r"url\(#([^)]*)\)", value)
+        for name in names:
+            target = ids.get(name)
+            if target is None or target.tag in paint:
+                total += 1
+            elif id(target) in open_:
+                raise RecursionError(name)
+            else:
+                total += count(target, open_ | {id(target)})
+        return total
+
+    return count(root, frozenset({id(root)}))
+
+
+def random_document(rng: random.Random) -> str:
+    """Groups, clip paths, patterns and gradients nested at random, every element with an
+    id, <use>s and clip-paths pointing at random ids (loops included, by chance)."""
+    kinds = ["g", "g", "use", "rect", "linearGradient", "clipPath", "pattern"]
+    n, made = rng.randint(1, 12), [0]
+
+    def element(depth: int) -> str:
+        kind, i = rng.choice(kinds), made[0]
+        made[0] += 1
+        attrs = f' id="e{i}"'
+        if kind == "use":
+            attrs += f' href="#e{rng.randrange(n)}"'
+        elif rng.random() < 0.3:
+            attrs += f' clip-path="url(#e{rng.randrange(n)})"'
+        if kind in ("use", "rect") or depth > 3:
+            return f"<{kind}{attrs}/>"
+        children = "".join(element(depth + 1) for _ in range(rng.randint(0, 3)))
+        return f"<{kind}{attrs}>{children}</{kind}>"
+
+    return doc("".join(element(0) for _ in range(rng.randint(1, 4))))
+
+
+def test_the_drawn_count_is_exact_on_random_documents():
+    """The count sanitize keeps without walking the tree equals expanding every reference:
+    a document passes with max_drawn at that number and is refused one below it, and a loop
+    is refused exactly when expanding would never end."""
+    rng = random.Random(19)
+    for _ in range(400):
+        text = random_document(rng)
+        try:
+            expected = drawn_by_expanding(text)
+        except RecursionError:
+            with pytest.raises(ProtocolError, match="loop"):
+                svg.sanitize(text)
+            continue
+        svg.sanitize(text, max_drawn=expected)
+        with pytest.raises(ProtocolError, match="draws more than"):
+            svg.sanitize(text, max_drawn=expected - 1)
+
+
+def test_reuse_within_the_bound_is_kept():
+    cleaned = svg.sanitize(use_chain(7, fan=5))  # 5**7 = 78,125 rects, 6**7 elements drawn
+    assert cleaned.text.count("<use") == 7 * 5 + 1
+    # 193 elements drawn with 2 levels (root, defs, 104 defined, a2's 86 again and its
+    # <use>), 979 with 3.
+    svg.sanitize(use_chain(2, fan=5), max_drawn=193)
+    with pytest.raises(ProtocolError, match="draws more than 192 elements"):
+        svg.sanitize(use_chain(2, fan=5), max_drawn=192)
+    with pytest.raises(ProtocolError, match="draws more than 200 elements"):
+        svg.sanitize(use_chain(3, fan=5), max_drawn=200)
+    # Missing targets and many references to a small gradient are no fan-out.
+    body = '<use href="#nowhere"/>' + '<rect fill="url(#g)"/>' * 1000
+    svg.sanitize(doc(f'<linearGradient id="g"><stop/><stop/></linearGradient>{body}'))
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..exceptions import ProtocolError
-from ..imaging import imageinfo
+from ..imaging import imageinfo, limits, png
 
-# A result larger than this is not an image any model makes: refuse it before decoding.
-MAX_RESULT_SIDE = 16384
-MAX_RESULT_PIXELS = 160_000_000
+# A result larger than this is not an image any model makes, nor one an editor should be
+# asked to hold or to open as a document: refused from its header, before decoding.
+MAX_RESULT_SIDE = limits.MAX_RESULT_SIDE
+MAX_RESULT_PIXELS = limits.MAX_RESULT_PIXELS
 
 
 @dataclass(frozen=True, repr=False)
@@ -120,7 +121,10 @@ def image_items(op_name: str, kind: str, body: dict) -> list[dict]:
 
 def check_image(data: bytes, content_type: str = "") -> imageinfo.ImageInfo:
     """What a result file really is, refused unless it is a whole image of a sane size and
-    the type the server claimed. Read from the header: no pixel is decoded here."""
+    the type the server claimed. Read from the header: no pixel is decoded here. The header
+    is read as the decoders read it (imageinfo): a PNG with its chunks in the order the spec
+    sets, so no decoder can find another IHDR than the one checked here; an SVG's size from
+    its real root element, as the sanitiser reads it."""
     fmt = imageinfo.sniff(data)
     if fmt is None:
         raise ProtocolError(f"a result is not an image ({content_type or 'unknown type'})")
@@ -130,10 +134,21 @@ def check_image(data: bytes, content_type: str = "") -> imageinfo.ImageInfo:
     try:
         info = imageinfo.read(data)
     except imageinfo.UnknownImage as e:
-        raise ProtocolError(f"a result image is damaged: {e}") from None
-    if fmt == "png" and not data.rstrip(b"\0").endswith(b"IEND\xaeB`\x82"):
-        raise ProtocolError("a result PNG is cut short (no IEND chunk)")
+        raise ProtocolError(f"a result image cannot be used: {e}") from None
+    if fmt == "png":
+        _check_png_end(data)
     w, h = info.width, info.height
     if not (0 < w <= MAX_RESULT_SIDE and 0 < h <= MAX_RESULT_SIDE) or w * h > MAX_RESULT_PIXELS:
         raise ProtocolError(f"a result image is {w}x{h}, not a size any model makes")
     return info
+
+
+def _check_png_end(data: bytes) -> None:
+    """A result PNG ends with its IEND chunk, zero padding aside. Decoders stop at IEND and
+    never read what follows, but a file Recraft encoded has nothing there: data after it
+    (another IHDR, say) is refused rather than trusted to stay unread by every decoder."""
+    end = png.end_offset(data)
+    if end is None:
+        raise ProtocolError("a result PNG is cut short (no IEND chunk)")
+    if data.count(0, end) != len(data) - end:
+        raise ProtocolError(f"a result PNG has {len(data) - end} bytes after its IEND chunk")

@@ -1,12 +1,18 @@
-"""Format, size and colour mode of an image, read from its header without decoding it."""
+"""Format, size and colour mode of an image, read from its header without decoding it.
+
+A header is read as the decoders read it, so that what passes a check here is what they
+decode: a PNG's chunks in the order the spec sets, with one IHDR (png.header); an SVG's size
+from its real root element, read by the sanitiser's own parser (svg.declared_size), not
+from the first "<svg" in the bytes, which may sit in a comment.
+"""
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass
 
-from ..exceptions import RecraftError
+from ..exceptions import ProtocolError, RecraftError
+from . import png, svg
 
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "svg": "image/svg+xml"}
 EXTENSION = {"png": "png", "jpeg": "jpg", "webp": "webp", "svg": "svg"}
@@ -53,15 +59,18 @@ def read(data: bytes) -> ImageInfo:
         raise UnknownImage("not a PNG, JPEG, WEBP or SVG file")
     try:
         return reader(data)
+    except UnknownImage:
+        raise
     except (struct.error, IndexError, ValueError, OverflowError) as e:
         raise UnknownImage(f"the {fmt.upper()} header is damaged ({e})") from None
 
 
 def _png(data: bytes) -> ImageInfo:
-    if data[12:16] != b"IHDR" or data[8:12] != b"\0\0\0\x0d":
-        raise ValueError("no valid IHDR chunk")
-    width, height, _depth, color_type = struct.unpack(">IIBB", data[16:26])
-    return ImageInfo("png", width, height, grayscale=color_type in (0, 4))
+    try:
+        head = png.header(data)
+    except png.PNGError as e:  # no IHDR, or chunks in an order the spec forbids
+        raise UnknownImage(f"the PNG is damaged: {e}") from None
+    return ImageInfo("png", head.width, head.height, grayscale=head.color_type in (0, 4))
 
 
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -104,36 +113,13 @@ def _webp(data: bytes) -> ImageInfo:
     raise ValueError(f"unknown chunk {chunk!r}")
 
 
-_SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.S | re.I)
-_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(px)?\s*$")
-
-
-def _attr(tag: str, name: str) -> str | None:
-    m = re.search(rf"""\s{name}\s*=\s*["']([^"']*)["']""", tag)
-    return m.group(1) if m else None
-
-
 def _svg(data: bytes) -> ImageInfo:
-    m = _SVG_TAG.search(data[:65536])
-    if not m:
-        raise ValueError("no <svg> element")
-    tag = m.group(0).decode("utf-8", "replace")
-    sizes = []
-    for name in ("width", "height"):
-        value = _attr(tag, name)
-        length = _LENGTH.match(value) if value else None
-        sizes.append(float(length.group(1)) if length else None)
-    if None in sizes:
-        box = _attr(tag, "viewBox")
-        if not box:
-            raise ValueError("neither width/height in px nor a viewBox")
-        parts = [float(p) for p in box.replace(",", " ").split()]
-        if len(parts) != 4:
-            raise ValueError("viewBox needs 4 numbers")
-        sizes = [s if s is not None else v for s, v in zip(sizes, parts[2:], strict=True)]
-    if not all(0 < s < 1e6 for s in sizes):
-        raise ValueError(f"size {sizes[0]:g}x{sizes[1]:g} is not usable")
-    return ImageInfo("svg", round(sizes[0]), round(sizes[1]))
+    try:
+        width, height = svg.declared_size(data)
+    except ProtocolError as e:
+        said = str(e).rstrip(".")  # a sentence of its own, here part of one
+        raise UnknownImage(said[:1].lower() + said[1:]) from None
+    return ImageInfo("svg", round(width), round(height))
 
 
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"

@@ -4,7 +4,10 @@ The editors' Pythons have no Pillow, so the plug-ins encode layers and masks her
 run on whole rows held as big integers, and choose() picks the filter and zlib's settings on
 a sample of rows. Decoding checks the masks a user hands us, and is the fallback for results
 where an editor has no decoder of its own: 8-bit grey, grey+alpha, RGB and RGBA,
-non-interlaced; Sub and Up are undone at C speed, Average and Paeth byte by byte.
+non-interlaced; Sub and Up are undone at C speed, Average and Paeth byte by byte. A file is
+read only with its chunks in the order the spec sets (chunks(): one IHDR, the one every
+reader sees), and refused before its pixels are allocated when it is larger than a result
+may be (limits.MAX_RESULT_*).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from functools import cached_property
 from itertools import accumulate
 
 from ..exceptions import RecraftError
+from . import limits
 
 # BGRA is how Krita's 8-bit layers and QImage's ARGB32 lie in memory: keeping it spares a
 # plug-in two full byte swaps, which hold the GIL, between the editor and the PNG.
@@ -429,33 +433,131 @@ class UnsupportedPNG(PNGError):
     """A valid PNG of a kind this decoder does not read (not 8-bit, interlaced, palette)."""
 
 
-def decode(data: bytes) -> tuple[int, int, str, bytes]:
-    """(width, height, mode, pixels) of an 8-bit non-interlaced PNG."""
+_CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
+_MAX_CHUNK = 2**31 - 1  # the spec's largest chunk length
+
+
+@dataclass(frozen=True)
+class Header:
+    """A PNG's IHDR: what its size and pixel layout are."""
+
+    width: int
+    height: int
+    depth: int
+    color_type: int
+    compression: int
+    filter: int
+    interlace: int
+
+
+def chunks(data: bytes):
+    """(type, start, length) of each chunk's data, from the signature on, up to IEND.
+
+    The order of the critical chunks is checked as the PNG spec sets it, so that every
+    reader of this file sees the same image: IHDR first and once (a header reader keeps the
+    first, a decoder may keep the last: two IHDRs let a 16x16 header pass a check while a
+    decoder allocates 60000x60000), at most one PLTE and before the image data, the IDAT
+    chunks one after another, and no critical chunk the spec does not define (a decoder
+    must stop there). Anything else raises PNGError.
+
+    The walk ends at IEND: what follows is not read, here or by libpng, which stops there
+    too. It also ends, without an error, at a chunk the data holds only part of: the caller
+    says the file is cut short, with its own words."""
+    pos, seen, previous = 8, set(), None
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if not kind.isalpha():  # bytes.isalpha: ASCII letters only
+            raise PNGError(f"a chunk's type {kind!r} is not four letters")
+        if length > _MAX_CHUNK:
+            raise PNGError(f"the {kind.decode()} chunk claims {length} bytes")
+        if pos + 12 + length > len(data):
+            return  # cut short
+        name = kind.decode()
+        if previous is None and kind != b"IHDR":
+            raise PNGError(f"the first chunk is {name}, not IHDR")
+        if kind in seen and kind in (b"IHDR", b"PLTE"):
+            raise PNGError(f"it has a second {name} chunk, where a PNG has only one")
+        if kind[0:1].isupper() and kind not in _CRITICAL:
+            raise PNGError(f"an unknown critical chunk {name}")
+        if kind == b"PLTE" and b"IDAT" in seen:
+            raise PNGError("the PLTE chunk comes after the image data")
+        if kind == b"IDAT" and b"IDAT" in seen and previous != b"IDAT":
+            raise PNGError("the IDAT chunks are not one after another")
+        expected = {b"IHDR": 13, b"IEND": 0}.get(kind, length)
+        if length != expected:
+            raise PNGError(f"the {name} chunk has {length} bytes, not {expected}")
+        seen.add(kind)
+        previous = kind
+        yield kind, pos + 8, length
+        if kind == b"IEND":
+            return
+        pos += 12 + length
+
+
+def header(data: bytes) -> Header:
+    """The IHDR of a PNG whose chunks are in an order the spec allows (see chunks()), read
+    without decoding a pixel. PNGError if there is none or the order is wrong."""
+    if data[:8] != SIGNATURE:
+        raise PNGError("not a PNG file")
+    found = None
+    for kind, start, _ in chunks(data):
+        if kind == b"IHDR":
+            found = Header(*struct.unpack(">IIBBBBB", data[start : start + 13]))
+    if found is None:
+        raise PNGError("no IHDR chunk")
+    if not (0 < found.width <= _MAX_CHUNK and 0 < found.height <= _MAX_CHUNK):
+        raise PNGError(f"the IHDR says {found.width}x{found.height} pixels")
+    return found
+
+
+def end_offset(data: bytes) -> int | None:
+    """Where a PNG's IEND chunk ends, or None when the file is cut short before it (its
+    chunks are checked as in chunks())."""
+    for kind, start, length in chunks(data):
+        if kind == b"IEND":
+            return start + length + 4
+    return None
+
+
+def decode(
+    data: bytes,
+    max_side: int = limits.MAX_RESULT_SIDE,
+    max_pixels: int = limits.MAX_RESULT_PIXELS,
+) -> tuple[int, int, str, bytes]:
+    """(width, height, mode, pixels) of an 8-bit non-interlaced PNG.
+
+    Refused (PNGError) before anything its size is allocated when it is larger than
+    `max_side` a side or `max_pixels` in all (by default what a result may be), or when its
+    chunks are out of the order the spec sets (see chunks())."""
     if data[:8] != SIGNATURE:
         raise PNGError("not a PNG file")
     try:
-        return _decode(data)
+        return _decode(data, max_side, max_pixels)
     except (struct.error, IndexError) as e:
         raise PNGError(f"damaged PNG ({e})") from None
 
 
-def _decode(data: bytes) -> tuple[int, int, str, bytes]:
-    pos, idat, header = 8, [], None
-    while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
+def _decode(data: bytes, max_side: int, max_pixels: int) -> tuple[int, int, str, bytes]:
+    # The header is read from the same walk that collects the image data: one pass, and
+    # no IHDR but the first can ever be used.
+    found, idat, source = None, [], memoryview(data)
+    for kind, start, length in chunks(data):
         if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
+            found = Header(*struct.unpack(">IIBBBBB", data[start : start + 13]))
         elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"IEND":
-            break
-        pos += 12 + length
-    if header is None:
+            idat.append(source[start : start + length])
+    if found is None:
         raise PNGError("no IHDR chunk")
-    width, height, depth, color_type, _, _, interlace = header
-    if depth != 8 or color_type not in _MODE or interlace:
+    width, height = found.width, found.height
+    if not (0 < width <= max_side and 0 < height <= max_side) or width * height > max_pixels:
+        raise PNGError(
+            f"it claims {width}x{height} pixels, beyond the {max_side} px a side and "
+            f"{max_pixels:,} pixels in all an image may have here"
+        )
+    depth, color_type = found.depth, found.color_type
+    if found.compression or found.filter:
+        raise PNGError("unknown compression or filter method in the IHDR")
+    if depth != 8 or color_type not in _MODE or found.interlace:
         raise UnsupportedPNG(f"only 8-bit non-interlaced PNGs are read here (depth {depth})")
     mode = _MODE[color_type]
     bpp = CHANNELS[mode]
