@@ -330,10 +330,14 @@ def test_outpaint_places_the_result_around_the_layer(client, recraft_server):
     source = photo(400, 300)
     canvas = MemoryCanvas(400, 300, [MemoryLayer("bg", raster(source))])
     params = {"prompt": "more sky", "expand_left": 100, "expand_top": 50}
-    run(Job(client, "outpaint", canvas, params))
-    new = canvas.layers[1]
-    assert (new.x, new.y, new.image.width, new.image.height) == (-100, -50, 500, 350)
+    outcome = run(Job(client, "outpaint", canvas, params))
+    # The image grows to hold the result, in the same step: the layer keeps its place on it.
+    assert (canvas.width, canvas.height, canvas.edits) == (500, 350, 1)
+    bg, new = canvas.layers
+    assert (bg.x, bg.y) == (100, 50)
+    assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 500, 350)
     assert np.array_equal(as_array(new.image)[50:, 100:], source)
+    assert "The image grew to 500x350 px to hold the result." in outcome.notes
 
 
 def test_vectorize_gives_svg_at_canvas_size(client, recraft_server):
@@ -668,7 +672,7 @@ def test_outpaint_from_a_form_with_zero_zoom(client, recraft_server):
     run(Job(client, "outpaint", canvas, params))
     assert "zoom_out_percentage" not in recraft_server.last("/images/outpaint").fields
     new = canvas.layers[1]
-    assert (new.x, new.y) == (-100, -50)
+    assert (new.x, new.y) == (0, 0) and (canvas.layers[0].x, canvas.layers[0].y) == (100, 50)
     assert np.array_equal(as_array(new.image)[50:, 100:], source)
 
 
@@ -677,8 +681,10 @@ def test_outpaint_with_zoom_keeps_the_canvas_content_in_place(client, recraft_se
     run(Job(client, "outpaint", canvas, {"prompt": "sky", "zoom_out_percentage": 50}))
     new = canvas.layers[1]
     # The result is 400x300 with the source shrunk to 200x150 in its middle: scaled back up,
-    # the layer is twice the canvas and centred on it.
-    assert (new.x, new.y, new.image.width, new.image.height) == (-200, -150, 800, 600)
+    # the layer is twice the canvas and centred on it; the canvas grew around it.
+    assert (new.x, new.y, new.image.width, new.image.height) == (0, 0, 800, 600)
+    assert (canvas.width, canvas.height) == (800, 600)
+    assert (canvas.layers[0].x, canvas.layers[0].y) == (200, 150)
 
 
 def test_outpaint_on_a_scaled_layer_scales_each_expansion_on_its_axis(client, recraft_server):
@@ -697,6 +703,7 @@ def test_outpaint_on_a_scaled_layer_scales_each_expansion_on_its_axis(client, re
     new = canvas.layers[1]
     assert (new.x, new.y) == (0, 0)
     assert abs(new.image.width - 6600) <= 2 and abs(new.image.height - 1800) <= 2
+    assert (canvas.width, canvas.height) == (new.image.width, new.image.height)
 
 
 def test_a_vector_model_cannot_fill_a_selection(client, recraft_server):

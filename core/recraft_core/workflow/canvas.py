@@ -132,9 +132,14 @@ class Canvas(Protocol):
     def read_selection(self, box: Box) -> bytes:
         """Selection strength 0..255 of each pixel in `box`, one byte a pixel."""
 
-    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
+    def insert_layers(
+        self, layers: list[NewLayer], group: str | None, grow: Box | None = None
+    ) -> None:
         """Add the layers above the source layer (inside a new group named `group` when it
-        is given), as one undo step."""
+        is given), as one undo step. With `grow` (x0, y0, x1, y1 in today's canvas pixels,
+        given only when it is larger than the canvas: an outpainted result), the canvas first
+        grows to that box, its content keeping its place, in the same step where the editor
+        can (the layers' x and y stay in today's pixels: minus x0, y0 after growing)."""
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         """Add each SVG as a vector layer (Krita) or as paths plus a layer (GIMP), above the

@@ -295,6 +295,9 @@ class Job:
 
         group = out.group if grouped and (select is None or len(select) > 1) else None
         if layers := chosen(out.layers):
-            self.canvas.insert_layers(layers, group)
+            if out.grow is not None and grouped:  # grown with the layers, as one step
+                self.canvas.insert_layers(layers, group, grow=out.grow)
+            else:
+                self.canvas.insert_layers(layers, group)
         if vectors := chosen(out.vectors):
             self.canvas.insert_vectors(vectors, group)

@@ -9,7 +9,7 @@ selection of 0..255 strengths over the canvas. What a job inserts is kept in `la
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..imaging import masks
 from ..imaging.png import Raster
@@ -104,11 +104,22 @@ class MemoryCanvas:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
+    def insert_layers(
+        self, layers: list[NewLayer], group: str | None, grow: Box | None = None
+    ) -> None:
         self._called()
         self.edits += 1
+        dx = dy = 0
+        if grow is not None:
+            dx, dy = -grow[0], -grow[1]
+            self.width, self.height = grow[2] - grow[0], grow[3] - grow[1]
+            for layer in self.layers:
+                layer.x, layer.y = layer.x + dx, layer.y + dy
+            if self.selection is not None:  # the selection is of the old canvas: gone
+                self.selection = None
         at = self._above_source()
         for new in layers:
+            new = replace(new, x=new.x + dx, y=new.y + dy)
             image = new.image
             if new.scaled:
                 scaled = masks.resize_nearest(

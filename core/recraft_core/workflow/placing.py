@@ -34,6 +34,9 @@ class Outcome:
     user: User | None = None
     credits: int | None = None
     notes: list[str] = field(default_factory=list)
+    # The canvas box (x0, y0, x1, y1, in the canvas's pixels before it grows) the image grows
+    # to, so that an outpainted result shows whole; None: the canvas stays as it is.
+    grow: tuple[int, int, int, int] | None = None
 
     def as_document(self) -> NewDocument | None:
         """Everything this outcome holds as one new document, for results with no image to
@@ -107,6 +110,11 @@ class Placer:
             report(Progress("decoding", i, len(result.images)))
             self._place(image, label, out)
         report(Progress("decoding", len(result.images), len(result.images)))
+        if self.expansion is not None and self.canvas_size is not None:
+            out.grow = _grown(self.canvas_size, out.layers)
+            if out.grow is not None:
+                x0, y0, x1, y1 = out.grow
+                out.notes.append(f"The image grew to {x1 - x0}x{y1 - y0} px to hold the result.")
         return out
 
     def _place(self, image: Image, name: str, out: Outcome) -> None:
@@ -201,6 +209,18 @@ class Placer:
         k = min(1.0, max(cw / width, ch / height))
         w, h = max(1, round(width * k)), max(1, round(height * k))
         return planning.Placement((cw - w) // 2, (ch - h) // 2, w, h)
+
+
+def _grown(canvas_size: tuple[int, int], layers: list[NewLayer]):
+    """The canvas box that holds the canvas and every layer; None when the canvas does."""
+    boxes = [(0, 0, *canvas_size)] + [(n.x, n.y, n.x + n.width, n.y + n.height) for n in layers]
+    box = (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+    return None if box == boxes[0] else box
 
 
 def same_shape(a: tuple[float, float], b: tuple[float, float]) -> bool:
