@@ -38,6 +38,7 @@ from .exceptions import (
     Cancelled,
     ProtocolError,
     RecraftError,
+    ServerError,
     TransportError,
     ValidationError,
 )
@@ -46,6 +47,7 @@ from .imaging import imageinfo, planning, svg
 # What each kind of failure is called on stderr, and the exit code it gives.
 _FAILURES = {
     ValidationError: ("invalid input: ", 3),
+    ServerError: ("Recraft failed: ", 4),
     APIError: ("the API refused: ", 4),
     TransportError: ("network: ", 5),
     ProtocolError: ("", 6),

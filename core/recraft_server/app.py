@@ -124,7 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
             app._write_log_line(self.client_address, rec)
 
     def _serve(self, app: RecraftServer, rec: RequestRecord, path: str, fault: Fault | None):
-        if fault is not None and fault.kind == "reset":
+        handled = fault is not None and bool(fault.params.get("handled"))
+        if fault is not None and fault.kind == "reset" and not handled:
             self._reset(fault.params["body_bytes"])
             return
         if fault is not None and fault.kind == "delay":
@@ -137,15 +138,28 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(error_response(err), rec)
             return
         rec.body_size = len(body)
+        if handled:
+            # Done (and charged) for real; the fault then replaces its answer.
+            app._service.handle(self.command, path, self.headers, body, self._own_url, rec)
+            if fault.kind == "reset":
+                self._reset(0)  # the whole upload was read
+                return
         if fault is not None and fault.kind not in ("delay", "truncate"):
-            with contextlib.suppress(ApiError):
-                parse_body(self.headers.get("Content-Type"), body, rec)  # for the log only
+            if not handled:
+                with contextlib.suppress(ApiError):
+                    parse_body(self.headers.get("Content-Type"), body, rec)  # for the log only
             reason = fault.params.get("reason") if fault.kind == "body" else None
             self._send(self._fault_response(fault, rec, path), rec, reason=reason)
             return
         # Result URLs always name the server's own address, never the client's Host header.
-        response = app._service.handle(self.command, path, self.headers, body, app.url, rec)
+        response = app._service.handle(self.command, path, self.headers, body, self._own_url, rec)
         self._send(response, rec, truncate=fault is not None and fault.kind == "truncate")
+
+    @property
+    def _own_url(self) -> str:
+        """The server's URL, from the socket this request came in on: a request still being
+        answered (a delay fault) when the server is stopped keeps its address."""
+        return self.server.app.url_for(self.server.server_address[1])
 
     def _admin(self, app: RecraftServer) -> None:
         """/admin/faults (only with --admin, from loopback): the fault queue of a server
@@ -332,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "redirect":
             # By default to the request's own URL: a client that follows it sends the request
             # again here, and the log shows whether it did and with what body.
-            location = p.get("location") or self.server.app.url + self.path
+            location = p.get("location") or self._own_url + self.path
             return Response(p["status"], b"", "text/plain; charset=utf-8", {"Location": location})
         err = ApiError("expired", f"the URL of {path} has expired")  # kind == "expire"
         rec.error = err.body()
@@ -428,6 +442,9 @@ class RecraftServer:
 
     @property
     def url(self) -> str:
+        return self.url_for(self.port)
+
+    def url_for(self, port: int) -> str:
         host = self.host
         if host in ("", "0.0.0.0"):
             host = "127.0.0.1"
@@ -435,7 +452,7 @@ class RecraftServer:
             host = "::1"
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"http://{host}:{port}"
 
     @property
     def base_url(self) -> str:

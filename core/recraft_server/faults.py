@@ -16,6 +16,12 @@ broken result file with ``path="/files/"``, or any API answer at all), ``redirec
 ``location``, the request's own URL on this server), and ``truncate``: the request is handled
 for real (charged and stored like any other) and its real answer is sent with its full
 Content-Length but only the first half of the body, then the connection is closed.
+
+``handled`` (``status``, ``html`` and ``reset``, e.g. ``status=504,handled=1``): the request is
+first handled for real, charged and stored like any other, and then the error answer (or the
+reset, after the whole upload was read) replaces its real answer: Recraft did the work and a
+gateway failed on the way back. The request log shows the charge (``RequestRecord.credits``).
+Without it those faults answer before anything is done, and nothing is charged.
 """
 
 from __future__ import annotations
@@ -25,12 +31,12 @@ from dataclasses import dataclass, field
 
 # kind -> (allowed params, defaults)
 KINDS: dict[str, tuple[tuple[str, ...], dict]] = {
-    "status": (("status", "retry_after", "code", "message"), {"status": 500}),
+    "status": (("status", "retry_after", "code", "message", "handled"), {"status": 500}),
     "delay": (("seconds",), {}),
-    "reset": (("body_bytes",), {"body_bytes": 1024}),
+    "reset": (("body_bytes", "handled"), {"body_bytes": 1024}),
     "truncate": ((), {}),
     "invalid_json": ((), {}),
-    "html": (("status", "retry_after"), {"status": 502}),
+    "html": (("status", "retry_after", "handled"), {"status": 502}),
     "expire": ((), {}),
     "body": (
         ("body", "content_type", "status", "reason"),

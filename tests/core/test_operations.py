@@ -276,7 +276,7 @@ def test_cli_dry_run_sends_nothing(cli, tmp_path, recraft_server):
 def test_cli_exit_codes(cli, recraft_server):
     assert cli("generate", "--prompt", "fox", "--n", "9").returncode == 3
     assert cli("generate").returncode == 3  # prompt is required: said by validation, not argparse
-    recraft_server.fault("status", times=1, status=500, path="/images/generations")
+    recraft_server.fault("status", times=2, status=500, path="/images/generations")  # retried once
     failed = cli("generate", "--prompt", "fox")
     assert failed.returncode == 4 and "HTTP 500" in failed.stderr
     assert recraft_server.token not in failed.stderr

@@ -90,13 +90,35 @@ def test_a_retry_after_too_long_is_reported_not_waited(client, recraft_server):
     assert time.monotonic() - started < 2 and info.value.retry_after == pytest.approx(3600, abs=5)
 
 
-@pytest.mark.parametrize("status", [500, 502])
-def test_5xx_on_a_paid_post_is_not_repeated(client, recraft_server, status):
-    recraft_server.fault("status", times=1, status=status, path="/images/generations")
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_5xx_on_a_paid_post_is_repeated_once_only(client, recraft_server, status):
+    """Each try of a POST that fails this way may have been charged: one retry gets past a
+    passing failure, and no more are risked (tests/core/test_fault_messages.py: what the
+    message says, and what the server charged)."""
+    recraft_server.fault("status", times=5, status=status, path="/images/generations")
+    with pytest.raises(ServerError) as info:
+        client.generate(prompt="fox")
+    assert info.value.status == status and info.value.attempts == 2
+    assert len(attempts(recraft_server, "/images/generations")) == 2
+
+
+@pytest.mark.parametrize("status", [501, 505])
+def test_other_5xx_on_a_paid_post_are_not_repeated(client, recraft_server, status):
+    recraft_server.fault("status", times=5, status=status, path="/images/generations")
     with pytest.raises(ServerError) as info:
         client.generate(prompt="fox")
     assert info.value.status == status
     assert len(attempts(recraft_server, "/images/generations")) == 1
+
+
+def test_no_5xx_retries_when_the_policy_says_so(recraft_server):
+    never = RetryPolicy(retries=3, backoff=0.05, server_error_retries=0)
+    client = Client(recraft_server.token, base_url=recraft_server.base_url, retry=never)
+    recraft_server.fault("status", times=5, status=500, path="/images/generations")
+    with pytest.raises(ServerError) as info:
+        client.generate(prompt="fox")
+    assert info.value.attempts == 1
+    assert "(HTTP 500). A request that fails this way may still" in info.value.user_message
 
 
 def test_5xx_on_a_get_is_retried(client, recraft_server):
@@ -106,7 +128,7 @@ def test_5xx_on_a_get_is_retried(client, recraft_server):
 
 
 def test_html_error_page(client, recraft_server):
-    recraft_server.fault("html", times=1, status=502, path="/images/generations")
+    recraft_server.fault("html", times=2, status=502, path="/images/generations")
     with pytest.raises(ServerError, match="HTML page"):
         client.generate(prompt="fox")
 
@@ -151,10 +173,10 @@ def test_reset_during_upload_is_not_repeated(client, recraft_server):
 
 
 def test_truncated_body(client, recraft_server):
-    """Cut short after Recraft did the work: not repeated, and the message says it may be
-    charged."""
+    """Cut short after Recraft did the work: not repeated, and the message says Recraft
+    answered and it may be charged."""
     recraft_server.fault("truncate", times=1, path="/images/generations")
-    with pytest.raises(ConnectionFailed, match=r"broke while the answer.*may be charged"):
+    with pytest.raises(ConnectionFailed, match=r"broke while the answer.*may have been charged"):
         client.generate(prompt="fox")
     assert len(attempts(recraft_server, "/images/generations")) == 1
 
@@ -254,7 +276,7 @@ def test_the_token_never_shows(recraft_server, caplog):
     caplog.set_level(logging.DEBUG)
     texts = [repr(client), str(client), repr(client._transport), repr(vars(client))]
     recraft_server.fault("status", times=5, status=503, path="/images/generations")
-    recraft_server.fault("html", times=1, status=502, path="/images/vectorize")
+    recraft_server.fault("html", times=2, status=502, path="/images/vectorize")
     echo = f"invalid header Authorization: Bearer {token}"
     recraft_server.fault("status", times=1, status=400, message=echo, path="/images/explore")
     for call in (

@@ -824,3 +824,25 @@ def test_a_layer_off_the_canvas_says_so_for_every_operation_that_reads_it(client
         with pytest.raises(ValidationError, match="has no pixels inside the image: move it"):
             Job(client, operation, canvas, params).prepare()
     assert recraft_server.requests == []
+
+
+def test_a_result_that_fails_to_decode_says_it_was_charged(client, recraft_server):
+    """The answer came and was paid for; the picture inside it is broken past its header."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 300, 300, 8, 6, 0, 0, 0)
+    broken = (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"\x78\x9c" + b"\xff" * 64)
+    )
+    broken += chunk(b"IEND", b"")
+    recraft_server.fault("body", path="/files/", body=broken, content_type="image/png")
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas)
+    assert run(job) is None
+    assert job.state == "failed" and job.error.may_have_cost
+    assert "charged" in job.error.user_message and len(canvas.layers) == 1

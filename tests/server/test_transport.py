@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from recraft_server import RecraftServer, render
+from recraft_server.faults import parse_spec
 from recraft_server.log import RequestLog
 
 from .helpers import RawConnection, assert_error, mask, png, raw_request, scene
@@ -138,6 +139,45 @@ def test_fault_times_and_path_filter(api, recraft_server):
 def test_fault_5xx(api, recraft_server, status):
     recraft_server.fault("status", status=status)
     assert api.post(GEN, json=VEC).status_code == status
+
+
+@pytest.mark.parametrize("kind", ["status", "html"])
+def test_fault_handled_charges_then_fails(api, recraft_server, kind):
+    """A gateway failing after Recraft did the work: handled for real (charged, the log says
+    so), then answered with the error."""
+    recraft_server.fault(kind, status=504, handled=1, path=GEN)
+    r = api.post(GEN, json=VEC)
+    assert r.status_code == 504
+    rec = recraft_server.last(GEN)
+    assert (rec.status, rec.fault, rec.credits) == (504, kind, 80)
+    assert rec.fields == VEC  # parsed once, by the real handling
+    assert recraft_server.credits == 100000 - 80
+    recraft_server.fault(kind, status=504, path=GEN)  # without it: nothing is done
+    assert api.post(GEN, json=VEC).status_code == 504
+    assert recraft_server.last(GEN).credits == 0 and recraft_server.credits == 100000 - 80
+
+
+def test_fault_handled_reset(api, recraft_server):
+    """The whole upload is read and handled (charged), then the connection is reset with no
+    answer at all."""
+    recraft_server.fault("reset", handled=1, path=GEN)
+    with RawConnection(recraft_server) as conn:
+        conn.send(_post_json(GEN, VEC))
+        with pytest.raises(ConnectionResetError):
+            while conn.sock.recv(4096):
+                pass
+    rec = recraft_server.last(GEN)
+    assert (rec.fault, rec.status, rec.credits) == ("reset", None, 80)
+    assert recraft_server.credits == 100000 - 80
+
+
+def test_fault_handled_from_a_spec():
+    assert parse_spec("status=504,handled=1,path=/images") == (
+        "status",
+        {"status": 504, "handled": 1, "path": "/images"},
+    )
+    with pytest.raises(TypeError):
+        RecraftServer().fault("delay", seconds=1, handled=1)
 
 
 def test_fault_delay(api, recraft_server):

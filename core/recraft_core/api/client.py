@@ -12,7 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from .. import settings
-from ..exceptions import Cancelled, ProtocolError, ValidationError
+from ..exceptions import (
+    CHARGED,
+    NOT_CHARGED,
+    Cancelled,
+    ProtocolError,
+    RecraftError,
+    ValidationError,
+)
 from . import results, validation, wire
 from .methods import Methods
 from .operations import OPERATIONS, Operation
@@ -136,9 +143,27 @@ class Client(Methods):
         )
         try:
             return self._result(op, answer, cancel, report)
-        except ProtocolError as e:
-            # An answer that cannot be used is quoted (a URL, a field): never with the token.
-            e.scrub(self._transport.scrub)
+        except Cancelled as e:
+            if prepared.method == "GET" or "charged" in str(e):
+                raise
+            cost = _cost(answer)
+            if cost == 0:
+                raise
+            raise Cancelled(
+                "cancelled while the results were downloading; Recraft had answered and the "
+                "call was charged"
+            ).charge(CHARGED, cost) from None
+        except RecraftError as e:
+            if isinstance(e, ProtocolError):
+                # An answer that cannot be used is quoted (a URL, a field): never with the token.
+                e.scrub(self._transport.scrub)
+            # Recraft answered: a POST it took was done and charged, whatever went wrong with
+            # its result here. The answer says how much (no credits: nothing was charged).
+            cost = _cost(answer)
+            if prepared.method == "GET" or cost == 0:
+                e.charge(NOT_CHARGED)
+            else:
+                e.charge(CHARGED, cost)
             raise
 
     # -- results ------------------------------------------------------------------------------
@@ -193,6 +218,14 @@ class Client(Methods):
                 for f in futures:
                     f.cancel()
                 raise
+
+
+def _cost(answer: dict) -> int | None:
+    """The credits an answer says its call cost, if it says it in a number."""
+    credits = answer.get("credits")
+    if isinstance(credits, int) and not isinstance(credits, bool) and credits >= 0:
+        return credits
+    return None
 
 
 def _operation(name: str) -> Operation:

@@ -1,9 +1,18 @@
-"""HTTP to the Recraft API: one keep-alive session, timeouts, safe retries, cancellation.
+"""HTTP to the Recraft API: one keep-alive session, timeouts, retries, cancellation.
 
-Retries are only where a repeat cannot charge twice: 429 and 503 (the server refused the
-request), and connections that failed before the request went out. A POST whose answer never
-came (read timeout, reset) is not repeated: the image may be generated and paid for already.
-GETs (account, result downloads) are idempotent and retry on any transient failure.
+Retried, with backoff (or after the server's Retry-After): 429 and 503 (Recraft refused the
+request for now: nothing was done) and connections that failed before the request went out, as
+often as the policy allows; 500, 502 and 504 answers to a POST `server_error_retries` times
+(once by default), as SDKs for similar APIs do: Recraft may have done the work before failing
+(a gateway that gave up waiting, say), so each such try may be charged, and the final error
+says so (`error.charged`). A POST whose answer never came whole (read timeout, reset, cut
+short) is not repeated: the image may be generated and paid for already. GETs (account,
+result downloads) are idempotent and retry on any transient failure.
+
+Every error says what is known of the charge (RecraftError.charged): a connection never made
+sent nothing; a request that broke before its upload went out whole cannot have been done; a
+POST that reached Recraft and got no usable answer may have been charged; a result that could
+not be downloaded was charged (the client adds how much).
 """
 
 from __future__ import annotations
@@ -24,16 +33,22 @@ import urllib3
 
 from .._version import __version__
 from ..exceptions import (
+    CHARGED,
+    MAYBE_CHARGED,
+    NOT_CHARGED,
     APIError,
     AuthenticationError,
     Cancelled,
+    ConnectionBroken,
     ConnectionFailed,
     InsufficientCreditsError,
     ProtocolError,
     RateLimitError,
     RecraftError,
+    ResultExpired,
     ServerError,
     Timeout,
+    UnreadableAnswer,
 )
 from .progress import Progress
 
@@ -87,6 +102,12 @@ class _Upload:
     def __len__(self) -> int:  # requests sends it as Content-Length
         return len(self._view)
 
+    @property
+    def whole(self) -> bool:
+        """True once the last byte was handed to the connection. Until then the server cannot
+        have the whole request, so it cannot have done (or charged) it."""
+        return self._pos >= len(self._view)
+
     def read(self, size: int = -1) -> bytes:
         self._cancel.check()
         size = self.CHUNK if size is None or size < 0 else min(size, self.CHUNK)
@@ -106,6 +127,9 @@ class RetryPolicy:
     backoff: float = 0.5  # seconds before the first retry, doubling each time
     max_backoff: float = 30.0
     max_retry_after: float = 120.0  # a longer Retry-After is reported, not waited out
+    # Extra attempts of a POST answered 500, 502 or 504 (within `retries`): each such try may
+    # have been charged, so one retry gets past a passing failure without risking more.
+    server_error_retries: int = 1
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with jitter, so many clients do not retry in step."""
@@ -138,6 +162,10 @@ def _not_sent(error: requests.ConnectionError) -> bool:
     )
 
 
+# 5xx answers a POST is retried after (`server_error_retries`); 503 is retried as 429 is.
+_SERVER_FAILURES = (500, 502, 504)
+
+
 def _transient(error: requests.RequestException) -> bool:
     """Failures a repeat may get past, unlike a malformed URL or header."""
     return isinstance(
@@ -161,11 +189,8 @@ def _too_big(size: int, more: bool = False) -> ProtocolError:
 
 def _charged(error: RecraftError) -> RecraftError:
     """A download error, saying what the user most wants to know: a result URL exists only
-    once Recraft has done the work, so the request was charged."""
-    note = "; the operation itself succeeded and was charged"
-    if isinstance(error, APIError):
-        return type(error)(error.status, error.code, error.message + note, error.body)
-    return type(error)(f"{error}{note}")
+    once Recraft has done the work, so the request was charged (the client adds how much)."""
+    return error.charge(CHARGED)
 
 
 def without_credentials(url: str) -> str:
@@ -186,6 +211,23 @@ def _blank(text: str, token: str) -> str:
         return text
     mark = "***" if "*" not in token else "\u2022\u2022\u2022"  # tokens are ASCII only
     return text.replace(token, mark)
+
+
+def _told(error: RecraftError, attempt: int, failed: int | None = None) -> RecraftError:
+    """`error` with how often the request was sent and, when an earlier try failed on
+    Recraft's side and may have been charged (`failed`, its status), that it did."""
+    error.attempts = attempt + 1
+    if failed is not None and not isinstance(error, ServerError):
+        error.earlier = failed
+    return error
+
+
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\([\\/\"])")
+
+
+def _unescape_json(text: str) -> str:
+    """JSON's \\uXXXX, \\/, \\" and \\\\ escapes decoded, in a text that is not JSON as a whole."""
+    return _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), text)
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -271,7 +313,8 @@ class Transport:
         cancel=None,
         progress=None,
     ) -> dict:
-        """Send to the API and return the JSON answer; raises the matching RecraftError.
+        """Send to the API and return the JSON answer; raises the matching RecraftError, which
+        says what is known of the charge (`charged`, `earlier`) and how often it was sent.
 
         `progress` gets a Progress for each chunk uploaded, then "waiting".
         """
@@ -284,26 +327,18 @@ class Transport:
             headers["Content-Type"] = content_type
         note = "cancelled" if idempotent else "cancelled; it was sent and may still be charged"
         attempt = 0
+        failed = None  # the status of a try that failed on Recraft's side and may be charged
+        server_failures = 0  # 500, 502 and 504 answers to this POST so far
         while True:
             cancel.check()
             started = time.monotonic()
+            upload = None if body is None else _Upload(body, cancel, report)
             try:
                 response = self._run(
-                    cancel,
-                    self.session.request,
-                    method,
-                    url,
-                    cancelled_note=note,
-                    headers=headers,
-                    data=None if body is None else _Upload(body, cancel, report),
-                    timeout=self.timeout,
-                    # A redirect is refused below: followed, a 307/308 would send the spent
-                    # upload again as an empty body with the full Content-Length (and wait
-                    # for the read timeout), and a paid request would go where it was not sent.
-                    allow_redirects=False,
+                    cancel, self._exchange, method, url, headers, upload, cancelled_note=note
                 )
             except requests.RequestException as e:
-                error = self._transport_error(e, method, path)
+                error = self._transport_error(e, method, path, upload=upload)
                 retriable = (idempotent and _transient(e)) or (
                     isinstance(e, requests.ConnectionError) and _not_sent(e)
                 )
@@ -313,69 +348,110 @@ class Transport:
                     attempt += 1
                     cancel.sleep(delay)
                     continue
-                raise error from None
-            log.debug(
-                "%s %s -> %s in %.2f s",
-                method,
-                path,
-                response.status_code,
-                time.monotonic() - started,
-            )
-            if response.is_redirect or 300 <= response.status_code < 400:
-                raise self._redirect_error(response, path)
+                raise _told(error, attempt, failed) from None
+            status = response.status_code
+            log.debug("%s %s -> %s in %.2f s", method, path, status, time.monotonic() - started)
+            if response.is_redirect or 300 <= status < 400:
+                raise _told(self._redirect_error(response, path), attempt, failed)
             if response.ok:
-                return self._json(response)
-            refused = response.status_code in (429, 503)
-            if (
-                refused or (idempotent and response.status_code >= 500)
-            ) and attempt < self.retry.retries:
+                if failed is not None:
+                    log.warning(
+                        "%s %s succeeded on try %d; an earlier try failed with HTTP %s and may "
+                        "have been charged too",
+                        method,
+                        path,
+                        attempt + 1,
+                        failed,
+                    )
+                try:
+                    return self._json(response)
+                except ProtocolError as e:
+                    # Recraft took a POST (2xx): it may have done and charged the work.
+                    e.charge(NOT_CHARGED if idempotent else MAYBE_CHARGED)
+                    raise _told(e, attempt, failed) from None
+            if not idempotent and status >= 500 and status != 503:
+                failed = status  # it may have been done before it failed
+                server_failures += status in _SERVER_FAILURES
+            retry = (
+                status in (429, 503)
+                or (idempotent and status >= 500)
+                or (
+                    status in _SERVER_FAILURES
+                    and server_failures <= self.retry.server_error_retries
+                )
+            )
+            if retry and attempt < self.retry.retries:
                 wait = _retry_after(response)
                 delay = self.retry.delay(attempt) if wait is None else wait
                 if delay <= self.retry.max_retry_after:
-                    log.info(
-                        "%s %s -> %s; retrying in %.1f s", method, path, response.status_code, delay
-                    )
+                    log.info("%s %s -> %s; retrying in %.1f s", method, path, status, delay)
                     attempt += 1
                     cancel.sleep(delay)
                     continue
-            raise self._api_error(response)
+            error = self._api_error(response)
+            if isinstance(error, ServerError):
+                error.charge(MAYBE_CHARGED if failed is not None else NOT_CHARGED)
+            raise _told(error, attempt, failed)
+
+    def _exchange(self, method: str, url: str, headers: dict, upload: _Upload | None):
+        """One request and its whole answer. A failure while the answer is read carries the
+        response (hence its status) as `error.response`: Recraft had answered."""
+        response = self.session.request(
+            method,
+            url,
+            headers=headers,
+            data=upload,
+            timeout=self.timeout,
+            # A redirect is refused by the caller: followed, a 307/308 would send the spent
+            # upload again as an empty body with the full Content-Length (and wait for the
+            # read timeout), and a paid request would go where it was not sent.
+            allow_redirects=False,
+            stream=True,
+        )
+        try:
+            response.content  # noqa: B018  (reads the whole answer, here on the worker)
+        except requests.RequestException as e:
+            response.close()
+            e.response = response
+            raise
+        return response
 
     def download(self, url: str, cancel=None, progress=None) -> tuple[bytes, str]:
         """(bytes, content type) of a result URL. Result URLs expire: fetch them at once.
 
         The token is not sent: result files live on other hosts and need none. `progress`
-        gets a Progress("downloading", bytes so far, Content-Length) for each chunk.
+        gets a Progress("downloading", bytes so far, Content-Length) for each chunk. Its
+        errors say the call was charged (a result URL exists only once Recraft did the work).
         """
         cancel = cancel or _NEVER
         report = progress or _silent
         host = self.scrub(urlsplit(without_credentials(url)).netloc)  # for messages only
-        what = f"result file from {host}"
+        what = f"the result file from {host}"
         for attempt in range(self.retry.retries + 1):
             cancel.check()
             try:
                 return self._run(cancel, self._fetch, url, cancel, report)
             except requests.RequestException as e:
-                error = self._transport_error(e, "GET", what, host)
+                error = self._transport_error(e, "GET", what, host, answer="the file")
                 if not _transient(e):
-                    raise _charged(error) from None
+                    raise _charged(_told(error, attempt)) from None
             except ServerError as e:
                 error = e
             except (APIError, ProtocolError) as e:  # expired, or not something to download
-                raise _charged(e) from None
+                raise _charged(_told(e, attempt)) from None
             if attempt < self.retry.retries:
                 cancel.sleep(self.retry.delay(attempt))
-        raise _charged(error)
+        raise _charged(_told(error, attempt))
 
     def _fetch(self, url: str, cancel: CancelToken, report) -> tuple[bytes, str]:
         with self.session.get(url, timeout=self.timeout, stream=True) as response:
             if not response.ok:
                 error = self._api_error(response)
                 if response.status_code in (403, 404, 410):
-                    error = APIError(
+                    error = ResultExpired(
                         response.status_code,
                         error.code,
-                        "the result URL has expired or is gone; results must be downloaded "
-                        "right away: run the operation again",
+                        "the result's download link expired before it was fetched",
                         error.body,
                     )
                 raise error
@@ -397,31 +473,58 @@ class Transport:
 
     # -- errors -------------------------------------------------------------------------------
 
-    def _transport_error(self, e: requests.RequestException, method: str, what: str, host=None):
+    def _transport_error(
+        self,
+        e: requests.RequestException,
+        method: str,
+        what: str,
+        host=None,
+        upload: _Upload | None = None,
+        answer: str = "the answer",
+    ) -> RecraftError:
+        """The error a failed exchange stands for, saying what is known of its charge: a GET
+        is never charged; a connection never made sent nothing; a request that broke before
+        its upload went out whole cannot have been done; any other POST may have been."""
+        unpaid = NOT_CHARGED if method == "GET" else MAYBE_CHARGED
+        where = host or self.shown_url
         if isinstance(e, requests.ConnectionError) and _not_sent(e):
-            where = host or self.shown_url
-            return ConnectionFailed(f"cannot connect to {where}: {self._reason(e)}")
+            return ConnectionFailed(f"cannot connect to {where}: {self._reason(e)}").charge(
+                NOT_CHARGED
+            )
+        if isinstance(e, requests.exceptions.SSLError):  # the handshake: nothing was sent
+            reason = f"cannot connect securely to {where}: {self._reason(e)}"
+            return ConnectionFailed(reason).charge(NOT_CHARGED)
+        response = getattr(e, "response", None)
+        if response is not None:  # the answer had begun: Recraft answered
+            status = response.status_code
+            reason = f"the connection broke while {answer} was being read"
+            return ConnectionBroken(
+                f"{what}: {reason} (HTTP {status})", reason, status=status
+            ).charge(unpaid)
         if isinstance(e, requests.Timeout):
-            charged = "" if method == "GET" else "; it may still finish and be charged"
-            return Timeout(f"{what}: no answer within {self.timeout[1]:g} s{charged}")
+            reason = f"no answer within {self.timeout[1]:g} s"
+            return Timeout(f"{what}: {reason}", reason).charge(unpaid)
         if isinstance(
             e, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
         ):
-            charged = "" if method == "GET" else "; the request was processed and may be charged"
-            return ConnectionFailed(
-                f"{what}: the connection broke while the answer was being read{charged}"
-            )
+            reason = f"the connection broke while {answer} was being read"
+            return ConnectionBroken(f"{what}: {reason}", reason).charge(unpaid)
         if isinstance(e, requests.ConnectionError):
-            charged = "" if method == "GET" else "; the request may have been processed and charged"
-            return ConnectionFailed(f"{what}: the connection broke ({self._reason(e)}){charged}")
-        return ConnectionFailed(f"{what}: {self.scrub(type(e).__name__)}")
+            reason = self._reason(e)
+            whole = upload is None or upload.whole
+            error = ConnectionBroken(f"{what}: the connection broke ({reason})", reason, sent=whole)
+            return error.charge(unpaid if whole else NOT_CHARGED)
+        # A URL or header requests would not send: nothing went out.
+        return ConnectionFailed(f"{what}: {self.scrub(type(e).__name__)}").charge(NOT_CHARGED)
 
     def _reason(self, e: Exception) -> str:
         """A short cause without urllib3's object reprs."""
         text = str(e)
         for pattern in (
             r"\[Errno -?\d+\] [^'\")]+",
-            r"Connection (?:refused|reset|aborted)[^'\")]*",
+            r"Connection (?:refused|reset)[^'\")]*",
+            r"Remote end closed connection[^'\")]*",
+            r"Connection aborted[^'\")]*",
             r"timed out",
         ):
             m = re.search(pattern, text)
@@ -430,14 +533,29 @@ class Transport:
         return self.scrub(type(e).__name__)
 
     def _json(self, response: requests.Response) -> dict:
+        """The answer's JSON object. One that is not is said in a few words: its text stays in
+        the error's `body` (scrubbed) for logs, never in what a person is shown."""
         try:
             body = response.json()
-        except ValueError:
-            snippet = self.scrub(response.text)[:120]
-            raise ProtocolError(f"the API's answer is not valid JSON: {snippet!r}") from None
+        except (ValueError, RecursionError):
+            raise UnreadableAnswer(
+                "not valid JSON", response.status_code, self._clean(response.text)[:2000]
+            ) from None
         if not isinstance(body, dict):
-            raise ProtocolError(f"the API's answer is not a JSON object: {type(body).__name__}")
+            raise UnreadableAnswer(
+                "not a JSON object", response.status_code, self._clean(response.text)[:2000]
+            )
         return body
+
+    def _clean(self, text: str) -> str:
+        """A text from the network, to be kept for logs: scrubbed as it is and, should HTML
+        entities or JSON escapes spell the token in it, once more with those decoded."""
+        text = self.scrub(text)
+        for decode in (html.unescape, _unescape_json):
+            decoded = decode(text)
+            if self.scrub(decoded) != decoded:
+                text = self.scrub(decoded)
+        return text
 
     def _redirect_error(self, response: requests.Response, path: str) -> APIError:
         """Recraft's API does not redirect: a 3xx is a wrong server address (or a proxy in the

@@ -23,7 +23,7 @@ from ..api.client import Client
 from ..api.operations import OPERATIONS
 from ..api.progress import Progress
 from ..api.transport import CancelToken
-from ..exceptions import Cancelled, RecraftError, ValidationError
+from ..exceptions import CHARGED, Cancelled, RecraftError, ValidationError
 from ..imaging import planning
 from ..imaging.png import Raster
 from .canvas import Canvas, PurePythonCodec
@@ -235,7 +235,10 @@ class Job:
         self._progress = event
 
     def _fail(self, error: RecraftError) -> None:
-        """Keep the first error: it is the cause, and later ones follow from it."""
+        """Keep the first error: it is the cause, and later ones follow from it. Once Recraft
+        answered, the call was charged whatever failed after: the error says so."""
+        if self._result is not None and error.charged is None:
+            error.charge(CHARGED, getattr(self._result, "credits", None))
         if self.error is None:
             self.error = error
         self._state = "cancelled" if isinstance(self.error, Cancelled) else "failed"
