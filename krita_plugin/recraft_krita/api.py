@@ -1,4 +1,5 @@
-"""For scripts and tests inside Krita: the docker, and waiting for the running job."""
+"""For scripts and tests inside Krita: the docker, and waiting for the running job. The
+plug-in itself never imports this module."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from .qt import QtCore, QtWidgets
 
 def docker():
     """The Recraft docker of the active window (the newest one), or None."""
-    live = [d for d in _docker.DOCKERS if _alive(d)]
-    visible = [d for d in live if d.isVisible()]
-    return (visible or live or [None])[-1]
+    return _docker.current()
 
 
 def runner() -> jobs.Runner:
@@ -29,12 +28,4 @@ def wait_idle(timeout: float = 60.0) -> bool:
         QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.01)
     QtWidgets.QApplication.processEvents()
-    return True
-
-
-def _alive(widget) -> bool:
-    try:
-        widget.objectName()
-    except RuntimeError:  # its C++ side was deleted
-        return False
     return True

@@ -298,45 +298,36 @@ class KritaCanvas:
         self._attach(nodes, group)
 
     def open_document(self, document: NewDocument) -> None:
-        new_document(document.name, document.image, self.document.resolution())
+        open_document(document, self.document.resolution())
 
 
-def _new_document(name: str, width: int, height: int, resolution: float, fill):
-    """A new document in the active window, `fill(document, background)` putting the result
-    in it: into the background layer Krita makes, or as a layer above it. Nothing is removed,
-    so its history holds no "Remove Layer" for an Undo to empty it with. The view comes
-    first: Krita 5.1's addShapesFromSvg crashes without one."""
+def open_document(document: NewDocument, resolution: float = 300.0):
+    """A new 8-bit sRGB document in the active window holding `document`'s results, inserted
+    above Krita's background layer as into any canvas. A single picture (an upscale) goes into
+    the background layer itself instead: nothing is removed, so the new document's history
+    holds no "Remove Layer" for an Undo to empty it with. The view comes first: Krita 5.1's
+    addShapesFromSvg crashes without one."""
     krita = Krita.instance()
-    new = krita.createDocument(width, height, name, *SRGB_U8, float(resolution))
-    window = krita.activeWindow()
+    size = (document.width, document.height)
+    new = krita.createDocument(*size, document.name, *SRGB_U8, float(resolution))
+    window = krita.activeWindow() or next(iter(krita.windows()), None)
     if window is not None:
         window.addView(new)
-    fill(new, next(iter(new.rootNode().childNodes()), None))
+    background = next(iter(new.rootNode().childNodes()), None)
+    alone = document.image is not None and document.group is None
+    if alone and background is not None and background.type() == "paintlayer":
+        layer = document.layers[0]
+        image = scaled(layer.image, layer.width, layer.height) if layer.scaled else layer.image
+        write_in_bands(background, native(image), layer.x, layer.y, layer.width, layer.height)
+        background.setName(layer.name)
+    else:
+        if background is None:  # Krita always makes one; should it not, the layers need one
+            background = new.createNode("Background", "paintlayer")
+            new.rootNode().addChildNode(background, None)
+        canvas = KritaCanvas(new, background)
+        if document.layers:
+            canvas.insert_layers(list(document.layers), document.group)
+        if document.vectors:
+            canvas.insert_vectors(list(document.vectors), document.group)
     new.refreshProjection()
     return new
-
-
-def new_document(name: str, image: Raster, resolution: float = 300.0):
-    """Open `image` as a new document in the active window."""
-
-    def fill(document, background) -> None:
-        node = background
-        if node is None or node.type() != "paintlayer":
-            node = document.createNode(name, "paintlayer")
-            document.rootNode().addChildNode(node, None)
-        write_in_bands(node, native(image), 0, 0, image.width, image.height)
-        node.setName(name)
-
-    return _new_document(name, image.width, image.height, resolution, fill)
-
-
-def new_vector_document(vector: NewVector):
-    """Open an SVG result as a new document: its vector layer over Krita's background."""
-
-    def fill(document, background) -> None:
-        node = document.createVectorLayer(vector.name)
-        node.addShapesFromSvg(vector.svg)
-        document.rootNode().addChildNode(node, background)
-
-    width, height = vector.size or (1024, 1024)
-    return _new_document(vector.name, width, height, 300.0, fill)

@@ -6,38 +6,40 @@ from __future__ import annotations
 from krita import DockWidget, Krita
 
 from recraft_core import RecraftError
-from recraft_core.api import forms
-from recraft_core.api.operations import OPERATIONS
+from recraft_core.api import catalog, forms
+from recraft_core.api.operations import IMPROVE_PROMPT, OPERATIONS, offered
+from recraft_core.workflow import read_reference
 
 from . import jobs
 from .canvas import KritaCanvas, float_message, thumbnail
 from .form import OperationForm
 from .qt import QtCore, QtGui, QtWidgets
+from .settings_dialog import SettingsDialog
 
 DOCKER_ID = "recraft_docker"
-# What the docker offers, in the order an artist looks for it.
-OPERATION_ORDER = (
-    "inpaint",
-    "erase_region",
-    "generate_background",
-    "replace_background",
-    "remove_background",
-    "outpaint",
-    "image_to_image",
-    "remix",
-    "generate",
-    "explore",
-    "explore_similar",
-    "crisp_upscale",
-    "creative_upscale",
-    "vectorize",
-    "create_style",
-)
+# What the docker offers, in the order an artist looks for it (the operations table's).
+OPERATION_ORDER = tuple(op for op in offered() if op.offer.docker)
 SHARED_FIELDS = ("prompt", "negative_prompt")  # carried from one operation to the next
-REFERENCE_SIDE = 768  # style references are sent this size at most: 5 MB in all is the limit
+STYLE_FIELD = "style_id"  # where a created style goes to be used
 THUMB = 72
 
-DOCKERS: list = []  # live docker widgets, for recraft_krita.api
+DOCKERS: list = []  # docker widgets made this session (one per window), some maybe deleted
+
+
+def current():
+    """The Recraft docker of the active window (the newest one), or None."""
+    live = [d for d in DOCKERS if _alive(d)]
+    DOCKERS[:] = live
+    visible = [d for d in live if d.isVisible()]
+    return (visible or live or [None])[-1]
+
+
+def _alive(widget) -> bool:
+    try:
+        widget.objectName()
+    except RuntimeError:  # its C++ side was deleted
+        return False
+    return True
 
 
 class RecraftDocker(DockWidget):
@@ -54,8 +56,8 @@ class RecraftDocker(DockWidget):
         layout = QtWidgets.QVBoxLayout(root)
 
         self.operation = QtWidgets.QComboBox(root)
-        for name in OPERATION_ORDER:
-            self.operation.addItem(OPERATIONS[name].title, name)
+        for op in OPERATION_ORDER:
+            self.operation.addItem(op.title, op.name)
         self.operation.currentIndexChanged.connect(self._operation_changed)
         layout.addWidget(self.operation)
         self.about = QtWidgets.QLabel(root)
@@ -164,7 +166,7 @@ class RecraftDocker(DockWidget):
         name = self.operation.currentData()
         try:
             params = self.form.values()
-            references = self._references() if name == "create_style" else None
+            references = self._references() if "layers" in OPERATIONS[name].roles else None
         except RecraftError as e:
             self.show_message(e.user_message, error=True)
             return
@@ -197,11 +199,10 @@ class RecraftDocker(DockWidget):
                 keep[shared] = current[shared]
         self.form.build(name, keep)
         op = OPERATIONS[name]
-        takes_image = any(f.role == "layer" for f in op.files)
-        self.source.setVisible(takes_image)
-        self.source_label.setVisible(takes_image)
+        self.source.setVisible(op.reads_layer)
+        self.source_label.setVisible(op.reads_layer)
         self.about.setText(op.about)
-        self.improve.setVisible("prompt" in self.form.fields and name != "create_style")
+        self.improve.setVisible(op.can_improve_prompt)
         self._update_cost()
 
     def _update_cost(self, *_) -> None:
@@ -226,7 +227,7 @@ class RecraftDocker(DockWidget):
             if job.outcome is not None and job.outcome.prompt:
                 field.set(job.outcome.prompt)
 
-        self.runner.start("enhance_prompt", {"prompt": prompt}, on_done=done)
+        self.runner.start(IMPROVE_PROMPT, {"prompt": prompt}, on_done=done)
 
     def _references(self) -> list:
         """Up to five selected layers (or the active one), read small enough for a style."""
@@ -238,23 +239,24 @@ class RecraftDocker(DockWidget):
         if not nodes and document is not None and document.activeNode() is not None:
             nodes = [document.activeNode()]
         out = []
-        for node in nodes[:5]:
-            canvas = KritaCanvas(document, node)
-            x0, y0, x1, y1 = canvas.source_bounds()
-            if x1 <= x0 or y1 <= y0:
-                continue
-            k = min(1.0, REFERENCE_SIDE / max(x1 - x0, y1 - y0))
-            size = (max(1, round((x1 - x0) * k)), max(1, round((y1 - y0) * k)))
-            out.append(canvas.read((x0, y0, x1, y1), size))
+        for node in nodes[: catalog.MAX_STYLE_IMAGES]:
+            reference = read_reference(KritaCanvas(document, node))
+            if reference is not None:
+                out.append(reference)
         return out
 
     def _done(self, job) -> None:
         text, error = jobs.summary(job)
         style = None if error else job.outcome.style
-        if style is not None:
-            text = f"Style created: {style.id}. Its id is in Saved style. {text}"
-            self.choose("generate")
-            self.form.set_values({"model": "recraftv3", "style_id": style.id})
+        use = forms.where_used(job.op, STYLE_FIELD) if style is not None else None
+        if use is not None:  # a created style: straight into the form that uses it
+            target, model = use
+            label = target.field(STYLE_FIELD).title
+            text = f"Style created: {style.id}. Its id is in {label}. {text}"
+            self.choose(target.name)
+            self.form.set_values({"model": model, STYLE_FIELD: style.id})
+        elif style is not None:
+            text = f"Style created: {style.id}. {text}"
         self.show_message(text, error)
 
     def show_message(self, text: str, error: bool, on_canvas: bool = True) -> None:
@@ -269,8 +271,6 @@ class RecraftDocker(DockWidget):
                 float_message(text)
 
     def _open_settings(self) -> None:
-        from .extension import SettingsDialog
-
         SettingsDialog().exec()
 
     def _refresh(self) -> None:

@@ -3,29 +3,12 @@ read back into parameters. No field, range or model rule is spelled out here."""
 
 from __future__ import annotations
 
-import json
-import re
-
 from recraft_core import ValidationError
 from recraft_core.api import forms
 
 from .qt import QtCore, QtWidgets
 
 _NONE = "—"  # shown for "not set: the API's default"
-_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
-
-
-def _rgb(name: str, text: str) -> dict:
-    m = _HEX.match(text.strip())
-    if not m:
-        raise ValidationError(name, f"{text.strip()!r} is not a colour: write it as #rrggbb")
-    value = m.group(1)
-    return {"rgb": [int(value[i : i + 2], 16) for i in (0, 2, 4)]}
-
-
-def _hex(color: dict) -> str:
-    r, g, b = color["rgb"]
-    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 class FieldWidget:
@@ -36,7 +19,7 @@ class FieldWidget:
         f = field
         if f.type == "choice":
             w = QtWidgets.QComboBox(parent)
-            if not f.required and f.default is None:
+            if f.optional:
                 w.addItem(_NONE, None)
             for value, label in zip(f.choices, f.choice_labels or f.choices, strict=False):
                 w.addItem(label, value)
@@ -49,14 +32,13 @@ class FieldWidget:
         elif f.type in ("int", "float") and f.widget != "seed" and f.high is not None:
             w = QtWidgets.QSpinBox(parent) if f.type == "int" else QtWidgets.QDoubleSpinBox(parent)
             low = f.low if f.low is not None else 0
-            optional = not f.required and f.default is None
             if f.type == "float":
                 w.setDecimals(2)
             step = f.step or 1
             # An optional number shows "—" one step below its range: not sent at all.
-            w.setRange(low - step if optional else low, f.high)
+            w.setRange(low - step if f.optional else low, f.highest)
             w.setSingleStep(step)
-            if optional:
+            if f.optional:
                 w.setSpecialValueText(_NONE)
                 w.setValue(low - step)
             elif f.default is not None:
@@ -69,14 +51,7 @@ class FieldWidget:
             w.textChanged.connect(on_change)
         else:
             w = QtWidgets.QLineEdit(parent)
-            if f.widget == "seed":
-                w.setPlaceholderText("random")
-            elif f.type == "colors":
-                w.setPlaceholderText("#ff8800, #2040c0")
-            elif f.type == "color":
-                w.setPlaceholderText("#ffffff")
-            elif f.name == "style_id":
-                w.setPlaceholderText("a style id from Create style")
+            w.setPlaceholderText(f.placeholder)
             w.textChanged.connect(on_change)
         w.setToolTip(f.help)
         self.widget = w
@@ -92,24 +67,7 @@ class FieldWidget:
                 return None
             return w.value()
         text = w.toPlainText() if isinstance(w, QtWidgets.QPlainTextEdit) else w.text()
-        text = text.strip()
-        if not text:
-            return None
-        if f.type == "int":
-            try:
-                return int(text)
-            except ValueError:
-                raise ValidationError(f.name, f"{text!r} is not a whole number") from None
-        if f.type == "color":
-            return _rgb(f.name, text)
-        if f.type == "colors":
-            return [_rgb(f.name, part) for part in text.split(",") if part.strip()]
-        if f.type == "json":
-            try:
-                return json.loads(text)
-            except ValueError:
-                raise ValidationError(f.name, "is not valid JSON") from None
-        return text
+        return forms.parse(f, text)
 
     def set(self, value) -> None:
         w = self.widget
@@ -122,13 +80,9 @@ class FieldWidget:
         elif isinstance(w, QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox):
             w.setValue(w.minimum() if value is None else value)
         elif isinstance(w, QtWidgets.QPlainTextEdit):
-            w.setPlainText("" if value is None else str(value))
+            w.setPlainText(forms.shown(self.field, value))
         else:
-            if isinstance(value, dict) and "rgb" in value:
-                value = _hex(value)
-            elif isinstance(value, list):
-                value = ", ".join(_hex(c) for c in value)
-            w.setText("" if value is None else str(value))
+            w.setText(forms.shown(self.field, value))
 
 
 class OperationForm(QtWidgets.QWidget):

@@ -1,8 +1,8 @@
 """Running jobs without blocking Krita: the network on a worker thread, Krita calls on the GUI
 thread, and a timer in between. One job at a time, shared by the docker and the actions.
 
-The session's results (for the docker's strip) and created styles live here too, so they
-survive closing the docker.
+The session's results (for the docker's strip) and the docker's form values live here too,
+so they survive closing the docker.
 """
 
 from __future__ import annotations
@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 
 from recraft_core import Client, RecraftError
-from recraft_core.workflow import Job, Options, editor_client
+from recraft_core.api.operations import ACCOUNT, OPERATIONS
+from recraft_core.workflow import Job, Options, Outcome, editor_client
 
-from .canvas import KritaCanvas, new_document, new_vector_document
+from .canvas import KritaCanvas, open_document
 from .qt import QtCore
 
 log = logging.getLogger("recraft_krita")
 
 POLL_MS = 50
+ORPHANED = "The image was closed while Recraft worked: the result opened as a new image."
 
 
 def summary(job: Job) -> tuple[str, bool]:
@@ -51,7 +53,6 @@ class Runner(QtCore.QObject):
         self.canvas: KritaCanvas | None = None
         self.last_error: str = ""
         self.history: list[Job] = []  # applied jobs with layers: the results strip
-        self.styles: list[tuple[str, str]] = []  # (style id, label) made this session
         self.form_values: dict[str, dict] = {}  # the docker's last values, per operation
         self.balance: int | None = None
         self._timer = QtCore.QTimer(self)
@@ -76,14 +77,14 @@ class Runner(QtCore.QObject):
     ):
         """Prepare and start a job; returns it, or None when it could not start (the reason
         is in last_error). `canvas` None: the active document and layer (when the operation
-        needs one), or with `visible` the whole visible image."""
+        uses one), or with `visible` the whole visible image."""
         if self.busy:
             self.last_error = "A Recraft job is running: wait for it or press Cancel."
             self.changed.emit()
             return None
         try:
-            needs_canvas = operation not in ("enhance_prompt", "user", "create_style")
-            if canvas is None and needs_canvas:
+            uses_canvas = operation in OPERATIONS and OPERATIONS[operation].uses_canvas
+            if canvas is None and uses_canvas:
                 canvas = KritaCanvas.active(visible) if _has_document() else None
             job = Job(client(), operation, canvas, params, options=options(), references=references)
             job.prepare()
@@ -102,54 +103,83 @@ class Runner(QtCore.QObject):
         if self.job is not None:
             self.job.cancel()
 
+    # -- the timer's steps -----------------------------------------------------------------------
+
     def _poll(self) -> None:
+        """Each tick: the balance, then the user's job (its progress, or its end); the timer
+        stops once neither runs."""
         if self._applying:  # inserting lets Qt run timers between bands: not this one again
             return
         self._poll_balance()
         job = self.job
-        if job is None:
-            if self._balance is None:
-                self._timer.stop()
+        if job is not None and not job.done:
+            self.changed.emit()  # progress
             return
-        if not job.done:
-            self.changed.emit()
-            return
-        if self._balance is None:
+        if job is not None:
+            self._finish(job)
+        if self.job is None and self._balance is None:
             self._timer.stop()
+
+    def _finish(self, job: Job) -> None:
+        """An ended job: its results in place, the session's records, the caller told."""
         orphaned = self.canvas is not None and not self.canvas.is_open
-        # A document closed meanwhile: the result is paid for, so it opens on its own rather
-        # than going nowhere (or into whatever document is active now).
-        finished = job.state == "finished"
+        outcome = self._apply(job, orphaned)
+        self.job, self.canvas = None, None
+        if outcome is None:
+            if job.error is not None:
+                self.last_error = job.error.user_message
+        else:
+            self._record(job, outcome, orphaned)
+        self._call_back(job)
+        self.changed.emit()
+        if job.op.output != "account" and job.error is None:
+            self.refresh_balance()  # it may have cost credits
+
+    def _apply(self, job: Job, orphaned: bool) -> Outcome | None:
+        """The results into the job's document; when there is none (nothing was open) or it
+        was closed meanwhile (`orphaned`), into a new document of their own: they are paid
+        for, so they must neither go nowhere nor into whatever document is active now."""
         self._applying = True
         try:
-            outcome = (job.outcome if finished else None) if orphaned else job.apply()
+            if orphaned:
+                outcome = job.outcome if job.state == "finished" else None
+            else:
+                outcome = job.apply()
+            if outcome is not None and (orphaned or job.canvas is None):
+                self._open_apart(outcome, orphaned)
         finally:
             self._applying = False
-        self.job, self.canvas = None, None
-        if job.error is not None and outcome is None:
-            self.last_error = job.error.user_message
-        if outcome is not None and (orphaned or job.canvas is None):
-            _open_on_their_own(outcome)
-            if orphaned:
-                outcome.notes.append(
-                    "The image was closed while Recraft worked: the result opened as a new image."
-                )
-        if outcome is not None:
-            if (outcome.layers or outcome.vectors) and not orphaned:
-                self.history.append(job)
-            if outcome.style is not None:
-                self.styles.append((outcome.style.id, job.params.get("prompt") or outcome.style.id))
-            if outcome.user is not None:
-                self.balance = outcome.user.credits
+        return outcome
+
+    def _open_apart(self, outcome: Outcome, orphaned: bool) -> None:
+        """The outcome's results (if any: a style or a prompt has none) as a new document."""
+        document = outcome.as_document()
+        if document is None:
+            return
+        try:
+            open_document(document)
+        except Exception as e:  # Krita refused: say so rather than leave the runner stuck
+            log.exception("recraft: opening %r", document)
+            self.last_error = f"Krita could not open the result as a new image: {e}"
+            return
+        if orphaned:
+            outcome.notes.append(ORPHANED)
+
+    def _record(self, job: Job, outcome: Outcome, orphaned: bool) -> None:
+        """What the session keeps: results for the docker's strip, the balance."""
+        if (outcome.layers or outcome.vectors) and not orphaned:
+            self.history.append(job)
+        if outcome.user is not None:
+            self.balance = outcome.user.credits
+
+    def _call_back(self, job: Job) -> None:
         on_done, self._on_done = self._on_done, None
-        if on_done is not None:
-            try:
-                on_done(job)
-            except Exception:  # a UI callback must not take the runner down
-                log.exception("recraft: after %s", job.op.name)
-        self.changed.emit()
-        if job.op.name != "user" and job.error is None:
-            self.refresh_balance()
+        if on_done is None:
+            return
+        try:
+            on_done(job)
+        except Exception:  # a UI callback must not take the runner down
+            log.exception("recraft: after %s", job.op.name)
 
     def refresh_balance(self) -> None:
         """Ask for the credits left, quietly (no token yet is not an error here), without
@@ -157,7 +187,7 @@ class Runner(QtCore.QObject):
         if self._balance is not None:
             return
         try:
-            job = Job(client(), "user", None)
+            job = Job(client(), ACCOUNT, None)
             job.prepare()
         except RecraftError:
             return
@@ -174,16 +204,6 @@ class Runner(QtCore.QObject):
         if outcome is not None and outcome.user is not None:
             self.balance = outcome.user.credits
             self.changed.emit()
-
-
-def _open_on_their_own(outcome) -> None:
-    """Results with no document to go into: one new document each."""
-    for layer in outcome.layers:
-        new_document(layer.name, layer.image)
-    for vector in outcome.vectors:
-        new_vector_document(vector)
-    if outcome.document is not None:
-        new_document(outcome.document.name, outcome.document.image)
 
 
 def _has_document() -> bool:

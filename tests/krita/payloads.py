@@ -141,16 +141,98 @@ def plugin_loads(out_dir):
     for action_id in ACTIONS:
         action = k.action(action_id)
         actions[action_id] = action.text() if action is not None else None
+    menu_action = k.action("recraft_menu")
+    menu = menu_action.menu() if menu_action is not None else None
     return {
         "docker": panel is not None and panel.objectName(),
         "docker_in_window": docker(DOCKER_ID) is not None,
         "docker_api": [name for name in DOCKER_API if not hasattr(panel, name)],
         "busy": getattr(panel, "busy", None),
         "actions": actions,
+        "menu": [a.text() for a in menu.actions()] if menu is not None else None,
+        "operations": docker_operations(panel) if panel is not None else None,
         "modules": {
             name: getattr(sys.modules.get(name), "__file__", None)
             for name in ("recraft_krita", "recraft_core", "requests", "certifi")
         },
+    }
+
+
+def docker_operations(panel) -> dict:
+    """Each operation the docker offers, in its order, with what a user sees beside the form
+    for it: the Improve prompt button, the Source choice."""
+    combo = panel.operation
+    chosen = combo.currentIndex()
+    seen = {}
+    for i in range(combo.count()):
+        combo.setCurrentIndex(i)
+        seen[combo.itemData(i)] = {
+            "title": combo.itemText(i),
+            "improve": panel.improve.isVisibleTo(panel),
+            "source": panel.source.isVisibleTo(panel),
+        }
+    combo.setCurrentIndex(chosen)
+    return seen
+
+
+def settings_dialog(out_dir, values):
+    """The Settings dialog as the docker's Settings… button opens it (not modally here, so
+    nothing blocks): its rows, filled in and saved; a picture of it and of the docker."""
+    from recraft_krita import api
+    from recraft_krita.settings_dialog import SettingsDialog
+
+    from recraft_core import settings
+
+    new_document(320, 256, "settings")
+    yield
+    panel = api.docker()
+    panel.show()
+    idle(api)
+    dialog = SettingsDialog()
+    form = dialog.layout()
+    rows = {}
+    for name, widget in dialog.inputs.items():
+        label = form.labelForField(widget)
+        row = {"label": label.text() if label is not None else None, "tip": widget.toolTip()}
+        if isinstance(widget, QtWidgets.QSpinBox):
+            row.update(
+                low=widget.minimum(),
+                high=widget.maximum(),
+                value=widget.value(),
+                suffix=widget.suffix(),
+            )
+        else:
+            row.update(
+                placeholder=widget.placeholderText(),
+                text=widget.text(),
+                hidden=widget.echoMode() == QtWidgets.QLineEdit.EchoMode.Password,
+            )
+        rows[name] = row
+    notes = [w.text() for w in dialog.findChildren(QtWidgets.QLabel) if w.wordWrap()]
+    dialog.show()
+    yield 0.3
+    shots = {"dialog": screenshot(os.path.join(out_dir, "settings-dialog.png"), dialog)}
+    dialog.hide()
+    arrange(panel)
+    yield 0.5
+    shots["docker"] = screenshot(os.path.join(out_dir, "docker.png"), panel)
+    for name, value in values.items():
+        widget = dialog.inputs[name]
+        if isinstance(widget, QtWidgets.QSpinBox):
+            widget.setValue(value)
+        else:
+            widget.setText(value)
+    dialog.save()
+    idle(api)
+    with open(settings.path(), encoding="utf-8") as f:
+        saved = json.load(f)
+    return {
+        "rows": rows,
+        "order": list(dialog.inputs),
+        "notes": notes,
+        "saved": saved,
+        "screenshots": shots,
+        "message": panel.message,
     }
 
 
@@ -225,6 +307,13 @@ def inpaint_via_docker(out_dir, width, height, selection, prompt, screenshot_nam
 def show_off(panel, path):
     """The window as a user would arrange it to work with the plug-in: screen-sized, the image
     fitted, the Recraft docker tall beside the Layers docker."""
+    window = arrange(panel)
+    yield 0.5  # a new view zooms to fit, and refits once the window has its new size
+    return screenshot(path, window)
+
+
+def arrange(panel):
+    """The main window screen-sized, the Recraft docker tall beside the Layers docker."""
     window = main_window().qwindow()
     window.setGeometry(window.screen().availableGeometry())  # no window manager to maximise
     for other in ("PresetDocker", "ColorSelectorNg", "sharedtooldocker"):  # room for Recraft
@@ -235,8 +324,7 @@ def show_off(panel, path):
     panel.raise_()
     window.resizeDocks([panel], [380], QtCore.Qt.Orientation.Horizontal)
     window.resizeDocks([panel], [600], QtCore.Qt.Orientation.Vertical)
-    yield 0.5  # a new view zooms to fit, and refits once the window has its new size
-    return screenshot(path, window)
+    return window
 
 
 def open_settings(out_dir):
@@ -915,3 +1003,74 @@ def close_during_job(out_dir, width, height, selection, prompt):
         "job_state": job.state,
         "run_enabled": buttons(panel)["Run"].isEnabled(),
     }
+
+
+def create_style(out_dir, width, height):
+    """Create style from layers in the docker on the active layer: the layer goes up read
+    small (768 px a side at most), and the docker turns to where the style is used, with its
+    id filled in."""
+
+    doc = new_document(width, height, "style")
+    source = attached_layer(doc, "photo", (0, 0, width, height))
+    settle(doc)
+    yield
+    assert set_active_node(doc, source), "could not make the layer active"
+    before = layers(doc)
+    panel = docker_ready("create_style", {"style": "any", "prompt": ""})
+    shown = {"improve": panel.improve.isVisibleTo(panel), "source": panel.source.isVisibleTo(panel)}
+    yield from run_in_docker(panel, doc)
+    values = panel.form.raw_values()
+    return {
+        "shown": shown,
+        "operation": panel.operation.currentData(),
+        "form": panel.form.operation,
+        "model": values.get("model"),
+        "style_id": values.get("style_id"),
+        "message": panel.message,
+        "before": before,
+        "after": layers(doc),
+    }
+
+
+def close_all():
+    """Every document closed, as after File › Close without saving: no image is open. A
+    generator step: Krita lets the documents go from its main loop only."""
+    k = Krita.instance()
+    for document in k.documents():
+        document.setModified(False)
+        document.close()
+    deadline = time.monotonic() + 10
+    while k.activeDocument() is not None or k.documents():
+        assert time.monotonic() < deadline, "documents still open after closing them all"
+        yield 0.1
+
+
+def no_image(out_dir, prompt, n, vector_model):
+    """Generate from the docker with no image open, twice: n raster images, then one vector
+    image. Each run's results open as one new document of their own."""
+    from recraft_krita import api
+
+    k = Krita.instance()
+    out = {}
+    for name, values in (
+        ("raster", {"prompt": prompt, "n": n, "model": "recraftv4_1"}),
+        ("vector", {"prompt": prompt, "n": 1, "model": vector_model}),
+    ):
+        yield from close_all()
+        panel = docker_ready("generate", values)
+        panel.run()
+        idle(api)
+        yield
+        documents = list(k.documents())
+        for document in documents:
+            settle(document)
+        out[name] = {
+            "documents": [
+                {"name": d.name(), "size": [d.width(), d.height()], "layers": layers(d)}
+                for d in documents
+            ],
+            "message": panel.message,
+            "history": len(api.runner().history),
+        }
+    yield from close_all()
+    return out

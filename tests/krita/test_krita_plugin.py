@@ -1,7 +1,9 @@
 """The Krita plug-in in the real Krita, installed by install/install.py, against the local
 server. Each test starts Krita once; the payloads it runs are in payloads.py."""
 
+import ast
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,6 +13,9 @@ import pytest
 from layer_checks import box_mask, names, paint_layers, rgba
 from PIL import Image
 
+from recraft_core import settings
+from recraft_core.api import forms
+from recraft_core.api.operations import offered
 from recraft_core.workflow.job import Options
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +23,36 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(420)
 
 PROMPT = "a straw hat"
+PLUGIN = ROOT / "krita_plugin" / "recraft_krita"
+# Tools › Recraft as it has always been: the ids are where Krita saves users' shortcuts.
+ACTIONS = {
+    "recraft_remove_background": "Remove Background",
+    "recraft_crisp_upscale": "Crisp Upscale",
+    "recraft_creative_upscale": "Creative Upscale",
+    "recraft_vectorize": "Vectorize",
+    "recraft_erase_selection": "Erase Selection",
+    "recraft_inpaint_selection": "Inpaint Selection…",
+    "recraft_remix": "Remix",
+    "recraft_settings": "Settings…",
+}
+# The docker's operations, in the order they have always had.
+DOCKER = [
+    "inpaint",
+    "erase_region",
+    "generate_background",
+    "replace_background",
+    "remove_background",
+    "outpaint",
+    "image_to_image",
+    "remix",
+    "generate",
+    "explore",
+    "explore_similar",
+    "crisp_upscale",
+    "creative_upscale",
+    "vectorize",
+    "create_style",
+]
 
 
 def test_harness_helpers(krita):
@@ -53,6 +88,21 @@ def test_plugin_loads(krita):
     assert got["docker_api"] == [], "the docker lacks these"
     assert got["busy"] is False
     assert {k: v for k, v in got["actions"].items() if not v} == {}, "actions missing"
+    assert got["actions"] == ACTIONS
+    # Tools › Recraft lists them in the order they were made, the operations table's (the
+    # docker's) then Settings, where Krita keeps that order (5.1, 5.2); 5.3 and 6.0 sort it.
+    in_order = [op.offer.action for op in offered() if op.offer.action]
+    made = [*in_order, ACTIONS["recraft_settings"]]
+    assert got["menu"] in (made, sorted(made)), got["menu"]
+    assert sorted(got["menu"]) == sorted(ACTIONS.values())
+    # The docker: the same operations in the same order; Improve prompt where the form has a
+    # prompt to improve (not a style's), Source where a layer is sent.
+    assert list(got["operations"]) == DOCKER
+    for name, seen in got["operations"].items():
+        prompt = any(f.name == "prompt" for f in forms.fields_for(name))
+        improve = prompt and name != "create_style"
+        source = name not in ("generate", "explore", "explore_similar", "create_style")
+        assert (seen["improve"], seen["source"]) == (improve, source), name
     # Krita's Python here has no requests: the plug-in must bring its own.
     pykrita = str(krita.pykrita)
     for module, path in got["modules"].items():
@@ -156,3 +206,61 @@ def test_screenshot_inpaint(krita, recraft_server):
         target = ROOT / "docs" / "screenshots" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, target)
+
+
+def test_plugin_modules_import_no_circle():
+    """The plug-in's modules import one another without a circle, and none of them imports
+    api.py, which is for scripts and tests."""
+    modules = {p.stem: p for p in PLUGIN.glob("*.py")}
+    imports = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    found.add(node.module.split(".")[0])
+                else:
+                    found.update(alias.name for alias in node.names)
+        imports[name] = found & set(modules)
+    assert [name for name, found in imports.items() if "api" in found] == []
+
+    def reach(start, seen=()):
+        for other in imports[start]:
+            if other in seen:
+                continue
+            yield other
+            yield from reach(other, (*seen, other))
+
+    circles = {name for name in imports if name in set(reach(name))}
+    assert circles == set(), {name: sorted(imports[name]) for name in circles}
+
+
+def test_settings_dialog(krita):
+    """The Settings dialog has one row per settings.ENTRIES, in order, with its words and
+    range, the saved values (none yet: the defaults) and the note; Save writes what was typed,
+    empty text as not set. Pictures of it and of the docker: settings-dialog.png, docker.png."""
+    values = {"token": "  pasted-token ", "base_url": "", "grow": 20, "feather": 0}
+    got = krita.run("settings_dialog", values=values).value
+    assert got["order"] == [entry.name for entry in settings.ENTRIES]
+    defaults = Options()
+    for entry in settings.ENTRIES:
+        row = got["rows"][entry.name]
+        assert row["label"] == entry.label
+        assert row["tip"].lower() == entry.help.lower()
+        if entry.kind == "pixels":
+            assert (row["low"], row["high"]) == (entry.low, entry.high)
+            assert row["value"] == getattr(defaults, entry.name)
+            assert row["suffix"] == " px"
+        else:
+            assert row["placeholder"] == entry.placeholder
+            assert row["text"] == ""
+            assert row["hidden"] == (entry.kind == "secret")
+    assert got["notes"] == [settings.NOTE]
+    assert got["saved"] == {"token": "pasted-token", "grow": 20, "feather": 0}
+    saved = json.loads((krita.home / ".config" / "recraft" / "settings.json").read_text())
+    assert saved == got["saved"]
+    for name, size in got["screenshots"].items():
+        picture = krita.out_dir / ("settings-dialog.png" if name == "dialog" else "docker.png")
+        image = Image.open(picture)
+        assert list(image.size) == size and min(size) > 100, name
+        assert len(image.convert("RGB").getcolors(maxcolors=1 << 24)) > 20, f"{name}: blank"

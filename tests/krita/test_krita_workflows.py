@@ -22,6 +22,7 @@ from layer_checks import box_mask, names, paint_layers, rgba
 from PIL import Image
 
 from recraft_core.api.catalog import REQUEST_PRICES
+from recraft_core.api.transport import RetryPolicy
 from recraft_core.workflow.job import Options
 from recraft_server import render
 
@@ -48,6 +49,7 @@ DEEP = {
     "lab16": ("LABA", "U16", "", 768),  # about 3 units of a or b
 }
 DELAY = 5  # seconds the server sits on an inpaint in the failure stories
+STYLE_SIZE = (1000, 800)  # a style reference goes up 768 px a side at most
 
 
 def crop_box(width, height, selection):
@@ -62,6 +64,14 @@ LARGE_CROP = crop_box(LARGE["width"], LARGE["height"], LARGE_SELECTION)
 LARGE_CROP_XYWH = (*LARGE_CROP[:2], LARGE_CROP[2] - LARGE_CROP[0], LARGE_CROP[3] - LARGE_CROP[1])
 
 EDITS = [
+    # First: the server keeps the bytes of the newest 50 requests' uploads only, and these
+    # two read no bytes of theirs (no_image closes every document: the others open their own).
+    [
+        "no_image",
+        "no_image",
+        {"prompt": GENERATE_PROMPT, "n": 2, "vector_model": "recraftv4_1_vector"},
+    ],
+    ["style", "create_style", {"width": STYLE_SIZE[0], "height": STYLE_SIZE[1]}],
     [
         "feathered",
         "feathered_inpaint",
@@ -112,11 +122,14 @@ EDITS = [
 ]
 
 SMALL = {"width": 320, "height": 256, "selection": (120, 96, 64, 48), "prompt": PROMPT}
+# Last: the transport may try a POST answered 500 again, so its faults are queued last.
 FAILURES = [
     ["cancel", "cancel_inpaint", SMALL],
-    ["server_error", "inpaint_via_docker", SMALL],
     ["closing", "close_during_job", SMALL],
+    ["server_error", "inpaint_via_docker", SMALL],
 ]
+# How often the client sends a POST that Recraft keeps answering 500.
+SERVER_ERROR_TRIES = 1 + getattr(RetryPolicy(), "server_error_retries", 0)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -251,8 +264,8 @@ def failures(editor, new_krita, recraft_server_session) -> Launch:
         server.reset()
         # Taken in this order by the three stories' inpaints.
         server.fault("delay", seconds=DELAY, path="/images/inpaint")
-        server.fault("status", status=500, path="/images/inpaint")
         server.fault("delay", seconds=DELAY, path="/images/inpaint")
+        server.fault("status", status=500, path="/images/inpaint", times=SERVER_ERROR_TRIES)
         return run_stories(new_krita, server, "failures", FAILURES)
 
     return shared(("failures", str(editor)), make)
@@ -575,6 +588,45 @@ def test_crisp_upscale_opens_a_document(edits):
     assert not any("Remove" in row or "Add" in row for row in history), history
 
 
+def test_create_style_from_a_layer(edits):
+    """Create style from layers in the docker: the active layer goes up at 768 px a side at
+    most; then the docker is on Generate with a model that takes the style, its id filled."""
+    got = edits.story("style")
+    sent = edits.request("style", "/styles")
+    assert sent.status == 200, got["message"]
+    assert got["shown"] == {"improve": False, "source": False}
+    (image,) = sent.files["images"]
+    w, h = STYLE_SIZE
+    assert (image.width, image.height) == (768, round(h * 768 / w))
+    style_id = sent.response["id"]
+    said = f"Style created: {style_id}. Its id is in Saved style."
+    assert got["message"].startswith(said), got["message"]
+    assert (got["operation"], got["form"]) == ("generate", "generate")
+    assert (got["model"], got["style_id"]) == ("recraftv3", style_id)
+    assert got["after"] == got["before"], "a style adds no layer"
+
+
+def test_results_with_no_image_open_a_document_of_their_own(edits):
+    """Generate with no image open: the results of one run open as one new document (two
+    images: one group holding both; a vector image: a vector layer over the background),
+    and the strip keeps them."""
+    got = edits.story("no_image")
+    sent = edits.requests("no_image", "/images/generations")
+    assert [r.status for r in sent] == [200, 200], got
+    raster, vector = got["raster"], got["vector"]
+    (document,) = raster["documents"]
+    (layer,) = [x for x in document["layers"] if x["name"] != "Background"]
+    assert layer["type"] == "grouplayer" and document["name"] == layer["name"], document
+    assert [c["type"] for c in layer["children"]] == ["paintlayer", "paintlayer"]
+    w, h = document["size"]
+    assert all(c["bounds"] == [0, 0, w, h] for c in layer["children"]), layer
+    (document,) = vector["documents"]
+    assert names(document["layers"])[0] == "Background"
+    assert [x["type"] for x in document["layers"][1:]] == ["vectorlayer"], document
+    assert document["name"] == document["layers"][1]["name"]
+    assert vector["history"] == raster["history"] + 1
+
+
 def test_edits_leave_no_trouble_on_stderr(edits):
     assert edits.trouble() == [], "Krita's stderr reports trouble"
 
@@ -600,8 +652,8 @@ def test_cancel_while_recraft_works(failures):
 def test_server_error_leaves_document_unchanged(failures):
     """Recraft answers 500: nothing changes in the document, and the docker says so."""
     got = failures.story("server_error")
-    sent = failures.request("server_error", "/images/inpaint")
-    assert sent.status == 500
+    sent = failures.requests("server_error", "/images/inpaint")
+    assert [r.status for r in sent] == [500] * SERVER_ERROR_TRIES
     assert "Recraft had a problem" in got["message"], got["message"]
     assert got["after"] == got["before"]
     assert got["image_unchanged"] and got["source_unchanged"]
