@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -22,12 +22,18 @@ class Settings:
     # How mask results blend in, in canvas pixels (see workflow.Options); None: the default.
     grow: int | None = None
     feather: int | None = None
+    # The results library (recraft_core.library): its folder (None: the platform's data
+    # folder), its size cap in GB (None: the default, 0: none), or off altogether.
+    library_folder: str | None = None
+    library_cap_gb: int | None = None
+    library_off: bool = False
 
     def __repr__(self) -> str:
         shown = "***" if self.token else None
         return (
             f"Settings(token={shown}, base_url={self.base_url!r}, "
-            f"grow={self.grow}, feather={self.feather})"
+            f"grow={self.grow}, feather={self.feather}, library_folder={self.library_folder!r}, "
+            f"library_cap_gb={self.library_cap_gb}, library_off={self.library_off})"
         )
 
 
@@ -76,14 +82,15 @@ NOTE = (
 
 
 def with_values(values: dict) -> Settings:
-    """Settings from a dialog's values by Entry name: empty text is "not set"."""
+    """The saved settings with a dialog's values by Entry name (empty text is "not set");
+    what the dialog does not show stays as saved."""
     clean = {}
     for entry in ENTRIES:
         value = values.get(entry.name)
         if isinstance(value, str):
             value = value.strip() or None
         clean[entry.name] = value
-    return Settings(**clean)
+    return replace(load(), **clean)
 
 
 def path() -> Path:
@@ -117,11 +124,15 @@ def load() -> Settings:
         ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 256
         return value if ok else None
 
+    folder, cap = data.get("library_folder"), data.get("library_cap_gb")
     return Settings(
         token if isinstance(token, str) and token else None,
         base_url if isinstance(base_url, str) and base_url else None,
         pixels("grow"),
         pixels("feather"),
+        folder if isinstance(folder, str) and folder else None,
+        cap if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0 else None,
+        data.get("library_off") is True,
     )
 
 
@@ -134,6 +145,9 @@ def save(settings: Settings) -> Path:
         ("base_url", settings.base_url),
         ("grow", settings.grow),
         ("feather", settings.feather),
+        ("library_folder", settings.library_folder),
+        ("library_cap_gb", settings.library_cap_gb),
+        ("library_off", settings.library_off or None),
     )
     body = {k: v for k, v in fields if v is not None and v != ""}
     # mkstemp creates the file 0600 from the start: the token is never briefly world-readable.

@@ -80,3 +80,21 @@ def test_cli_login_without_a_token_saves_nothing(run_cli):
     r = run_cli("login", "--no-check", input="\n", RECRAFT_API_TOKEN="env-token")
     assert r.returncode == 3 and "no token given" in r.stderr
     assert settings.load().token == "old-token"
+
+
+def test_library_settings_round_trip_and_survive_a_dialog(private_settings):
+    from recraft_core import settings
+
+    settings.save(settings.Settings("tok", library_folder="/srv/lib", library_cap_gb=0))
+    loaded = settings.load()
+    assert (loaded.library_folder, loaded.library_cap_gb, loaded.library_off) == (
+        "/srv/lib",
+        0,
+        False,
+    )
+    # A Settings dialog shows the ENTRIES only: saving it keeps the library's settings.
+    settings.save(settings.with_values({"token": "new", "base_url": " ", "grow": 4, "feather": 2}))
+    again = settings.load()
+    assert again.token == "new" and again.base_url is None and again.library_folder == "/srv/lib"
+    settings.save(settings.Settings("tok", library_off=True))
+    assert settings.load().library_off is True

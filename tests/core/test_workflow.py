@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import requests
 from PIL import Image, ImageDraw
 
 from recraft_core import AuthenticationError, Client, RetryPolicy, ServerError, ValidationError
@@ -846,3 +847,55 @@ def test_a_result_that_fails_to_decode_says_it_was_charged(client, recraft_serve
     assert run(job) is None
     assert job.state == "failed" and job.error.may_have_cost
     assert "charged" in job.error.user_message and len(canvas.layers) == 1
+
+
+# -- the results library (issue 20) -------------------------------------------------------------
+
+
+def test_a_paid_result_is_kept_in_the_library_before_it_is_inserted(
+    client, recraft_server, private_library
+):
+    import time
+
+    from recraft_core.library import Library
+
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    canvas.selection = ellipse(300, 300, 150, 150, 60, 60).tobytes()
+    job = Job(
+        client, "inpaint", canvas, {"prompt": "a red hat"}, front_end="krita", document="cat.kra"
+    )
+    job.prepare()
+    job.start().join(60)
+    # Kept once Recraft answered, before apply: a crash now loses nothing paid for.
+    entry = Library(private_library).get(job.entry_id)
+    assert entry is not None and entry.operation == "inpaint" and entry.front_end == "krita"
+    assert entry.prompt == "a red hat" and entry.document == "cat.kra" and entry.credits == 40
+    served = recraft_server.last("/files/")
+    origin = recraft_server.base_url.removesuffix("/v1")
+    assert entry.result_paths[0].read_bytes() == requests.get(origin + served.path).content
+    assert entry.thumbnail_paths[0] is not None and entry.source_thumbnail_path is not None
+    assert "test-token" not in entry.folder.joinpath("record.json").read_text()
+    job.apply()
+    for _ in range(100):  # told where it went, on a thread of its own
+        entry = Library(private_library).get(job.entry_id)
+        if entry.inserted:
+            break
+        time.sleep(0.05)
+    assert "cat.kra: Recraft inpaint: a red hat" in entry.inserted[0].where
+
+
+def test_no_library_for_a_job_that_does_not_ask(client, recraft_server, private_library):
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas)  # not an editor: keeps nothing by default
+    assert run(job) is not None and job.entry_id is None
+    assert not private_library.exists() or not any(private_library.rglob("record.json"))
+
+
+def test_a_broken_library_never_fails_the_job(client, recraft_server, monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("RECRAFT_LIBRARY", str(blocker))
+    canvas = MemoryCanvas(300, 300, [MemoryLayer("bg", raster(photo(300, 300)))])
+    job = Job(client, "remove_background", canvas, front_end="gimp")
+    assert run(job) is not None and job.error is None and len(canvas.layers) == 2
+    assert job.entry_id is None

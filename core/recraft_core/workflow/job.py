@@ -19,7 +19,6 @@ import logging
 import threading
 
 from ..api import forms, validation
-from ..api.client import Client
 from ..api.operations import OPERATIONS
 from ..api.progress import Progress
 from ..api.transport import CancelToken
@@ -27,25 +26,13 @@ from ..exceptions import CHARGED, Cancelled, RecraftError, ValidationError
 from ..imaging import planning
 from ..imaging.png import Raster
 from .canvas import Canvas, PurePythonCodec
+from .editor import SETTINGS, Keeper, editor_client
 from .placing import Outcome, Placer, layer_name
 from .upload import Options, Upload, encode_references, missing_selection
 
 __all__ = ["Job", "Options", "Outcome", "editor_client", "layer_name", "missing_selection"]
 
 log = logging.getLogger("recraft_core.workflow")
-
-
-def editor_client(settings_menu: str) -> Client:
-    """A Client for the saved token (RECRAFT_API_TOKEN and RECRAFT_API_URL win); without one,
-    the error says where the editor's Settings are."""
-    try:
-        return Client()
-    except ValidationError as e:
-        if e.field == "token" and "no API token" in e.rule:
-            raise ValidationError(
-                "token", f"is not set yet: open {settings_menu} and paste your Recraft token"
-            ) from None
-        raise
 
 
 class Job:
@@ -60,6 +47,9 @@ class Job:
         *,
         options: Options | None = None,
         references: list[Raster] | None = None,
+        front_end: str | None = None,
+        library=SETTINGS,
+        document: str | None = None,
     ) -> None:
         if operation not in OPERATIONS:
             raise ValidationError("operation", f"{operation!r} is not a Recraft operation")
@@ -69,6 +59,11 @@ class Job:
         self.params = dict(params or {})
         self.options = options or Options()
         self.references = list(references or [])
+        # The results library: paid results are kept there as they arrive, before anything
+        # can fail. An editor names itself (`front_end`) and gets the one its Settings ask
+        # for; None: none; or a Library of the caller's.
+        self.document = document
+        self._keeper = Keeper(library, front_end, document)
         self.error: RecraftError | None = None
         self.outcome: Outcome | None = None
         codec = (getattr(canvas, "codec", None) if canvas else None) or PurePythonCodec()
@@ -109,6 +104,11 @@ class Job:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
+
+    @property
+    def entry_id(self) -> str | None:
+        """The results' entry in the library, once they are kept there."""
+        return self._keeper.entry_id
 
     @property
     def cost(self) -> int | None:
@@ -196,9 +196,12 @@ class Job:
             )
             inputs = None
             self._result = result
+            # Paid for: kept before a cancel or a failure can lose it.
+            self._keeper.keep(self.op, result, params, self._upload, self._canvas_size)
             self._cancel.check()
             if not self._codec_on_ui:
                 self.outcome = self._placer.outcome(result, self._cancel.check, self._report)
+                self._keeper.thumbnails(self.outcome)
             with self._lock:
                 self._cancel.check()
                 self._state = "finished"
@@ -261,11 +264,15 @@ class Job:
         try:
             if self.outcome is None:  # a codec that must run on the UI thread
                 self.outcome = self._placer.outcome(self._result, self._cancel.check, self._report)
+                self._keeper.thumbnails(self.outcome)
             self._report(Progress("placing"))
-            self._insert(self.outcome, select)
+            if self.canvas is not None:
+                self.outcome.insert_into(self.canvas, select)
         except Exception as e:
             self._fail_apply(e)
             return None
+        if self.canvas is not None:
+            self._keeper.inserted(self.outcome, select)
         self._state = "applied"
         self._report(Progress("done"))
         return self.outcome
@@ -275,7 +282,8 @@ class Job:
         if self._state != "applied" or self.outcome is None:
             raise RecraftError("only the results of an applied job can be inserted again")
         try:
-            self._insert(self.outcome, [index], grouped=False)
+            if self.canvas is not None:
+                self.outcome.insert_into(self.canvas, [index], grouped=False)
         except Exception as e:
             self._fail_apply(e)
             raise self.error from None
@@ -286,21 +294,3 @@ class Job:
             error = RecraftError(f"the editor could not insert the result: {error}")
         self.error = None
         self._fail(error)
-
-    def _insert(self, out: Outcome, select: list[int] | None, grouped: bool = True) -> None:
-        if self.canvas is None:
-            return
-        if out.document is not None:
-            self.canvas.open_document(out.document)
-
-        def chosen(items: list) -> list:
-            return items if select is None else [items[i] for i in select if 0 <= i < len(items)]
-
-        group = out.group if grouped and (select is None or len(select) > 1) else None
-        if layers := chosen(out.layers):
-            if out.grow is not None and grouped:  # grown with the layers, as one step
-                self.canvas.insert_layers(layers, group, grow=out.grow)
-            else:
-                self.canvas.insert_layers(layers, group)
-        if vectors := chosen(out.vectors):
-            self.canvas.insert_vectors(vectors, group)

@@ -15,7 +15,7 @@ from ..api.progress import Progress
 from ..api.results import EnhancedPrompt, Image, ImageResult, Style, User
 from ..imaging import masks, pixels, planning, svg
 from ..imaging.png import Raster
-from .canvas import Codec, NewDocument, NewLayer, NewVector
+from .canvas import Canvas, Codec, NewDocument, NewLayer, NewVector
 from .upload import Upload
 
 _NAME_PROMPT_CHARS = 40
@@ -37,6 +37,24 @@ class Outcome:
     # The canvas box (x0, y0, x1, y1, in the canvas's pixels before it grows) the image grows
     # to, so that an outpainted result shows whole; None: the canvas stays as it is.
     grow: tuple[int, int, int, int] | None = None
+
+    def insert_into(self, canvas: Canvas, select: list[int] | None, grouped: bool = True) -> None:
+        """Insert the results into `canvas` (UI thread): all, or those at the `select`
+        indexes; several in their group unless `grouped` is False (once more, from a strip)."""
+        if self.document is not None:
+            canvas.open_document(self.document)
+
+        def chosen(items: list) -> list:
+            return items if select is None else [items[i] for i in select if 0 <= i < len(items)]
+
+        group = self.group if grouped and (select is None or len(select) > 1) else None
+        if layers := chosen(self.layers):
+            if self.grow is not None and grouped:  # grown with the layers, as one step
+                canvas.insert_layers(layers, group, grow=self.grow)
+            else:
+                canvas.insert_layers(layers, group)
+        if vectors := chosen(self.vectors):
+            canvas.insert_vectors(vectors, group)
 
     def as_document(self) -> NewDocument | None:
         """Everything this outcome holds as one new document, for results with no image to

@@ -97,6 +97,7 @@ class Upload:
         # itself: kept only as far as it reaches, until the results are placed.
         self.alpha: bytes | None = None
         self.alpha_box: tuple[int, int, int, int] | None = None
+        self.preview: Raster | None = None  # the source, small: for the results library
         self._image: Raster | None = None
         self._encoded: bytes | None = None  # encoded early, by a codec bound to the UI thread
         self._selection: bytes | None = None  # strengths in _mask_box
@@ -225,6 +226,7 @@ class Upload:
         files["image"] = self._encoded or png_of(self._image, codec)
         if len(files["image"]) >= MAX_FILE_BYTES:
             files = self._shrink(files, upload_mask, codec, check)
+        self.preview = preview(self._image)
         self._image = self._encoded = self._selection = None
         return files
 
@@ -295,6 +297,17 @@ def encode_references(
         encoded.append(png_of(image, codec))
         report(Progress("encoding", i + 1, len(references)))
     return {"images": encoded}
+
+
+def preview(image: Raster, side: int = 256) -> Raster:
+    """`image` within side x side (nearest pixels: a thumbnail is made of it later)."""
+    k = min(1.0, side / max(image.width, image.height))
+    w, h = max(1, round(image.width * k)), max(1, round(image.height * k))
+    if (w, h) == (image.width, image.height):
+        return image
+    channels = png.CHANNELS[image.mode]
+    small = masks.resize_nearest(image.pixels, image.width, image.height, w, h, channels)
+    return Raster(w, h, image.mode, small)
 
 
 def _read(canvas: Canvas, plan: planning.FitPlan) -> Raster:
