@@ -45,7 +45,7 @@ def test_a_write_that_fails_after_paying_saves_the_result_elsewhere(cli, tmp_pat
     clean(r)
     assert r.returncode == 7, r.stderr
     assert "could not write /dev/full" in r.stderr
-    saved = [p for p in tmp_path.iterdir() if p.name.startswith("recraft-")]
+    saved = [p for p in tmp_path.iterdir() if p.name.startswith("recraft-") and p.is_file()]
     assert len(saved) == 1 and saved[0].read_bytes()[:4] == b"\x89PNG"
     assert f"saved the result to {saved[0]}" in r.stderr
     assert r.stdout.strip() == str(saved[0])
