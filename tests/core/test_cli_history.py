@@ -331,9 +331,9 @@ def test_history_export(run_cli, tmp_path, seeded):
 
 
 def test_an_exported_svg_is_sanitised(run_cli, tmp_path, seeded):
-    """The library keeps what Recraft sent; what the CLI writes out has no scripts."""
+    """Neither the library nor what the CLI writes out of it keeps a script."""
     logo = seeded["logo"]
-    assert b"<script>" in logo.result_paths[0].read_bytes()
+    assert b"<script>" not in logo.result_paths[0].read_bytes()
     r = run_cli("history", "export", logo.id, "-o", "out")
     assert r.returncode == 0, r.stderr
     text = (tmp_path / "out" / f"{logo.id}.svg").read_text()

@@ -466,3 +466,20 @@ def test_open_library_follows_the_settings(tmp_path, monkeypatch):
     blocked.write_text("not a folder")
     assert open_library(SimpleNamespace(library_folder=str(blocked / "library"))) is None
     assert open_library().root == tmp_path / "default"  # the saved settings: none here
+
+
+def test_an_svg_result_is_kept_sanitised(tmp_path):
+    """A user may open the library's files in a browser: no script survives there."""
+    from recraft_core.library import Library
+
+    hostile = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" onload="alert(1)">'
+        b'<script>alert(2)</script><circle cx="5" cy="5" r="4" fill="#123456"/></svg>'
+    )
+    with Library(tmp_path / "lib") as library:
+        entry = library.get(library.record("vectorize", [hostile], front_end="cli"))
+        text = entry.result_paths[0].read_text()
+        assert entry.result_paths[0].suffix == ".svg" and 'fill="#123456"' in text
+        assert "script" not in text and "alert" not in text
+        refused = library.get(library.record("vectorize", [b"<svg><svg"], front_end="cli"))
+        assert refused.result_paths[0].suffix != ".svg"

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..exceptions import RecraftError
-from ..imaging import imageinfo
+from ..imaging import imageinfo, svg
 from ..imaging.png import Raster
 from . import index, locking, records, store, thumbnails
 from .location import DEFAULT_CAP, default_root
@@ -132,6 +132,8 @@ class Library:
             results_kept = []
             for i, (data, image_id) in enumerate(items):
                 fmt = imageinfo.sniff(data)
+                if fmt == "svg":
+                    data, fmt = _safe_svg(data)
                 name = f"result-{i + 1}.{imageinfo.EXTENSION.get(fmt, 'bin')}"
                 store.write_file(folder, name, data)
                 results_kept.append(ResultFile(name, fmt, len(data), image_id))
@@ -392,6 +394,15 @@ def open_library(preferences=None) -> Library | None:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _safe_svg(data: bytes) -> tuple[bytes, str]:
+    """An SVG as the sanitiser leaves it: a user may open the library's files in a browser,
+    where a script would run. One the sanitiser refuses is kept whole but not as .svg."""
+    try:
+        return svg.sanitize(data).text.encode("utf-8"), "svg"
+    except (RecraftError, ValueError):
+        return data, "unsafe-svg"
 
 
 def _result_bytes(result) -> tuple[bytes, str | None]:
