@@ -1,20 +1,21 @@
 """Drive the real GIMP 3 headless, with the plug-in installed as a user installs it.
 
 GIMP runs in a Debian chroot built by .ci/editor-roots/setup-editor-root.sh: trixie gives GIMP
-3.0, sid gives GIMP 3.2. Each root found (its `.ready` file names the console binary and the
-version) parametrizes the tests, with the version in the id: test_x[gimp-3.0.4]. No root at all
-skips, or fails when CI is set. RECRAFT_GIMP_ROOTS lists other roots, space-separated.
+3.0, sid gives GIMP 3.2 (RECRAFT_GIMP_ROOTS lists other roots, space-separated). Each root
+found parametrizes the tests, with the version in the id: test_x[gimp-3.0.4]. Finding them
+(their `.ready`), the ids, skipping (or failing when CI is set) without one, and starting GIMP
+in its root through .ci/editor-roots/inroot are tests/editor_harness.py's and
+editor_fixtures.py's, shared with Krita's tests; this file is what is GIMP's own.
 
 The plug-in goes into a profile made once per session and version by install/install.py --gimp.
 One launch runs `gimp-console -i -d -f --batch-interpreter=python-fu-eval -b ... --quit` inside
-the chroot as root (what .ci/editor-roots/inroot does) with a clean environment: HOME and
-GIMP3_DIRECTORY in that profile, RECRAFT_CONFIG a file in it, RECRAFT_API_URL and
-RECRAFT_API_TOKEN pointing at the local server. The batch code
-runs checks, functions of gimp_checks.py, one after another; each builds an image, calls the
-plug-in's procedures through the PDB and reports what GIMP ends up with (layer trees, pixel
-dumps, return status and message). The server's records are matched to the check that made
-them by time (GIMP and the server share the host's clock). Several checks share a launch, so a
-whole module costs a few launches per version.
+the chroot as root with a clean environment (env -i): HOME and GIMP3_DIRECTORY in that profile,
+RECRAFT_CONFIG a file in it, RECRAFT_API_URL and RECRAFT_API_TOKEN pointing at the local server.
+The batch code runs checks, functions of gimp_checks.py, one after another; each builds an
+image, calls the plug-in's procedures through the PDB and reports what GIMP ends up with (layer
+trees, pixel dumps, return status and message). The server's records are matched to the check
+that made them by time (GIMP and the server share the host's clock). Several checks share a
+launch, so a whole module costs a few launches per version.
 
 The chroot shares the host's network namespace and /tmp, so paths under pytest's temporary
 folder (which must be under /tmp) are the same inside, and GIMP reaches the server on 127.0.0.1.
@@ -24,112 +25,36 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import editor_harness
 import numpy as np
 import pytest
+from editor_fixtures import parametrize_by_version, usable
+from editor_harness import Editor, run, run_installer, started
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 CHECKS = HERE / "gimp_checks.py"
-INSTALLER = ROOT / "install" / "install.py"
-DEFAULT_ROOTS = ("/var/cache/editors-trixie", "/var/cache/editors-sid")
-SETUP_HINT = (
-    "build them with .ci/editor-roots/setup-editor-root.sh trixie (GIMP 3.0) and sid (GIMP 3.2),"
-    " as root, about 1.5 min each"
-)
 # A cold first start (plug-in queries, fonts) takes 15 s on an idle machine, far more on a busy
 # one; a launch that runs many checks adds about a second per procedure call.
 LAUNCH_TIMEOUT = 300
 
-# What .ci/editor-roots/inroot does: /proc, /dev and the host's /tmp inside the root, in a
-# private mount namespace so that nothing stays mounted and launches may overlap. (inroot also
-# drops LD_LIBRARY_PATH; the env -i that follows here drops everything.)
-_INROOT = """
-root=$1; shift
-mount -t proc proc "$root/proc"
-mount --bind /tmp "$root/tmp"
-mount --bind /dev "$root/dev"
-exec /usr/sbin/chroot "$root" "$@"
-"""
-
-
-def unavailable(reason: str):
-    """Skip locally; CI builds the chroots, so there a missing GIMP is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this fails rather than skips)", pytrace=False)
-    pytest.skip(reason)
-
-
-# -- which GIMPs ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Editor:
-    root: Path
-    console: str  # the binary inside the root: gimp-console-3.0, gimp-console-3.2
-    version: str  # Debian's upstream version: 3.0.4
-
-    def __str__(self) -> str:
-        return f"gimp-{self.version}"
-
-
-def _editor(root: Path) -> Editor | None:
-    """The GIMP in a finished root: .ready holds the console's path, then the versions of
-    gimp and krita as dpkg gives them ("3.0.4-3+deb13u11")."""
-    try:
-        lines = (root / ".ready").read_text().split()
-    except OSError:
-        return None
-    console = next((Path(x).name for x in lines if "gimp-console-3" in x), None)
-    versions = (re.match(r"(?:\d+:)?(3\.\d+\.\d+)", x) for x in lines)
-    found = next((m.group(1) for m in versions if m), None)
-    if console is None or found is None:
-        return None
-    return Editor(root, console, found)
-
 
 def editors() -> list[Editor]:
-    roots = os.environ.get("RECRAFT_GIMP_ROOTS", "").split() or DEFAULT_ROOTS
-    return [e for e in map(_editor, map(Path, roots)) if e is not None]
+    """The GIMPs in the chroots, or in RECRAFT_GIMP_ROOTS (editor_harness)."""
+    return editor_harness.editors("gimp")
 
 
 def pytest_generate_tests(metafunc):
-    if "gimp_editor" in metafunc.fixturenames:
-        found = editors()
-        metafunc.parametrize(
-            "gimp_editor",
-            found or [None],
-            ids=[str(e) for e in found] or ["gimp-missing"],
-            scope="session",
-        )
+    parametrize_by_version(metafunc, "gimp_editor", "gimp")
 
 
 # -- the plug-in, installed -------------------------------------------------------------------
-
-
-def run_installer(*args) -> str:
-    """install/install.py with these arguments, as a user runs it; its output."""
-    if not INSTALLER.exists():
-        pytest.fail(f"{INSTALLER.relative_to(ROOT)} does not exist", pytrace=False)
-    done = subprocess.run(
-        [sys.executable, str(INSTALLER), *map(str, args)],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, f"install.py {args} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 def install_plugin(plugins: Path) -> Path:
@@ -244,7 +169,8 @@ class Gimp:
     def command(self, code: str, token: str, display: str | None = None) -> list[str]:
         """gimp-console with `code` as batch code; GIMP's GUI on `display` when given."""
         gui = {"DISPLAY": display, "GDK_BACKEND": "x11", "NO_AT_BRIDGE": "1"} if display else {}
-        binary = self.editor.console.replace("gimp-console-", "gimp-") if display else None
+        console = self.editor.program[0]  # gimp-console-3.0; its GUI is gimp-3.0
+        binary = console.replace("gimp-console-", "gimp-") if display else None
         env = {
             "PATH": "/usr/bin:/bin",
             "LANG": "C.UTF-8",
@@ -255,12 +181,9 @@ class Gimp:
             "RECRAFT_API_TOKEN": token,
             **gui,
         }
-        program = [binary, "-d", "-f"] if binary else [self.editor.console, "-i", "-d", "-f"]
-        return [
-            "unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec", _INROOT, "sh",
-            str(self.editor.root), "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()),
-            *program, "--batch-interpreter=python-fu-eval", "-b", code, "--quit",
-        ]  # fmt: skip
+        flags = ["-d", "-f"] if display else ["-i", "-d", "-f"]
+        batch = ["--batch-interpreter=python-fu-eval", "-b", code, "--quit"]
+        return self.editor.argv(*flags, *batch, program=binary, env=env)
 
     def screenshots(self, display: str, prompt: str, out: Path) -> list[Path]:
         """GIMP's GUI on `display` running gimp_checks.show_off: a screenshot of the image
@@ -271,61 +194,41 @@ class Gimp:
         work = self.home / "screenshots"
         work.mkdir(exist_ok=True)
         marker = work / "shown"
-        spec = work / "spec.json"
         args = {"prompt": prompt, "marker": str(marker)}
-        spec.write_text(
-            json.dumps(
-                {
-                    "work": str(work),
-                    "report": str(work / "report.json"),
-                    "checks": [{"name": "show_off", "call": "show_off", "args": args}],
-                }
-            )
-        )
+        code = self._batch(work, [("show_off", "show_off", args)])
         # No welcome dialog over the picture on a first start.
         (self.profile / "gimprc").write_text("(show-welcome-dialog no)\n")
-        code = f"import runpy; runpy.run_path({str(self.checks)!r})['main']({str(spec)!r})"
         self.server.reset()
         shots = [out / "gimp-inpaint-result.png", out / "gimp-inpaint-dialog.png"]
         log = work / "gimp-output.txt"
-        with open(log, "w") as output:
-            proc = subprocess.Popen(
-                self.command(code, self.server.token, display),
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                for number, shot in enumerate(shots, 1):
-                    flag = Path(f"{marker}.{number}")
-                    deadline = time.monotonic() + LAUNCH_TIMEOUT
-                    while not flag.exists():
-                        if proc.poll() is not None or time.monotonic() > deadline:
-                            raise GimpFailed(
-                                f"GIMP's GUI never got to screenshot {number}:\n"
-                                + log.read_text(errors="replace")[-3000:]
-                            )
-                        time.sleep(0.2)
-                    time.sleep(4)  # the window (or the dialog) draws
-                    screen = ImageGrab.grab(xdisplay=display).convert("RGB")
-                    screen.crop(screen.getbbox()).save(shot)  # GIMP's window, not the black
-                # OK, as a user presses it (Return, in the focused dialog): no window manager
-                # runs to give the dialog the focus, so xdotool does.
-                env = dict(os.environ, DISPLAY=display)
-                search = ["xdotool", "search", "--name", "^Recraft: Inpaint"]
-                found = subprocess.run(search, env=env, capture_output=True, text=True, check=True)
-                window = found.stdout.split()[0]
-                subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
-                subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-                time.sleep(3)
+        # GIMP's GUI stays open: killed with its plug-ins when done (or failed).
+        with started(self.command(code, self.server.token, display), log) as proc:
+            for number, shot in enumerate(shots, 1):
+                flag = Path(f"{marker}.{number}")
+                deadline = time.monotonic() + LAUNCH_TIMEOUT
+                while not flag.exists():
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise GimpFailed(
+                            f"GIMP's GUI never got to screenshot {number}:\n"
+                            + log.read_text(errors="replace")[-3000:]
+                        )
+                    time.sleep(0.2)
+                time.sleep(4)  # the window (or the dialog) draws
                 screen = ImageGrab.grab(xdisplay=display).convert("RGB")
-                shots.append(out / "gimp-inpaint-refused.png")
-                screen.crop(screen.getbbox()).save(shots[-1])
-                self.dialog_open = subprocess.run(search, env=env).returncode == 0
-            finally:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+                screen.crop(screen.getbbox()).save(shot)  # GIMP's window, not the black
+            # OK, as a user presses it (Return, in the focused dialog): no window manager
+            # runs to give the dialog the focus, so xdotool does.
+            env = dict(os.environ, DISPLAY=display)
+            search = ["xdotool", "search", "--name", "^Recraft: Inpaint"]
+            found = subprocess.run(search, env=env, capture_output=True, text=True, check=True)
+            window = found.stdout.split()[0]
+            subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True)
+            subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+            time.sleep(3)
+            screen = ImageGrab.grab(xdisplay=display).convert("RGB")
+            shots.append(out / "gimp-inpaint-refused.png")
+            screen.crop(screen.getbbox()).save(shots[-1])
+            self.dialog_open = subprocess.run(search, env=env).returncode == 0
         return shots
 
     def launch(
@@ -346,9 +249,9 @@ class Gimp:
             raise GimpFailed(*outcome.args)  # a fresh one: tracebacks would pile up
         return outcome
 
-    def _launch(self, label, checks, token, faults) -> Launch:
-        work = self.home / f"launch-{len(self.launches) + 1}-{label}"
-        work.mkdir()
+    def _batch(self, work: Path, checks: list[tuple]) -> str:
+        """The batch code that runs `checks` ((name, function, kwargs) tuples) of gimp_checks.py
+        in GIMP, writing work/report.json."""
         spec = work / "spec.json"
         spec.write_text(
             json.dumps(
@@ -359,28 +262,20 @@ class Gimp:
                 }
             )
         )
-        code = f"import runpy; runpy.run_path({str(self.checks)!r})['main']({str(spec)!r})"
+        return f"import runpy; runpy.run_path({str(self.checks)!r})['main']({str(spec)!r})"
+
+    def _launch(self, label, checks, token, faults) -> Launch:
+        work = self.home / f"launch-{len(self.launches) + 1}-{label}"
+        work.mkdir()
+        code = self._batch(work, checks)
         self.server.reset()
         for fault in faults:
             self.server.fault(**fault)
         log = work / "gimp-output.txt"
-        started = time.monotonic()
-        with open(log, "w") as out:
-            # A session of its own, so a hung GIMP and its plug-ins can be killed whole.
-            proc = subprocess.Popen(
-                self.command(code, token or self.server.token),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                returncode = proc.wait(timeout=LAUNCH_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                returncode = None
-        seconds = time.monotonic() - started
+        begun = time.monotonic()
+        # A session of its own (editor_harness.run): a hung GIMP is killed with its plug-ins.
+        returncode = run(self.command(code, token or self.server.token), log, LAUNCH_TIMEOUT)
+        seconds = time.monotonic() - begun
         output = log.read_text(errors="replace")
         report_file = work / "report.json"
         report = json.loads(report_file.read_text()) if report_file.exists() else {}
@@ -399,12 +294,7 @@ class Gimp:
 @pytest.fixture(scope="session")
 def usable_editor(gimp_editor) -> Editor:
     """The version's GIMP, once it is known to be runnable (before anything is built)."""
-    if gimp_editor is None:
-        roots = " ".join(os.environ.get("RECRAFT_GIMP_ROOTS", "").split() or DEFAULT_ROOTS)
-        unavailable(f"no GIMP 3 chroot is ready (looked for .ready in {roots}); {SETUP_HINT}")
-    if os.geteuid() != 0:
-        unavailable("running GIMP in its chroot needs root (unshare --mount, chroot)")
-    return gimp_editor
+    return usable(gimp_editor, "gimp")
 
 
 @pytest.fixture(scope="session")

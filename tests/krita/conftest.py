@@ -5,35 +5,27 @@ plug-in into it with install/install.py, and starts Krita under a shared Xvfb wi
 recraft_probe plug-in beside it. The probe runs one function of payloads.py on Krita's GUI
 thread and writes what it returned; `krita.run("name", **args)` gives that back.
 
-Krita versions: the host's `krita`, plus any listed in RECRAFT_KRITA_EDITORS as
-"VERSION=COMMAND" words (COMMAND a wrapper that runs another build, e.g. in a chroot). Test ids
-name the version: test_x[krita-5.1.5]. A missing Krita or Xvfb skips, or fails under CI.
+Krita versions: the host's `krita`, the chroots .ci/editor-roots builds, plus any listed in
+RECRAFT_KRITA_EDITORS as "VERSION=COMMAND" words (tests/editor_harness.py finds them, shared
+with GIMP's tests). Test ids name the version: test_x[krita-5.1.5]. A missing Krita or Xvfb
+skips, or fails under CI (tests/editor_fixtures.py).
 
 The launch itself (profiles, the installer, Krita under Xvfb) is in krita_harness.py, which
-bench/bench_krita_stall.py uses too.
+the benches use too.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from krita_harness import (  # noqa: F401  (re-exported: the names tests and benches used)
-    INSTALL_HINT,
+from editor_fixtures import parametrize_by_version, usable, xvfb_display
+from krita_harness import (
     INSTALLER,
-    LAUNCH_TIMEOUT,
-    PAYLOADS,
-    PROBE,
     ROOT,
-    SYSTEM_PATH,
     Editor,
-    KritaFailed,
     Result,
-    Xvfb,
-    editors,
-    enable_plugin,
     install_plugin,
     install_probe,
     launch,
@@ -41,43 +33,18 @@ from krita_harness import (  # noqa: F401  (re-exported: the names tests and ben
     pykrita_dir,
 )
 
-
-def unavailable(reason: str):
-    """Skip locally; CI has everything installed, so there a missing editor is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this fails rather than skips)", pytrace=False)
-    pytest.skip(reason)
+FIXTURES = (xvfb_display,)  # imported for pytest, which finds fixtures by name
 
 
 def pytest_generate_tests(metafunc):
-    if "editor" in metafunc.fixturenames:
-        found = editors()
-        metafunc.parametrize(
-            "editor",
-            found or [None],
-            ids=[str(e) for e in found] or ["krita-missing"],
-            scope="session",
-        )
-
-
-# -- the display and the profile --------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def xvfb_display():
-    """One X server for the session."""
-    if not Xvfb.available():
-        unavailable(f"Xvfb is not installed ({INSTALL_HINT})")
-    with Xvfb() as display:
-        yield display
+    parametrize_by_version(metafunc, "editor", "krita")
 
 
 @pytest.fixture(scope="session")
 def krita_profile(editor, xvfb_display, tmp_path_factory, recraft_server_session) -> Path:
     """A HOME where this Krita has started once (its first start builds caches for ~20 s),
     with the probe installed; tests copy it."""
-    if editor is None:
-        unavailable(f"Krita is not installed ({INSTALL_HINT})")
+    usable(editor, "krita")
     home = tmp_path_factory.mktemp(f"{editor}-profile")
     install_probe(home)
     server = recraft_server_session

@@ -1,5 +1,5 @@
 """Launching the real Krita headless with the plug-in installed: what conftest.py's fixtures and
-bench/bench_krita_stall.py share. No pytest here.
+the benches (bench/bench_krita_stall.py, bench_editor_decode.py) share. No pytest here.
 
     from krita_harness import Xvfb, editors, install_probe, install_plugin, launch, profile_env
 
@@ -12,9 +12,8 @@ bench/bench_krita_stall.py share. No pytest here.
 The probe plug-in (recraft_probe) runs one function of a payload file (payloads.py unless
 told otherwise) on Krita's GUI thread and writes what it returned; `launch` gives that back.
 
-Krita versions: the host's `krita`, the chroots .ci/editor-roots builds in /var/cache, plus any
-listed in RECRAFT_KRITA_EDITORS as "VERSION=COMMAND" words (COMMAND a wrapper that runs another
-build).
+Which Kritas (the host's, the chroots', RECRAFT_KRITA_EDITORS) and how one is started are
+tests/editor_harness.py's, shared with GIMP's tests; this file is what is Krita's own.
 """
 
 from __future__ import annotations
@@ -23,77 +22,27 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from xvfb import Xvfb  # noqa: F401  (the Krita tests and the stall benchmark use it from here)
+import editor_harness
+from editor_harness import INSTALLER, ROOT, Editor, run, run_installer  # noqa: F401  (conftest.py)
+from xvfb import SYSTEM_PATH, Xvfb  # noqa: F401  (the Krita tests and benches use Xvfb from here)
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-INSTALLER = ROOT / "install" / "install.py"
 PAYLOADS = HERE / "payloads.py"
 PROBE = "recraft_probe"
 # A cold start takes 20 s on an idle machine, far more on a busy one.
 LAUNCH_TIMEOUT = 180
-# Krita runs the system Python: no pyenv or virtualenv interpreter may come first.
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
-INSTALL_HINT = "apt-get install -y --no-install-recommends krita python3-pyqt5 xvfb xauth"
-INROOT = ROOT / ".ci" / "editor-roots" / "inroot"
-ROOTS = Path(os.environ.get("RECRAFT_EDITOR_ROOTS", "/var/cache"))
-
-
-@dataclass(frozen=True)
-class Editor:
-    version: str
-    command: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"krita-{self.version}"
-
-
-def _host_version() -> str:
-    """Debian's package version ("1:5.1.5+dfsg-2+deb12u1" -> "5.1.5"): `krita --version`
-    needs a display and aborts without one."""
-    try:
-        out = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Version}", "krita"], capture_output=True, text=True
-        ).stdout
-    except OSError:
-        out = ""
-    found = re.search(r"(?:\d+:)?(\d+(?:\.\d+)+)", out)
-    return found.group(1) if found else "host"
 
 
 def host_editor() -> Editor | None:
-    host = shutil.which("krita", path=SYSTEM_PATH)
-    return Editor(_host_version(), (host,)) if host else None
-
-
-def _chroot_editors() -> list[Editor]:
-    """Krita in the Debian chroots .ci/editor-roots/setup-editor-root.sh builds (trixie 5.2,
-    sid 5.3, experimental 6.0): their .ready file names the packaged versions."""
-    found = []
-    for suite in ("trixie", "sid", "experimental"):
-        root = ROOTS / f"editors-{suite}"
-        ready = root / ".ready"
-        if not ready.is_file():
-            continue
-        krita = re.search(r"\b(?:\d+:)?([5-9]\.\d+\.\d+)", ready.read_text().split("\n", 2)[-1])
-        version = krita.group(1) if krita else suite
-        found.append(Editor(version, (str(INROOT), str(root), "krita")))
-    return found
+    return editor_harness.host_editor("krita")
 
 
 def editors() -> list[Editor]:
-    host = host_editor()
-    found = [host] if host else []
-    found += _chroot_editors()
-    for word in os.environ.get("RECRAFT_KRITA_EDITORS", "").split():
-        version, _, command = word.partition("=")
-        found.append(Editor(version, (command,)))
-    return found
+    """The host's Krita, the chroots', those in RECRAFT_KRITA_EDITORS (editor_harness)."""
+    return editor_harness.editors("krita")
 
 
 # -- the display and the profile --------------------------------------------------------------
@@ -153,21 +102,10 @@ def install_probe(home: Path) -> None:
 
 
 def install_plugin(home: Path, env: dict) -> None:
-    """The plug-in, as a user installs it: install/install.py, run as this HOME's user.
-    AssertionError with the installer's output when it fails."""
-    if not INSTALLER.exists():
-        raise FileNotFoundError(f"{INSTALLER.relative_to(ROOT)} does not exist")
+    """The plug-in, as a user installs it: install/install.py, run as this HOME's user by the
+    system's Python. AssertionError with the installer's output when it fails."""
     python = shutil.which("python3", path=SYSTEM_PATH)
-    done = subprocess.run(
-        [python, str(INSTALLER), "--krita", str(pykrita_dir(home))],
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"the installer failed:\n{done.stdout}\n{done.stderr}"
+    run_installer("--krita", pykrita_dir(home), python=python, env=env, timeout=120)
 
 
 # -- one launch -------------------------------------------------------------------------------
@@ -230,23 +168,8 @@ def launch(
         RECRAFT_PROBE_RESULT=str(result_file),
         RECRAFT_PROBE_OUT=str(out_dir),
     )
-    with open(stderr_file, "w") as err:
-        # A session of its own, so a hung Krita and anything it started can be killed whole.
-        proc = subprocess.Popen(
-            [*editor.command, "--nosplash"],
-            env=env,
-            cwd=out_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=err,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            returncode = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            returncode = None
+    # A session of its own (editor_harness.run): a hung Krita is killed with all it started.
+    returncode = run(editor.argv("--nosplash"), stderr_file, timeout, env=env, cwd=out_dir)
     stderr = stderr_file.read_text(errors="replace")
     tail = "\n".join(stderr.splitlines()[-60:])
     if returncode is None:
