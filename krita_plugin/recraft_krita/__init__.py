@@ -18,7 +18,7 @@ log = logging.getLogger("recraft_krita")
 def _register() -> None:
     from krita import DockWidgetFactory, DockWidgetFactoryBase, Krita
 
-    from .docker import DOCKER_ID, RecraftDocker
+    from .docker import DOCKER_ID, RecraftDocker, place_on_first_start
     from .extension import RecraftExtension
 
     krita = Krita.instance()
@@ -26,6 +26,7 @@ def _register() -> None:
     krita.addDockWidgetFactory(
         DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockPosition.DockRight, RecraftDocker)
     )
+    krita.notifier().windowCreated.connect(place_on_first_start)
 
 
 try:

@@ -7,10 +7,11 @@ layers. Planning, masks, compositing and naming are the core's (recraft_core.wor
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from krita import Krita
 
-from recraft_core.exceptions import ProtocolError, ValidationError
+from recraft_core.exceptions import ProtocolError, RecraftError, ValidationError
 from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import NewDocument, NewLayer, NewVector
 from recraft_core.workflow.canvas import PurePythonCodec
@@ -173,6 +174,12 @@ class KritaCanvas:
         self.document = document
         self.node = node
         self.visible = visible  # read the visible image (all layers merged), not the layer
+        # How far the content moved since the job began (the canvas grew on its left or top
+        # to hold an outpainted result): the job's coordinates plus this are today's.
+        self.shift = (0, 0)
+        # (node's unique id, Recraft's image id) of each result inserted, for the runner to
+        # take (Explore similar starts from a layer Explore made).
+        self.placed: list[tuple[str, str]] = []
 
     @classmethod
     def active(cls, visible: bool = False) -> KritaCanvas:
@@ -283,8 +290,42 @@ class KritaCanvas:
             parent.addChildNode(node, above)
             above = node
 
-    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
-        self._attach([self._paint_node(layer) for layer in layers], group)
+    def insert_layers(self, layers: list[NewLayer], group: str | None, grow=None) -> None:
+        """The layers above the source; with `grow` (x0, y0, x1, y1 in the job's canvas
+        pixels), the canvas first grows to that box, its content keeping its place. Krita's
+        Python API cannot group undo steps: the resize is an entry of its own in the
+        history ("Resize Image"), then the layer's; the first Undo takes the layer away,
+        the second gives the canvas back its size."""
+        # Where the job's (0, 0) is on the canvas once it has grown (if it grows).
+        dx, dy = self.shift if grow is None else (-grow[0], -grow[1])
+        if (dx, dy) != (0, 0):
+            layers = [replace(layer, x=layer.x + dx, y=layer.y + dy) for layer in layers]
+        # Every node is made (pixels written, colours converted) before the document changes:
+        # a failure here leaves it as it was.
+        nodes = [self._paint_node(layer) for layer in layers]
+        if grow is not None:
+            self._grow(grow)
+        self._attach(nodes, group)
+        self._placed(nodes, layers)
+
+    def _grow(self, box) -> None:
+        """Resize the canvas to `box` (in the job's pixels): nothing is scaled, every layer
+        keeps its place on the picture (Krita moves them by the new origin)."""
+        x0, y0, x1, y1 = box
+        sx, sy = self.shift
+        doc = self.document
+        doc.resizeImage(x0 + sx, y0 + sy, x1 - x0, y1 - y0)
+        doc.waitForDone()  # the resize is a stroke of Krita's: done before the layers go in
+        if (doc.width(), doc.height()) != (x1 - x0, y1 - y0):
+            raise RecraftError(
+                f"Krita did not grow the image to {x1 - x0}x{y1 - y0} px for the result"
+            )
+        self.shift = (-x0, -y0)
+
+    def _placed(self, nodes: list, results: list) -> None:
+        for node, result in zip(nodes, results, strict=True):
+            if result.image_id:
+                self.placed.append((node_id(node), result.image_id))
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         nodes = []
@@ -296,17 +337,24 @@ class KritaCanvas:
             node.addShapesFromSvg(vector.svg)
             nodes.append(node)
         self._attach(nodes, group)
+        self._placed(nodes, vectors)
 
     def open_document(self, document: NewDocument) -> None:
         open_document(document, self.document.resolution())
 
 
-def open_document(document: NewDocument, resolution: float = 300.0):
+def node_id(node) -> str:
+    """A layer's unique id as text: the same for the layer's whole life, undo included."""
+    return node.uniqueId().toString()
+
+
+def open_document(document: NewDocument, resolution: float = 300.0, placed: list | None = None):
     """A new 8-bit sRGB document in the active window holding `document`'s results, inserted
     above Krita's background layer as into any canvas. A single picture (an upscale) goes into
     the background layer itself instead: nothing is removed, so the new document's history
     holds no "Remove Layer" for an Undo to empty it with. The view comes first: Krita 5.1's
-    addShapesFromSvg crashes without one."""
+    addShapesFromSvg crashes without one. `placed` gets (layer id, image id) of each result
+    layer, as KritaCanvas.placed."""
     krita = Krita.instance()
     size = (document.width, document.height)
     new = krita.createDocument(*size, document.name, *SRGB_U8, float(resolution))
@@ -320,6 +368,8 @@ def open_document(document: NewDocument, resolution: float = 300.0):
         image = scaled(layer.image, layer.width, layer.height) if layer.scaled else layer.image
         write_in_bands(background, native(image), layer.x, layer.y, layer.width, layer.height)
         background.setName(layer.name)
+        if placed is not None and layer.image_id:
+            placed.append((node_id(background), layer.image_id))
     else:
         if background is None:  # Krita always makes one; should it not, the layers need one
             background = new.createNode("Background", "paintlayer")
@@ -329,5 +379,7 @@ def open_document(document: NewDocument, resolution: float = 300.0):
             canvas.insert_layers(list(document.layers), document.group)
         if document.vectors:
             canvas.insert_vectors(list(document.vectors), document.group)
+        if placed is not None:
+            placed.extend(canvas.placed)
     new.refreshProjection()
     return new

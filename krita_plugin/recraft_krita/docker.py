@@ -1,5 +1,8 @@
 """The Recraft docker: pick an operation, fill its form, see the cost, Run or Cancel, follow
-the progress, read what happened, and insert results again from a strip of thumbnails."""
+the progress, read what happened, and insert results again from a strip of thumbnails.
+
+The form scrolls; Run, Cancel, the cost, the progress and the messages stay pinned below it,
+in view whatever height the docker is given."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from recraft_core.workflow import read_reference
 
 from . import jobs
 from .canvas import KritaCanvas, float_message, thumbnail
-from .form import OperationForm
+from .form import OperationForm, narrow
 from .qt import QtCore, QtGui, QtWidgets
 from .settings_dialog import SettingsDialog
 
@@ -22,6 +25,12 @@ OPERATION_ORDER = tuple(op for op in offered() if op.offer.docker)
 SHARED_FIELDS = ("prompt", "negative_prompt")  # carried from one operation to the next
 STYLE_FIELD = "style_id"  # where a created style goes to be used
 THUMB = 72
+SOURCE_ID = jobs.SOURCE_ID  # Explore similar's "Source image id"
+# Where the docker is put on the first start, beside (tabbed with) the first of these that
+# shows: it would otherwise land squeezed under them, or hidden (Krita 5.2 and later).
+FIRST_PLACE = ("PresetDocker", "KisLayerBox")
+ROOM = 420  # px of height asked for it then (Krita gives what the other dockers can spare)
+PLACED = ("recraft", "dockerPlaced")  # Krita's setting: the first start is over
 
 DOCKERS: list = []  # docker widgets made this session (one per window), some maybe deleted
 
@@ -48,14 +57,24 @@ class RecraftDocker(DockWidget):
         self.setWindowTitle("Recraft")
         DOCKERS.append(self)
         self.runner = jobs.runner()
-        # A scroll area: a docker can be squeezed to any height without widgets overlapping.
-        scroll = QtWidgets.QScrollArea(self)
+        # The form in a scroll area, so that a short docker overlaps nothing; what must stay
+        # in sight (Run, Cancel, the cost, the progress, the messages) pinned below it.
+        panel = QtWidgets.QWidget(self)
+        outer = QtWidgets.QVBoxLayout(panel)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        scroll = QtWidgets.QScrollArea(panel)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        # No minimum height of its own: the docker can be as short as what is pinned.
+        scroll.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Ignored
+        )
         root = QtWidgets.QWidget(scroll)
         layout = QtWidgets.QVBoxLayout(root)
+        layout.setContentsMargins(6, 4, 4, 4)
 
-        self.operation = QtWidgets.QComboBox(root)
+        self.operation = narrow(QtWidgets.QComboBox(root))
         for op in OPERATION_ORDER:
             self.operation.addItem(op.title, op.name)
         self.operation.currentIndexChanged.connect(self._operation_changed)
@@ -69,7 +88,7 @@ class RecraftDocker(DockWidget):
 
         source_row = QtWidgets.QHBoxLayout()
         self.source_label = QtWidgets.QLabel("Source", root)
-        self.source = QtWidgets.QComboBox(root)
+        self.source = narrow(QtWidgets.QComboBox(root))
         self.source.addItem("Active layer", False)
         self.source.addItem("Visible image", True)
         self.source.setToolTip(
@@ -88,36 +107,13 @@ class RecraftDocker(DockWidget):
         self.improve.clicked.connect(self._improve_prompt)
         layout.addWidget(self.improve)
 
-        buttons = QtWidgets.QHBoxLayout()
-        self.run_button = QtWidgets.QPushButton("Run", root)
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button = QtWidgets.QPushButton("Cancel", root)
-        self.cancel_button.clicked.connect(self.cancel)
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
-        self.cost = QtWidgets.QLabel(root)
-        layout.addWidget(self.cost)
-        self.progress = QtWidgets.QProgressBar(root)
-        self.progress.setTextVisible(True)
-        layout.addWidget(self.progress)
-        self.message_label = QtWidgets.QLabel(root)
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(
-            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
-        )
-        layout.addWidget(self.message_label)
-
         self.results = QtWidgets.QListWidget(root)
         self.results.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
         self.results.setIconSize(QtCore.QSize(THUMB, THUMB))
         self.results.setMaximumHeight(THUMB + 28)
         self.results.setFlow(QtWidgets.QListView.Flow.LeftToRight)
         self.results.setWrapping(False)
-        self.results.setToolTip(
-            "Click a result to insert it again above the layer it was made from"
-        )
-        self.results.itemClicked.connect(self._insert_again)
+        self.results.itemClicked.connect(self._result_chosen)
         self.results.setVisible(False)
         layout.addWidget(self.results)
         self.settings_button = QtWidgets.QPushButton("Settings…", root)
@@ -126,11 +122,45 @@ class RecraftDocker(DockWidget):
         layout.addWidget(self.settings_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         scroll.setWidget(root)
-        self.setWidget(scroll)
-        self._scroll = scroll
+        outer.addWidget(scroll, 1)
+
+        pinned = QtWidgets.QWidget(panel)
+        bottom = QtWidgets.QVBoxLayout(pinned)
+        bottom.setContentsMargins(6, 4, 6, 4)
+        bottom.setSpacing(3)
+        buttons = QtWidgets.QHBoxLayout()
+        self.run_button = QtWidgets.QPushButton("Run", pinned)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QtWidgets.QPushButton("Cancel", pinned)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        bottom.addLayout(buttons)
+        self.cost = QtWidgets.QLabel(pinned)
+        bottom.addWidget(self.cost)
+        progress_row = QtWidgets.QHBoxLayout()
+        self.progress = QtWidgets.QProgressBar(pinned)
+        # An indeterminate bar (while Recraft works) draws no text at all: the words go in
+        # the label beside it, the bar only moves.
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(max(8, self.fontMetrics().height() // 2))
+        self.stage = QtWidgets.QLabel(pinned)
+        self.stage.setFont(font)
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.stage)
+        bottom.addLayout(progress_row)
+        self.message_label = QtWidgets.QLabel(pinned)
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        bottom.addWidget(self.message_label)
+        outer.addWidget(pinned, 0)
+        self.setWidget(panel)
 
         self._message, self._error = "", False
         self._shown_history = 0
+        self._layer_id: str | None = None  # Source image id as filled from a layer
         self.runner.changed.connect(self._refresh)
         self._operation_changed()
         self.runner.refresh_balance()
@@ -160,10 +190,13 @@ class RecraftDocker(DockWidget):
 
     @property
     def progress_text(self) -> str:
-        return self.progress.text()
+        """The stage a running job is at, in words, as shown beside the progress bar."""
+        return self.stage.text()
 
     def run(self) -> None:
         name = self.operation.currentData()
+        if SOURCE_ID in self.form.fields and not self._similar_source():
+            return
         try:
             params = self.form.values()
             references = self._references() if "layers" in OPERATIONS[name].roles else None
@@ -203,7 +236,52 @@ class RecraftDocker(DockWidget):
         self.source_label.setVisible(op.reads_layer)
         self.about.setText(op.about)
         self.improve.setVisible(op.can_improve_prompt)
+        self.results.setToolTip(
+            f"Click a result of {_feeder_title()} to start {op.title} from it"
+            if SOURCE_ID in self.form.fields
+            else "Click a result to insert it again above the layer it was made from"
+        )
+        if SOURCE_ID in self.form.fields:
+            self._fill_from_layer(quiet=True)
         self._update_cost()
+
+    # -- Explore similar: the source image from a layer or a thumbnail -------------------------
+
+    def _active_layer(self):
+        document = Krita.instance().activeDocument()
+        return document.activeNode() if document is not None else None
+
+    def _fill_from_layer(self, quiet: bool = False) -> bool:
+        """Source image id from the active layer, when an Explore result went into it; else,
+        unless `quiet`, say why not. True when it was filled."""
+        node = self._active_layer()
+        image_id = self.runner.image_id_of(node)
+        if image_id is not None:
+            self.form.set_values({SOURCE_ID: image_id})
+            self._layer_id = image_id
+            return True
+        if not quiet:
+            self.show_message(_not_a_result(node, self.runner), error=True)
+        return False
+
+    def _similar_source(self) -> bool:
+        """Before Explore similar runs: the source image is the active layer's when an
+        Explore result went into it, unless one was typed or picked in the strip; with
+        neither, say what to select. False: nothing to start from (said)."""
+        field = self.form.fields[SOURCE_ID]
+        try:
+            typed = field.value()
+        except RecraftError:
+            typed = None  # an unreadable id: the form says so when it is read
+        from_layer = typed is None or typed == self._layer_id
+        if not from_layer:
+            return True  # typed, or picked in the strip: the user's choice
+        if self._fill_from_layer():
+            return True
+        if typed is not None:  # filled from another layer, which is no longer the active one
+            field.set(None)
+            self._layer_id = None
+        return False
 
     def _update_cost(self, *_) -> None:
         name = self.operation.currentData()
@@ -260,15 +338,13 @@ class RecraftDocker(DockWidget):
         self.show_message(text, error)
 
     def show_message(self, text: str, error: bool, on_canvas: bool = True) -> None:
-        """In the docker; an error scrolled into view (a short docker hides its lower part)
-        and also over the canvas, `on_canvas` unless the caller put it there."""
+        """In the docker, under Run (always in sight); an error also over the canvas,
+        `on_canvas` unless the caller put it there."""
         self._message, self._error = text, error
         self.message_label.setStyleSheet("color: #c0392b;" if error else "")
         self.message_label.setText(text)
-        if text and error:
-            self._scroll.ensureWidgetVisible(self.message_label)
-            if on_canvas:
-                float_message(text)
+        if text and error and on_canvas:
+            float_message(text)
 
     def _open_settings(self) -> None:
         SettingsDialog().exec()
@@ -285,11 +361,12 @@ class RecraftDocker(DockWidget):
             else:
                 self.progress.setRange(0, 100)
                 self.progress.setValue(int(event.fraction * 100))
-            self.progress.setFormat(str(event))
+            words = str(event)
+            self.stage.setText(words[:1].upper() + words[1:] + "…")
         else:
             self.progress.setRange(0, 100)
             self.progress.setValue(0)
-            self.progress.setFormat("")
+            self.stage.setText("")
         if runner.last_error and runner.last_error != self._message:
             self.show_message(runner.last_error, error=True)
         self._add_results()
@@ -311,10 +388,103 @@ class RecraftDocker(DockWidget):
     def _icon(raster) -> QtGui.QIcon:
         return QtGui.QIcon(QtGui.QPixmap.fromImage(thumbnail(raster, THUMB)))
 
-    def _insert_again(self, item) -> None:
+    def _result_chosen(self, item) -> None:
+        """A thumbnail clicked: on Explore similar, an Explore result becomes its source;
+        otherwise the result is inserted again."""
         job_index, i = item.data(QtCore.Qt.ItemDataRole.UserRole)
         job = self.runner.history[job_index]
+        layer = job.outcome.layers[i]
+        if SOURCE_ID in self.form.fields and job.op.name in jobs.FEEDS_SIMILAR and layer.image_id:
+            self.form.set_values({SOURCE_ID: layer.image_id})
+            self._layer_id = None  # the user's pick: it wins over the active layer
+            title = OPERATIONS[self.operation.currentData()].title
+            self.show_message(f"{title} will start from “{layer.name}”.", error=False)
+            return
         try:
-            job.insert(i)
+            self.runner.insert_again(job_index, i)
         except RecraftError as e:
             self.show_message(e.user_message, error=True)
+
+
+def _feeder_title() -> str:
+    """The operation whose results Explore similar starts from ("Explore")."""
+    feeders = sorted(jobs.FEEDS_SIMILAR - {getattr(jobs.SIMILAR, "name", None)})
+    return OPERATIONS[feeders[0]].title if feeders else "Explore"
+
+
+def _not_a_result(node, runner) -> str:
+    """Why Explore similar cannot start from the active layer, and what to do."""
+    similar = jobs.SIMILAR.title if jobs.SIMILAR is not None else "Explore similar"
+    feeder = _feeder_title()
+    do = (
+        f"select a layer {feeder} made (or click its thumbnail in the strip), then run "
+        f"{similar} again."
+    )
+    if node is None:
+        return f"No layer is selected: {do}"
+    children = list(node.childNodes()) if node.type() == "grouplayer" else []
+    if any(runner.image_id_of(child) for child in children):
+        return (
+            f"“{node.name()}” is a group of {feeder} results: select one of the layers inside "
+            f"it, then run {similar} again."
+        )
+    return f"The active layer “{node.name()}” was not made by {feeder}: {do}"
+
+
+# -- the first start ---------------------------------------------------------------------------
+
+
+def place_on_first_start() -> None:
+    """Once per Krita profile, when its first window is made: show the docker where it has
+    room. Krita puts a docker it has no saved place for at the bottom of the right column
+    (squeezed under Brush Presets at Krita's default window size) or, from 5.2 on, hidden.
+    From then on Krita keeps wherever the user puts it."""
+    QtCore.QTimer.singleShot(0, lambda: _place(PLACE_TRIES))
+
+
+PLACE_TRIES = 50  # times 100 ms: how long to wait for Krita to lay its dockers out
+
+
+def _place(tries: int) -> None:
+    krita = Krita.instance()
+    if krita.readSetting(*PLACED, "") == "true":
+        return
+    windows = [w.qwindow() for w in krita.windows()]
+    docks = [(main, main.findChild(QtWidgets.QDockWidget, DOCKER_ID)) for main in windows]
+    docks = [(main, dock) for main, dock in docks if dock is not None]
+    # Krita 5.2 and later show their own dockers a moment after the window: wait for that,
+    # or the docker would be placed alone, and its neighbours put back over it.
+    if tries > 0 and not any(_anchor(main) for main, _ in docks):
+        QtCore.QTimer.singleShot(100, lambda: _place(tries - 1))
+        return
+    for main, dock in docks:
+        if dock.isHidden() or (not dock.isFloating() and dock.height() < ROOM):
+            make_room(main, dock)
+    if docks:
+        krita.writeSetting(*PLACED, "true")
+
+
+def _anchor(main):
+    """The docker to tab the Recraft docker with: the first of FIRST_PLACE that shows (its
+    window may not show yet), docked."""
+    for name in FIRST_PLACE:
+        dock = main.findChild(QtWidgets.QDockWidget, name)
+        if dock is not None and not dock.isHidden() and not dock.isFloating():
+            return dock
+    return None
+
+
+def make_room(main, dock) -> None:
+    """The docker tabbed with Brush Presets (or Layers), in front, as tall as the column can
+    spare up to ROOM; at the right, alone, when neither shows."""
+    right = QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+    anchor = _anchor(main)
+    if dock.isFloating():
+        dock.setFloating(False)
+    if anchor is not None:
+        main.tabifyDockWidget(anchor, dock)
+    else:
+        main.addDockWidget(right, dock)
+    dock.show()
+    dock.raise_()
+    main.resizeDocks([dock], [ROOM], QtCore.Qt.Orientation.Vertical)

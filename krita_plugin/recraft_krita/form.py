@@ -9,6 +9,16 @@ from recraft_core.api import forms
 from .qt import QtCore, QtWidgets
 
 _NONE = "—"  # shown for "not set: the API's default"
+NARROW = 7  # characters a drop-down shows at the least: a docker may be narrow
+
+
+def narrow(combo: QtWidgets.QComboBox) -> QtWidgets.QComboBox:
+    """A drop-down that may be narrower than its longest entry (it elides it), so that the
+    form fits a narrow docker without a sideways scroll bar; its list shows them whole."""
+    policy = QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+    combo.setSizeAdjustPolicy(policy)
+    combo.setMinimumContentsLength(NARROW)
+    return combo
 
 
 class FieldWidget:
@@ -18,7 +28,7 @@ class FieldWidget:
         self.field = field
         f = field
         if f.type == "choice":
-            w = QtWidgets.QComboBox(parent)
+            w = narrow(QtWidgets.QComboBox(parent))
             if f.optional:
                 w.addItem(_NONE, None)
             for value, label in zip(f.choices, f.choice_labels or f.choices, strict=False):
@@ -110,6 +120,8 @@ class OperationForm(QtWidgets.QWidget):
         body = QtWidgets.QWidget(self)
         main = QtWidgets.QFormLayout(body)
         main.setContentsMargins(0, 0, 0, 0)
+        grow = QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow  # drop-downs too
+        main.setFieldGrowthPolicy(grow)
         # The advanced fields fold away under a disclosure arrow (as Krita's own dockers do): a
         # folded group box would still draw an empty frame.
         more = QtWidgets.QWidget(body)
@@ -123,6 +135,7 @@ class OperationForm(QtWidgets.QWidget):
         more_box = QtWidgets.QWidget(more)
         more_layout = QtWidgets.QFormLayout(more_box)
         more_layout.setContentsMargins(0, 0, 0, 0)
+        more_layout.setFieldGrowthPolicy(grow)
         fold.addWidget(toggle)
         fold.addWidget(more_box)
 

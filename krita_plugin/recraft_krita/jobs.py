@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 
 from recraft_core import Client, RecraftError
-from recraft_core.api.operations import ACCOUNT, OPERATIONS
+from recraft_core.api.operations import ACCOUNT, OPERATIONS, Operation, offered
 from recraft_core.workflow import Job, Options, Outcome, editor_client
 
-from .canvas import KritaCanvas, open_document
+from .canvas import KritaCanvas, node_id, open_document
 from .qt import QtCore
 
 log = logging.getLogger("recraft_krita")
@@ -32,6 +32,19 @@ def summary(job: Job) -> tuple[str, bool]:
     if outcome is not None and outcome.credits is not None:
         words.append(f"It cost {outcome.credits} credits.")
     return " ".join(words) or "Done.", False
+
+
+SOURCE_ID = "source_image_id"  # the field of an operation that starts from a result's id
+# The operation that starts from an earlier result (Explore similar), and those whose results
+# it takes: the one it extends (Explore: its path is the start of Explore similar's) and
+# itself. The table does not say which results feed which field, so this reads it off the
+# paths without naming an operation.
+SIMILAR: Operation | None = next((op for op in offered() if op.field(SOURCE_ID)), None)
+FEEDS_SIMILAR = frozenset(
+    op.name
+    for op in offered()
+    if SIMILAR is not None and (op is SIMILAR or SIMILAR.path.startswith(op.path + "/"))
+)
 
 
 def client() -> Client:
@@ -55,6 +68,9 @@ class Runner(QtCore.QObject):
         self.history: list[Job] = []  # applied jobs with layers: the results strip
         self.form_values: dict[str, dict] = {}  # the docker's last values, per operation
         self.balance: int | None = None
+        # Each layer an Explore (or Explore similar) result went into, by the layer's unique
+        # id, with Recraft's id for the image: what Explore similar starts from.
+        self.image_ids: dict[str, str] = {}
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
@@ -65,6 +81,11 @@ class Runner(QtCore.QObject):
     @property
     def busy(self) -> bool:
         return self.job is not None
+
+    @property
+    def refreshing(self) -> bool:
+        """The credits balance is being asked for."""
+        return self._balance is not None
 
     def start(
         self,
@@ -132,8 +153,8 @@ class Runner(QtCore.QObject):
             self._record(job, outcome, orphaned)
         self._call_back(job)
         self.changed.emit()
-        if job.op.output != "account" and job.error is None:
-            self.refresh_balance()  # it may have cost credits
+        if job.op.output != "account" and (job.error is None or job.error.may_have_cost):
+            self.refresh_balance()  # it cost credits, or may have: the balance is stale
 
     def _apply(self, job: Job, orphaned: bool) -> Outcome | None:
         """The results into the job's document; when there is none (nothing was open) or it
@@ -146,22 +167,25 @@ class Runner(QtCore.QObject):
             else:
                 outcome = job.apply()
             if outcome is not None and (orphaned or job.canvas is None):
-                self._open_apart(outcome, orphaned)
+                self._open_apart(job, outcome, orphaned)
         finally:
             self._applying = False
         return outcome
 
-    def _open_apart(self, outcome: Outcome, orphaned: bool) -> None:
+    def _open_apart(self, job: Job, outcome: Outcome, orphaned: bool) -> None:
         """The outcome's results (if any: a style or a prompt has none) as a new document."""
         document = outcome.as_document()
         if document is None:
             return
+        placed: list[tuple[str, str]] = []
         try:
-            open_document(document)
+            open_document(document, placed=placed)
         except Exception as e:  # Krita refused: say so rather than leave the runner stuck
             log.exception("recraft: opening %r", document)
             self.last_error = f"Krita could not open the result as a new image: {e}"
             return
+        if job.op.name in FEEDS_SIMILAR:
+            self.image_ids.update(placed)
         if orphaned:
             outcome.notes.append(ORPHANED)
 
@@ -169,8 +193,31 @@ class Runner(QtCore.QObject):
         """What the session keeps: results for the docker's strip, the balance."""
         if (outcome.layers or outcome.vectors) and not orphaned:
             self.history.append(job)
+            self._remember_ids(job)
         if outcome.user is not None:
             self.balance = outcome.user.credits
+
+    def _remember_ids(self, job: Job) -> None:
+        """Which layers the job's results just went into, when Explore similar can start
+        from them."""
+        placed = getattr(job.canvas, "placed", None)
+        if not placed:
+            return
+        if job.op.name in FEEDS_SIMILAR:
+            self.image_ids.update(placed)
+        placed.clear()
+
+    def insert_again(self, job_index: int, index: int) -> None:
+        """Result `index` of the strip's job `job_index` inserted once more (RecraftError
+        when Krita refused)."""
+        job = self.history[job_index]
+        job.insert(index)
+        self._remember_ids(job)
+
+    def image_id_of(self, node) -> str | None:
+        """Recraft's id of the image in `node`, when an Explore (or Explore similar) result
+        went into it this session."""
+        return self.image_ids.get(node_id(node)) if node is not None else None
 
     def _call_back(self, job: Job) -> None:
         on_done, self._on_done = self._on_done, None

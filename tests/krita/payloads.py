@@ -405,6 +405,31 @@ def buttons(panel) -> dict:
     return {b.text(): b for b in panel.findChildren(QtWidgets.QPushButton)}
 
 
+def in_sight(widget, within) -> bool:
+    """Whether all of `widget` shows: nothing of it scrolled away, clipped or covered, and
+    it lies inside `within` (a docker)."""
+    if not widget.isVisible():
+        return False
+    corner = widget.mapTo(within, QtCore.QPoint(0, 0))
+    inside = within.rect().contains(QtCore.QRect(corner, widget.size()))
+    return inside and widget.visibleRegion().boundingRect() == widget.rect()
+
+
+def shown_words(panel) -> list:
+    """The texts a user can read in the docker now: labels and progress bars in sight (an
+    indeterminate progress bar draws none, whatever its format)."""
+    words = []
+    for widget in panel.findChildren(QtWidgets.QLabel) + panel.findChildren(QtWidgets.QProgressBar):
+        visible = widget.isVisible() and not widget.visibleRegion().isEmpty()
+        if isinstance(widget, QtWidgets.QProgressBar):
+            text = widget.text() if widget.isTextVisible() else ""
+        else:
+            text = widget.text()
+        if visible and text:
+            words.append(text)
+    return words
+
+
 def docker_ready(operation, values):
     """The Recraft docker, shown, on `operation` with the form filled, no job running. The
     docker remembers each operation's last values for the session: stories sharing a Krita
@@ -526,11 +551,21 @@ def vectorize_action(out_dir, width, height, box):
         "covered": covered,
         "message": api.docker().message if api.docker() is not None else None,
     }
-    Krita.instance().action("edit_undo").trigger()  # what one Ctrl+Z leaves
+    edit(doc, "edit_undo")  # what one Ctrl+Z leaves
     settle(doc)
     yield
     outcome["undone"] = layers(doc)
     return outcome
+
+
+def edit(doc, action) -> None:
+    """Edit › Undo (or Redo) as a user presses it once the image is idle. Krita drops an Undo
+    pressed while the image is busy with a stroke (its undo stack runs only if it gets the
+    image's barrier lock): the projection updates and thumbnails that start whenever the
+    event loop runs would otherwise make one Undo in a few do nothing (seen on Krita 6)."""
+    doc.waitForDone()
+    Krita.instance().action(action).trigger()
+    doc.waitForDone()
 
 
 def history_rows():
@@ -563,12 +598,11 @@ def generate_group(out_dir, width, height, prompt, n):
     yield from run_in_docker(panel, doc)
     after = layers(doc)
     rows_after = history_rows()
-    k = Krita.instance()
-    k.action("edit_undo").trigger()
+    edit(doc, "edit_undo")
     settle(doc)
     yield
     undone = layers(doc)
-    k.action("edit_redo").trigger()
+    edit(doc, "edit_redo")
     settle(doc)
     yield
     return {
@@ -842,7 +876,7 @@ def messages(out_dir, width, height, box):
     assert set_active_node(doc, layer), "could not make the layer active"
     panel = docker_ready("erase_region", {})
     dock_height = panel.height()
-    panel.widget().verticalScrollBar().setValue(0)
+    panel.findChild(QtWidgets.QScrollArea).verticalScrollBar().setValue(0)
     panel.setFixedHeight(160)  # squeezed under other dockers: the message is below the fold
     yield 0.3
     out = {}
@@ -954,6 +988,9 @@ def cancel_inpaint(out_dir, width, height, selection, prompt):
     doc, panel, job, state = yield from started_inpaint(width, height, selection, prompt, "cancel")
     found = buttons(panel)
     during = {"run": found["Run"].isEnabled(), "cancel": found["Cancel"].isEnabled()}
+    spin(0.3)  # a few of the runner's ticks: the docker shows the stage
+    words = shown_words(panel)
+    screenshot(os.path.join(out_dir, "waiting.png"), panel)
     pressed = time.monotonic()
     found["Cancel"].click()
     idle(api)
@@ -963,6 +1000,7 @@ def cancel_inpaint(out_dir, width, height, selection, prompt):
     yield
     return {
         "stage": state["stage"],
+        "words_while_waiting": words,
         "enabled_during": during,
         "enabled_after": {"run": found["Run"].isEnabled(), "cancel": found["Cancel"].isEnabled()},
         "seconds_to_idle": took,
@@ -1074,3 +1112,306 @@ def no_image(out_dir, prompt, n, vector_model):
         }
     yield from close_all()
     return out
+
+
+# -- the docker's place and layout -------------------------------------------------------------
+
+
+def first_start(out_dir, squeezed):
+    """The docker as Krita shows it on the first start with the plug-in (nothing opened it
+    here): where it is, whether Run, Cancel and the messages are in sight; then squeezed to
+    `squeezed` px high, the same. Pictures: first-start.png (the window), docker.png and
+    squeezed.png (the docker)."""
+    from recraft_krita import api
+    from recraft_krita import docker as plugin_docker
+
+    k = Krita.instance()
+    new_document(320, 256, "first-start")
+    placed = getattr(plugin_docker, "PLACED", None)  # the setting the first placing writes
+    if placed is not None:
+        wait_until(lambda: k.readSetting(*placed, "") == "true", 10, "the first placing")
+        yield 0.5
+    else:  # a plug-in that does not place its docker: what Krita did by itself
+        yield 3
+    window = main_window().qwindow()
+    dock = docker(DOCKER_ID)
+    panel = api.docker()
+
+    def seen() -> dict:
+        found = buttons(panel)
+        return {
+            "height": dock.height(),
+            "run": in_sight(found["Run"], dock),
+            "cancel": in_sight(found["Cancel"], dock),
+            "message": in_sight(panel.message_label, dock),
+            "cost": in_sight(panel.cost, dock),
+            "progress": in_sight(panel.progress, dock),
+        }
+
+    geometry = dock.geometry()
+    out = {
+        "same": dock is panel,
+        "window": [window.width(), window.height()],
+        "visible": dock.isVisible() and not dock.visibleRegion().isEmpty(),
+        "floating": dock.isFloating(),
+        "area": int(getattr(window.dockWidgetArea(dock), "value", window.dockWidgetArea(dock))),
+        "tabbed_with": sorted(d.objectName() for d in window.tabifiedDockWidgets(dock)),
+        "inside_window": window.rect().contains(geometry),
+        "geometry": [geometry.x(), geometry.y(), geometry.width(), geometry.height()],
+        "minimum": dock.minimumSizeHint().height(),
+    }
+    panel.show_message("Selection is missing: select an area first.", error=True, on_canvas=False)
+    yield 0.3
+    out["first"] = seen()
+    out["shots"] = {"window": screenshot(os.path.join(out_dir, "first-start.png"))}
+    out["shots"]["docker"] = screenshot(os.path.join(out_dir, "docker.png"), dock)
+    dock.setFixedHeight(squeezed)
+    yield 0.5
+    out["squeezed"] = seen()
+    out["shots"]["squeezed"] = screenshot(os.path.join(out_dir, "squeezed.png"), dock)
+    dock.setMinimumHeight(0)
+    dock.setMaximumHeight(16777215)
+    panel.show_message("", error=False)
+    yield 0.2
+    return out
+
+
+# -- every operation the docker offers, through its form and Run --------------------------------
+
+
+def docker_operation(out_dir, operation, values, width, height, box, selection=None, source=True):
+    """`operation` from the docker on a layer "photo" whose pixels sit at box (x, y, w, h),
+    with a selection when given: the layers before and after, the document's size, what the
+    docker said; the new layers' pixels (result.png, the canvas) and, with `source`, the
+    photo's (source.png)."""
+    doc = new_document(width, height, operation)
+    photo = attached_layer(doc, "photo", box)
+    settle(doc)
+    yield
+    if selection:
+        rect_selection(doc, *selection)
+    assert set_active_node(doc, photo), "could not make the layer active"
+    if source:
+        save_png(photo, os.path.join(out_dir, "source.png"), box)
+    photo_before = digest(read_rgba(photo, *box))
+    before = layers(doc)
+    panel = docker_ready(operation, values)
+    yield from run_in_docker(panel, doc)
+    after = layers(doc)
+    made = [x for x in after if x["name"] not in {y["name"] for y in before}]
+    if made and made[0]["type"] == "paintlayer":
+        node = find_node(doc, made[0]["name"])
+        save_png(node, os.path.join(out_dir, "result.png"), (0, 0, doc.width(), doc.height()))
+    shapes = {}
+    for layer in made:
+        node = find_node(doc, layer["name"])
+        if layer["type"] == "vectorlayer" and hasattr(node, "shapes"):
+            shapes[layer["name"]] = len(node.shapes())
+    return {
+        "before": before,
+        "after": after,
+        "size": [doc.width(), doc.height()],
+        "photo_unchanged": digest(read_rgba(photo, *box)) == photo_before,
+        "shapes": shapes,
+        "message": panel.message,
+        "form": panel.form.raw_values(),
+    }
+
+
+def outpaint_grows(out_dir, width, height, box, prompt, expand):
+    """Outpaint from the docker on a layer at an offset, expanded past the canvas: the image
+    grows to hold the result. The layers and the size after, the photo's pixels where it now
+    is (source.png before, moved.png after), the result's (result.png); the Undo History's
+    rows; the result inserted again from the strip; then Undo, three times."""
+    doc = new_document(width, height, "outpaint")
+    photo = attached_layer(doc, "photo", box)
+    settle(doc)
+    yield
+    assert set_active_node(doc, photo), "could not make the layer active"
+    save_png(photo, os.path.join(out_dir, "source.png"), box)
+    before = layers(doc)
+    rows_before = history_rows()
+    panel = docker_ready("outpaint", {"prompt": prompt, **expand})
+    yield from run_in_docker(panel, doc)
+    name = f"Recraft outpaint: {prompt}"
+
+    def state() -> dict:
+        return {"size": [doc.width(), doc.height()], "layers": layers(doc)}
+
+    out = {"before": before, "after": state(), "message": panel.message}
+    out["rows"] = [rows_before, history_rows()]
+    result = find_node(doc, name)
+    if result is not None:
+        w, h = doc.width(), doc.height()
+        save_png(result, os.path.join(out_dir, "result.png"), (0, 0, w, h))
+        x, y = photo.bounds().x(), photo.bounds().y()
+        save_png(photo, os.path.join(out_dir, "moved.png"), (x, y, box[2], box[3]))
+    # The strip: the same result inserted again lands where the first one did.
+    items = [panel.results.item(i) for i in range(panel.results.count())]
+    item = next((i for i in items if i.toolTip() == name), None)
+    out["strip"] = item is not None
+    if item is not None:
+        panel.results.itemClicked.emit(item)
+        settle(doc)
+        yield
+        out["again"] = state()
+    out["undone"] = []
+    for _ in range(3 if item is not None else 2):
+        edit(doc, "edit_undo")
+        settle(doc)
+        yield
+        out["undone"].append(state())
+    return out
+
+
+def action_operation(out_dir, action, width, height, box):
+    """A Tools › Recraft action on a layer "photo" at box: the documents before and after
+    (name, size, layers), the source document's layers, what the docker said."""
+    from recraft_krita import api
+
+    k = Krita.instance()
+    doc = new_document(width, height, action)
+    photo = attached_layer(doc, "photo", box)
+    settle(doc)
+    yield
+    assert set_active_node(doc, photo), "could not make the layer active"
+    before = [d.name() for d in k.documents()]
+    layers_before = layers(doc)
+    idle(api)
+    k.action(action).trigger()
+    idle(api)
+    settle(doc)
+    yield
+    new = [d for d in k.documents() if d.name() not in before]
+    for document in new:
+        settle(document)
+    panel = api.docker()
+    return {
+        "before": layers_before,
+        "after": layers(doc),
+        "new": [
+            {"name": d.name(), "size": [d.width(), d.height()], "layers": layers(d)} for d in new
+        ],
+        "message": panel.message if panel is not None else None,
+    }
+
+
+def improve_prompt(out_dir, operation, prompt):
+    """The docker's Improve prompt button on `operation`'s form: the prompt it leaves."""
+    from recraft_krita import api
+
+    new_document(320, 256, "improve")
+    yield
+    panel = docker_ready(operation, {"prompt": prompt})
+    shown = panel.improve.isVisibleTo(panel)
+    panel.improve.click()
+    idle(api)
+    yield
+    return {
+        "shown": shown,
+        "prompt": panel.form.fields["prompt"].value(),
+        "message": panel.message,
+        "operation": panel.operation.currentData(),
+    }
+
+
+def explore_then_similar(out_dir, width, height, prompt, similarity):
+    """Explore from the docker, then Explore similar three ways: with one of Explore's layers
+    active (its id fills in by itself), with a layer Explore did not make active (refused,
+    said), and from a thumbnail of Explore's in the strip."""
+    from recraft_krita import api
+
+    doc = new_document(width, height, "explore")
+    photo = attached_layer(doc, "photo", (0, 0, width, height))
+    settle(doc)
+    yield
+    assert set_active_node(doc, photo), "could not make the layer active"
+    panel = docker_ready("explore", {"prompt": prompt})
+    yield from run_in_docker(panel, doc)
+    group = f"Recraft explore: {prompt}"
+    out = {"explore": {"layers": layers(doc), "message": panel.message}}
+
+    def field():
+        return panel.form.fields["source_image_id"].value()
+
+    # 1. An Explore layer active when Explore similar is chosen and run.
+    second = find_node(doc, f"{group} #2")
+    assert second is not None, names_of(doc)
+    assert set_active_node(doc, second), "could not make #2 active"
+    panel.choose("explore_similar")
+    panel.set_values({"similarity": similarity})
+    chosen = field()
+    yield from run_in_docker(panel, doc)
+    out["from_layer"] = {"chosen": chosen, "field": field(), "message": panel.message}
+    out["from_layer"]["layers"] = layers(doc)
+    # 2. A layer Explore did not make.
+    assert set_active_node(doc, photo), "could not make the photo active again"
+    count = len(api.runner().history)
+    panel.run()
+    idle(api)
+    out["not_a_result"] = {
+        "field": field(),
+        "message": panel.message,
+        "ran": len(api.runner().history) != count,
+    }
+    # 3. A thumbnail of Explore's chosen in the strip (the photo still active).
+    items = [panel.results.item(i) for i in range(panel.results.count())]
+    item = next((i for i in items if i.toolTip() == f"{group} #3"), None)
+    assert item is not None, [i.toolTip() for i in items]
+    tree = layers(doc)
+    panel.results.itemClicked.emit(item)
+    settle(doc)
+    yield
+    out["from_strip"] = {
+        "field": field(),
+        "message": panel.message,
+        "inserted": layers(doc) != tree,
+    }
+    yield from run_in_docker(panel, doc)
+    out["from_strip"].update(after=field(), done=panel.message)
+    return out
+
+
+def names_of(doc) -> list:
+    pending, found = list(doc.rootNode().childNodes()), []
+    while pending:
+        node = pending.pop(0)
+        found.append(node.name())
+        pending.extend(node.childNodes())
+    return found
+
+
+# -- the balance after a charged failure -------------------------------------------------------
+
+
+def charged_failure(out_dir, width, height, box):
+    """Remove background from the docker while Recraft does the work and charges it, then a
+    gateway answers 500 (twice: the retry too): the balance shown before and after."""
+    from recraft_krita import api
+
+    runner_ = api.runner()
+
+    def asking() -> bool:  # the balance is being asked for
+        return getattr(runner_, "refreshing", False)
+
+    doc = new_document(width, height, "charged")
+    photo = attached_layer(doc, "photo", box)
+    settle(doc)
+    yield
+    assert set_active_node(doc, photo), "could not make the layer active"
+    panel = docker_ready("remove_background", {})
+    runner_.refresh_balance()
+    wait_until(lambda: not asking(), 20, "the balance")
+    spin(0.5)
+    before = runner_.balance
+    yield from run_in_docker(panel, doc)
+    spin(0.2)
+    wait_until(lambda: not asking(), 20, "the balance")
+    spin(0.2)
+    return {
+        "before": before,
+        "after": runner_.balance,
+        "cost_label": panel.cost.text(),
+        "message": panel.message,
+        "layers": layers(doc),
+    }

@@ -127,6 +127,7 @@ FAILURES = [
     ["cancel", "cancel_inpaint", SMALL],
     ["closing", "close_during_job", SMALL],
     ["server_error", "inpaint_via_docker", SMALL],
+    ["charged", "charged_failure", {"width": 400, "height": 320, "box": LAYER_BOX}],
 ]
 # How often the client sends a POST that Recraft keeps answering 500.
 SERVER_ERROR_TRIES = 1 + getattr(RetryPolicy(), "server_error_retries", 0)
@@ -266,6 +267,14 @@ def failures(editor, new_krita, recraft_server_session) -> Launch:
         server.fault("delay", seconds=DELAY, path="/images/inpaint")
         server.fault("delay", seconds=DELAY, path="/images/inpaint")
         server.fault("status", status=500, path="/images/inpaint", times=SERVER_ERROR_TRIES)
+        # Recraft does the work and charges it, then a gateway answers 500, to the retry too.
+        server.fault(
+            "status",
+            status=500,
+            handled=1,
+            path="/images/removeBackground",
+            times=SERVER_ERROR_TRIES,
+        )
         return run_stories(new_krita, server, "failures", FAILURES)
 
     return shared(("failures", str(editor)), make)
@@ -436,11 +445,9 @@ def test_generate_two_into_a_group(edits):
         (f"{group} #1", "paintlayer"),
         (f"{group} #2", "paintlayer"),
     ]
-    if got["undone"] != got["before"] and str(edits.krita.editor).startswith("krita-6."):
-        # Seen in about one run in five on Krita 6.0.4 only, with Undo History listing the
-        # group as one step: after one Undo the group is still there holding #2. Not
-        # understood yet (filed in the session notes); every other version passes always.
-        pytest.xfail(f"Krita 6 intermittent: one Undo left {names(got['undone'])}")
+    # (It failed now and then on Krita 6 until the payload waited for the image to be idle
+    # before pressing Undo: Krita drops an Undo pressed while a stroke runs. See
+    # payloads.edit.)
     assert got["undone"] == got["before"], "one Undo did not take the whole result away"
     assert got["redone"] == got["after"]
 
@@ -647,6 +654,30 @@ def test_cancel_while_recraft_works(failures):
     assert got["seconds_to_idle"] < DELAY - 2, "the cancel waited for Recraft's answer"
     assert got["after"] == got["before"]
     assert got["image_unchanged"]
+
+
+def test_progress_says_in_words_what_a_job_waits_for(failures):
+    """While Recraft works (the server sits on the inpaint), the docker says so in words a
+    user can read: an indeterminate progress bar draws no text of its own."""
+    got = failures.story("cancel")
+    assert got["stage"] == "waiting"
+    words = " ".join(got["words_while_waiting"]).lower()
+    assert "waiting for recraft" in words, got["words_while_waiting"]
+
+
+def test_balance_refreshes_after_a_charged_failure(failures):
+    """Recraft did the work and charged it, but the answer was lost (a 500 after the work, to
+    the retry too): the docker says it may have been charged and shows the balance as it is
+    now, not as it was before the run."""
+    got = failures.story("charged")
+    sent = failures.requests("charged", "/images/removeBackground")
+    assert [(r.status, r.credits > 0) for r in sent] == [(500, True)] * SERVER_ERROR_TRIES
+    charged = sum(r.credits for r in sent)
+    assert "may still have been charged" in got["message"], got["message"]
+    assert got["before"] is not None
+    assert got["after"] == got["before"] - charged, (got["before"], got["after"], charged)
+    assert f"Balance: {got['after']}" in got["cost_label"], got["cost_label"]
+    assert names(got["layers"]) == ["Background", "photo"]
 
 
 def test_server_error_leaves_document_unchanged(failures):
