@@ -136,15 +136,14 @@ def _load_layer_raster(data: bytes) -> Raster:
 
 
 class GimpCanvas:
-    """One image and the drawable a procedure was called on."""
+    """One image and the drawable a procedure was called on (None for an operation that reads
+    no layer: its results go on top of the image)."""
 
     codec = GimpCodec()
 
-    def __init__(self, image, drawable, interactive: bool = False) -> None:
+    def __init__(self, image, drawable=None, interactive: bool = False) -> None:
         if image is None:
             raise ValidationError("image", "open an image first")
-        if drawable is None:
-            raise ValidationError("layer", "select a layer first")
         self.image = image
         self.drawable = drawable
         self.interactive = interactive
@@ -155,27 +154,34 @@ class GimpCanvas:
     def size(self) -> tuple[int, int]:
         return self.image.get_width(), self.image.get_height()
 
+    def _source(self):
+        if self.drawable is None:
+            raise ValidationError("layer", "select a layer first")
+        return self.drawable
+
     def _offsets(self) -> tuple[int, int]:
-        _, x, y = self.drawable.get_offsets()
+        _, x, y = self._source().get_offsets()
         return x, y
 
-    def source_bounds(self):
+    def layer_bounds(self):
+        """The whole layer, wherever it lies: on the canvas or not."""
         x, y = self._offsets()
+        return (x, y, x + self.drawable.get_width(), y + self.drawable.get_height())
+
+    def source_bounds(self):
+        x0, y0, x1, y1 = self.layer_bounds()
         w, h = self.size()
-        x0, y0 = max(0, x), max(0, y)
-        x1 = min(w, x + self.drawable.get_width())
-        y1 = min(h, y + self.drawable.get_height())
-        return (x0, y0, max(x0, x1), max(y0, y1))
+        x0, y0 = max(0, x0), max(0, y0)
+        return (x0, y0, max(x0, min(w, x1)), max(y0, min(h, y1)))
 
     def read(self, box, size=None) -> Raster:
         x0, y0, x1, y1 = box
-        ox, oy = self._offsets()
+        ox, oy, lx1, ly1 = self.layer_bounds()
         w, h = x1 - x0, y1 - y0
         # A layer without an alpha channel (a photo as GIMP opens it) is read as RGB: babl
         # leaves the alpha out in C, which the encoder would otherwise do in Python. Only a
         # read inside the layer: outside it, the abyss is transparent.
-        inside = ox <= x0 and oy <= y0 and x1 <= ox + self.drawable.get_width()
-        inside = inside and y1 <= oy + self.drawable.get_height()
+        inside = ox <= x0 and oy <= y0 and x1 <= lx1 and y1 <= ly1
         mode = "RGB" if inside and not self.drawable.has_alpha() else "RGBA"
         buffer = self.drawable.get_buffer()
         rect = _rect(x0 - ox, y0 - oy, w, h)
@@ -197,69 +203,104 @@ class GimpCanvas:
     # -- writing -----------------------------------------------------------------------------
 
     def _above_source(self):
+        """Where results go: right above the source layer, or on top of the image."""
+        if self.drawable is None:
+            return None, 0
         parent = self.drawable.get_parent()
         return parent, self.image.get_item_position(self.drawable)
 
-    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
+    @contextlib.contextmanager
+    def _insertion(self, group: str | None):
+        """One undo step that adds items above the source (into a new group of that name
+        when given): yields (parent, position, added), `added` the list of every item
+        inserted, to which the caller appends its own. Should anything fail midway, what was
+        added is removed again, last first, and the error goes on."""
+        added: list = []
         self.image.undo_group_start()
         try:
             parent, position = self._above_source()
             if group:
                 folder = Gimp.GroupLayer.new(self.image, group)
-                self.image.insert_layer(folder, parent, position)
+                self._insert(folder, parent, position, added)
                 parent, position = folder, 0
-            for new in layers:
+            yield parent, position, added
+        except BaseException:
+            for item in reversed(added):  # a group takes its children with it
+                with contextlib.suppress(Exception):
+                    if isinstance(item, Gimp.Path):
+                        self.image.remove_path(item)
+                    else:
+                        self.image.remove_layer(item)
+            raise
+        finally:
+            self.image.undo_group_end()
+        Gimp.displays_flush()
+
+    def _insert(self, layer, parent, position: int, added: list) -> None:
+        if not self.image.insert_layer(layer, parent, position):
+            layer.delete()  # never attached: nothing else frees it
+            raise ProtocolError(f"GIMP could not insert the layer {layer.get_name()!r}")
+        added.append(layer)
+
+    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
+        """Each result as a layer above the source, the first on top."""
+        with self._insertion(group) as (parent, position, added):
+            for i, new in enumerate(layers):
                 layer = new_layer(self.image, new)
-                self.image.insert_layer(layer, parent, position)
+                self._insert(layer, parent, position + i, added)
                 if new.scaled:
                     layer.scale(new.width, new.height, False)
                 layer.set_offsets(new.x, new.y)
-        finally:
-            self.image.undo_group_end()
-        Gimp.displays_flush()
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         """Each SVG as editable paths, plus a layer rendering it (GIMP has no vector layers)."""
-        self.image.undo_group_start()
-        try:
-            parent, position = self._above_source()
-            if group:
-                folder = Gimp.GroupLayer.new(self.image, group)
-                self.image.insert_layer(folder, parent, position)
-                parent, position = folder, 0
-            with tempfile.TemporaryDirectory(prefix="recraft-") as folder_path:
-                for i, vector in enumerate(vectors):
-                    path = os.path.join(folder_path, f"result-{i}.svg")
-                    with open(path, "w", encoding="utf-8") as f:
-                        f.write(vector.svg)
-                    file = Gio.File.new_for_path(path)
-                    _, paths = self.image.import_paths_from_file(file, True, False)
-                    for item in paths or []:
-                        item.set_name(vector.name)
-                    # The SVG is the canvas's size, so GIMP renders it exactly onto the canvas.
-                    layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, self.image, file)
-                    layer.set_name(vector.name)
-                    self.image.insert_layer(layer, parent, position)
-        finally:
-            self.image.undo_group_end()
-        Gimp.displays_flush()
+        with (
+            self._insertion(group) as (parent, position, added),
+            tempfile.TemporaryDirectory(prefix="recraft-") as folder,
+        ):
+            for i, vector in enumerate(vectors):
+                path = os.path.join(folder, f"result-{i}.svg")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(vector.svg)
+                file = Gio.File.new_for_path(path)
+                ok, paths = self.image.import_paths_from_file(file, True, False)
+                added.extend(paths or [])
+                if not ok:
+                    raise ProtocolError("GIMP could not read the SVG result as paths")
+                for item in paths or []:
+                    item.set_name(vector.name)
+                # The SVG is the canvas's size, so GIMP renders it exactly onto the canvas.
+                layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, self.image, file)
+                if layer is None:
+                    raise ProtocolError("GIMP could not draw the SVG result")
+                layer.set_name(vector.name)
+                self._insert(layer, parent, position + i, added)
 
     def open_document(self, document: NewDocument) -> None:
-        image = document.image
-        new = Gimp.Image.new(image.width, image.height, Gimp.ImageBaseType.RGB)
-        layer = Gimp.Layer.new(
-            new,
-            document.name,
-            image.width,
-            image.height,
-            Gimp.ImageType.RGBA_IMAGE,
-            100.0,
-            Gimp.LayerMode.NORMAL,
-        )
-        buffer = layer.get_buffer()
-        buffer.set(_rect(0, 0, image.width, image.height), RGBA, image.pixels)
-        buffer.flush()
-        new.insert_layer(layer, None, 0)
-        self.opened = new
-        if self.interactive:
-            Gimp.Display.new(new)
+        self.opened = open_document(document, self.interactive)
+
+
+def open_document(document: NewDocument, interactive: bool = False):
+    """A new image of the document's size holding its layers and paths, inserted as into any
+    canvas; shown in a window when the user is there to see it. The image is returned."""
+    image = Gimp.Image.new(document.width, document.height, Gimp.ImageBaseType.RGB)
+    try:
+        canvas = GimpCanvas(image, None, interactive)
+        if document.layers:
+            canvas.insert_layers(list(document.layers), document.group)
+        if document.vectors:
+            canvas.insert_vectors(list(document.vectors), document.group)
+    except BaseException:
+        image.delete()
+        raise
+    if interactive:
+        Gimp.Display.new(image)
+    return image
+
+
+class WholeLayer(GimpCanvas):
+    """A layer as a canvas of its own extent: its source is all of it, also what lies off the
+    image (a style reference is the whole layer, not what the image shows of it)."""
+
+    def source_bounds(self):
+        return self.layer_bounds()

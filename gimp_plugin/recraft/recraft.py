@@ -6,8 +6,9 @@ Arguments and dialogs come from recraft_core's operations table; the work is the
 arguments. The installed copy carries recraft_core and requests in `vendor/` beside it.
 """
 
-import json
+import functools
 import os
+import re
 import sys
 from dataclasses import replace
 
@@ -21,37 +22,31 @@ import gi  # noqa: E402
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
 from gi.repository import Gimp, GLib, GObject  # noqa: E402
-from gimp_canvas import GimpCanvas, new_layer  # noqa: E402
+from gimp_canvas import GimpCanvas, WholeLayer, open_document  # noqa: E402
 
 from recraft_core import Client, RecraftError, ValidationError, settings  # noqa: E402
-from recraft_core.api import forms, validation  # noqa: E402
-from recraft_core.api.operations import OPERATIONS  # noqa: E402
-from recraft_core.workflow import Job, Options, editor_client  # noqa: E402
+from recraft_core.api import catalog, forms, validation  # noqa: E402
+from recraft_core.api.operations import offered  # noqa: E402
+from recraft_core.workflow import (  # noqa: E402
+    Job,
+    Options,
+    editor_client,
+    missing_selection,
+    read_reference,
+)
 
 PREFIX = "plug-in-recraft-"
 MENU = "<Image>/Filters/Recraft"
-OFFERED = (
-    "generate",
-    "image_to_image",
-    "inpaint",
-    "outpaint",
-    "replace_background",
-    "generate_background",
-    "erase_region",
-    "remove_background",
-    "crisp_upscale",
-    "creative_upscale",
-    "vectorize",
-    "remix",
-    "explore",
-    "explore_similar",
-    "create_style",
-    "enhance_prompt",
-)
-LAYER_MENU = PREFIX + "remove-background-layer"  # also under Layer › Transparency
 SETTINGS = PREFIX + "settings"
+SETTINGS_MENU = "Filters › Recraft › Settings…"
 NONE = "none"  # the choice that sends nothing: the API's default
 RW = GObject.ParamFlags.READWRITE
+MAX_REFERENCES = 5  # create_style takes at most five images
+# The model ids as Recraft's errors and the core's rules name them, longest first, so that
+# a message can name each by the label the dialog shows.
+_MODEL_IDS = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, catalog.MODELS), key=len, reverse=True)) + r")\b"
+)
 
 
 def _arg(name: str) -> str:
@@ -59,27 +54,44 @@ def _arg(name: str) -> str:
     return name.replace(".", "-").replace("_", "-")
 
 
-def _fields(op) -> list:
-    """Every field the operation takes with any of its models, in form order: a GIMP
-    procedure's arguments are fixed when it registers, the model is chosen later."""
-    seen: dict = {}
-    for model in op.models or (None,):
-        for field in forms.fields_for(op, model, int32=True):
-            if field.name not in seen:
-                seen[field.name] = field
-            elif field.choices:  # styles and sizes differ by model: offer them all
-                old = seen[field.name]
-                extra = tuple(c for c in field.choices if c not in old.choices)
-                if extra:
-                    labels = old.choice_labels + tuple(
-                        lab
-                        for c, lab in zip(field.choices, field.choice_labels, strict=True)
-                        if c in extra
-                    )
-                    seen[field.name] = replace(
-                        old, choices=old.choices + extra, choice_labels=labels
-                    )
-    return list(seen.values())
+@functools.cache
+def procedures() -> dict:
+    """Every operation's procedures, in the order of the menu: name -> (operation, menu
+    path, menu label). Settings is the one procedure besides these."""
+    out = {}
+    for op in offered():
+        out[PREFIX + op.cli_name] = (op, MENU, op.title + ("…" if _fields(op) else ""))
+        if op.offer.gimp_menu:  # also in a menu of GIMP's own (Layer › Transparency)
+            suffix, path, label = op.offer.gimp_menu
+            out[f"{PREFIX}{op.cli_name}-{suffix}"] = (op, path, label)
+    return out
+
+
+def _operation(name: str):
+    return procedures()[name][0]
+
+
+def _models(op) -> tuple[str, ...]:
+    """The models an operation can use here: one that changes only a selection cannot use a
+    vector model (it redraws the whole image as shapes; the job refuses it)."""
+    if not op.needs_selection:
+        return op.models
+    return tuple(m for m in op.models if not catalog.MODELS[m].vector)
+
+
+@functools.cache
+def _fields(op) -> tuple:
+    """The procedure's arguments: every field the operation takes with any model it can use
+    here (a GIMP procedure's arguments are fixed when it registers, the model is chosen
+    later)."""
+    usable = _models(op)
+    out = []
+    for field in forms.all_fields(op, int32=True):
+        if field.name == "model" and usable != op.models:
+            labels = dict(zip(field.choices, field.choice_labels, strict=True))
+            field = replace(field, choices=usable, choice_labels=tuple(map(labels.get, usable)))
+        out.append(field)
+    return tuple(out)
 
 
 def _small_optional_int(field) -> bool:
@@ -87,8 +99,7 @@ def _small_optional_int(field) -> bool:
     reads better than a spin box whose -1 means "not set"."""
     return (
         field.type == "int"
-        and not field.required
-        and field.default is None
+        and field.optional
         and field.low is not None
         and field.high is not None
         and field.high - field.low <= 10
@@ -97,87 +108,83 @@ def _small_optional_int(field) -> bool:
 
 def _declare(procedure, field) -> None:
     name, label, help_ = _arg(field.name), field.label, field.help
-    optional = not field.required and field.default is None
     if _small_optional_int(field):
         values = tuple(str(v) for v in range(int(field.low), int(field.high) + 1))
         field = replace(field, type="choice", choices=values, choice_labels=values)
     if field.type == "choice":
         choice = Gimp.Choice.new()
-        if optional:
+        if field.optional:
             choice.add(NONE, 0, "(default)", "leave it to Recraft")
         for i, (value, text) in enumerate(zip(field.choices, field.choice_labels, strict=True)):
             choice.add(value, i + 1, text, "")
         default = str(field.default) if field.default in field.choices else field.choices[0]
-        default = NONE if optional else default
+        default = NONE if field.optional else default
         procedure.add_choice_argument(name, label, help_, choice, default, RW)
     elif field.type == "bool":
         procedure.add_boolean_argument(name, label, help_, False, RW)
     elif field.type == "int":
         low = int(field.low if field.low is not None else 0)
         high = int(field.high if field.high is not None else 2**31 - 1)
-        default = low - 1 if optional else int(field.default if field.default is not None else low)
-        if optional:
-            help_ += f" ({low - 1}: not set)"
-        procedure.add_int_argument(
-            name, label, help_, low - 1 if optional else low, high, default, RW
-        )
+        unset = low - 1  # an optional number's "not set"
+        default = unset if field.optional else int(low if field.default is None else field.default)
+        if field.optional:
+            help_ += f" ({unset}: not set)"
+        low = unset if field.optional else low
+        procedure.add_int_argument(name, label, help_, low, high, default, RW)
     elif field.type == "float":
-        low, high = float(field.low or 0), float(field.high if field.high is not None else 1e9)
-        if field.high is not None and field.name == "zoom_out_percentage":
-            high = 99.99  # the API's range excludes 100
+        low = float(field.low or 0)
+        high = float(field.highest if field.highest is not None else 1e9)
         default = float(field.default if field.default is not None else low)
         procedure.add_double_argument(name, label, help_, low, high, default, RW)
     else:
         procedure.add_string_argument(name, label, help_, "", RW)
 
 
-def _refusal(op, config) -> str | None:
-    """What is wrong with the dialog's values, in the user's words; None when nothing is."""
-    try:
-        validation.validate(op, _values(op, config), cross_field=False)
-    except ValidationError as e:
-        return e.user_message
-    return None
+def _read(field, config):
+    """One field's value from the procedure's config, as the API takes it (None: not set)."""
+    value = config.get_property(_arg(field.name))
+    if _small_optional_int(field):
+        return None if value == NONE else int(value)
+    if field.type == "choice":
+        return None if value == NONE else value
+    if field.type == "bool":
+        return True if value else None
+    if field.type == "int":
+        return None if field.optional and value < (field.low or 0) else value
+    if field.type == "float":
+        return value
+    return forms.parse(field, value)
 
 
 def _values(op, config) -> dict:
     """The parameters to send, read from the procedure's config."""
-    values = {}
-    for field in _fields(op):
-        value = config.get_property(_arg(field.name))
-        optional = not field.required and field.default is None
-        if _small_optional_int(field):
-            value = None if value == NONE else int(value)
-        elif field.type == "choice" and value == NONE:
-            value = None
-        elif field.type == "bool":
-            value = True if value else None
-        elif field.type == "int" and optional and value < (field.low or 0):
-            value = None
-        elif field.type in ("text", "uuid", "color", "colors", "json"):
-            value = _text_value(field, value)
-        values[field.name] = value
-    return forms.collect(op, values)
+    return forms.collect(op, {field.name: _read(field, config) for field in _fields(op)})
 
 
-def _text_value(field, text):
-    text = (text or "").strip()
-    if not text:
-        return None
-    if field.type in ("color", "colors"):
-        colors = []
-        for part in text.split(","):
-            hex_ = part.strip().lstrip("#")
-            if len(hex_) != 6 or any(c not in "0123456789abcdefABCDEF" for c in hex_):
-                raise ValidationError(field.name, f"{part.strip()!r} is not a colour: use #rrggbb")
-            colors.append({"rgb": [int(hex_[i : i + 2], 16) for i in (0, 2, 4)]})
-        return colors[0] if field.type == "color" else colors
-    if field.type == "json":
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise ValidationError(field.name, "is not valid JSON") from None
-    return text
+def _refusal(op, config) -> str | None:
+    """What is wrong with the dialog's values, in the dialog's words; None when nothing is.
+    The chosen model's rules apply (a size it does not make, a style of the other kind)."""
+    try:
+        validation.validate(op, _values(op, config), cross_field=False)
+    except ValidationError as e:
+        return _in_dialog_words(op, e)
+    return None
+
+
+def _in_dialog_words(op, error: ValidationError) -> str:
+    """The error naming fields and models by the labels the dialog shows ("Saved style",
+    "Recraft V4.1"), not by the API's names (style_id, recraftv4_1)."""
+    labels = {f.name: f.label for f in _fields(op)}
+    rule = _MODEL_IDS.sub(lambda m: catalog.MODELS[m.group(0)].label, error.rule)
+    return ValidationError(labels.get(error.field, error.field), rule).user_message
+
+
+def _cost_text(op, config) -> str:
+    """ "Cost: about N credits." for the dialog's model and number of images, or ""."""
+    priced = ("model", "n")  # what a price depends on: a menu and a number, always readable
+    values = {f.name: _read(f, config) for f in _fields(op) if f.name in priced}
+    cost = forms.cost(op, values)
+    return f"Cost: about {cost} credits." if cost is not None else ""
 
 
 def _error(procedure, message: str):
@@ -195,17 +202,29 @@ def _success(procedure, result=None):
     return values
 
 
-def _options() -> Options:
-    return Options.saved()
+def _layer_of(drawable):
+    """The layer a drawable belongs to: a layer mask (GIMP selects it after Add Layer Mask)
+    stands for its layer; its own pixels are never what the user means to send."""
+    if drawable is not None and drawable.is_layer_mask():
+        return Gimp.Layer.from_mask(drawable)
+    return drawable
 
 
-def _client() -> Client:
-    return editor_client("Filters › Recraft › Settings")
+def _style_note(op, style_id: str) -> str:
+    used = forms.where_used(op, "style_id")
+    note = f"Recraft made the style {style_id}."
+    if used is not None:
+        target, model = used
+        note += (
+            f" Paste it into Saved style in Filters › Recraft › {target.title}… "
+            f"(with {catalog.MODELS[model].label} or another model that takes it)."
+        )
+    return note
 
 
 class RecraftPlugIn(Gimp.PlugIn):
     def do_query_procedures(self):
-        return [PREFIX + OPERATIONS[name].cli_name for name in OFFERED] + [LAYER_MENU, SETTINGS]
+        return [*procedures(), SETTINGS]
 
     def do_set_i18n(self, name):
         return False
@@ -219,47 +238,33 @@ class RecraftPlugIn(Gimp.PlugIn):
             procedure.set_menu_label("Settings…")
             procedure.add_menu_path(MENU)
             procedure.set_documentation(
-                "Recraft token, server and edge blending",
-                "The token is kept in a file only you can read, never in GIMP's settings.",
-                name,
+                "Recraft token, server and edge blending", settings.NOTE, name
             )
             procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
             return procedure
-        op = self._operation(name)
+        op, menu, label = procedures()[name]
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.run, None)
-        roles = {f.role for f in op.files}
-        if "layers" in roles:
+        if "layers" in op.roles:
             procedure.set_sensitivity_mask(
                 Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
             )
-        elif "layer" in roles:
+        elif op.reads_layer:
             procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
         else:
             procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
-        if name == LAYER_MENU:
-            procedure.set_menu_label("Remove Background (Recraft)")
-            procedure.add_menu_path("<Image>/Layer/Transparency")
-        else:
-            procedure.set_menu_label(op.title + ("…" if _fields(op) else ""))
-            procedure.add_menu_path(MENU)
+        procedure.set_menu_label(label)
+        procedure.add_menu_path(menu)
         procedure.set_documentation(op.about, op.help, name)
         procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
         for field in _fields(op):
             _declare(procedure, field)
         if op.output in ("style", "prompt"):
             procedure.add_string_return_value("result", "Result", "style id or prompt", "", RW)
-        elif op.output == "document" or "layer" not in roles:
+        elif op.output == "document" or not op.reads_layer:
             procedure.add_image_return_value(
                 "new-image", "New image", "the image the result opened in, if any", True, RW
             )
         return procedure
-
-    @staticmethod
-    def _operation(name: str):
-        if name == LAYER_MENU:
-            return OPERATIONS["remove_background"]
-        cli = name.removeprefix(PREFIX)
-        return next(op for op in OPERATIONS.values() if op.cli_name == cli)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -277,21 +282,39 @@ class RecraftPlugIn(Gimp.PlugIn):
             )
 
     def _run(self, procedure, run_mode, image, drawables, config):
-        op = self._operation(procedure.get_name())
+        op = _operation(procedure.get_name())
         interactive = run_mode == Gimp.RunMode.INTERACTIVE
+        layers = [_layer_of(d) for d in drawables or []]
+        if op.reads_layer and not layers:
+            raise ValidationError("layer", "select a layer first")
+        references = canvas = None
+        if "layers" in op.roles:  # style references: each layer whole, as it is
+            read = (read_reference(WholeLayer(image, layer)) for layer in layers)
+            references = [r for r in read if r is not None][:MAX_REFERENCES]
+        elif image is not None:
+            canvas = GimpCanvas(image, layers[0] if layers else None, interactive)
+            # Said before any dialog, as the selection is what the user has to fix.
+            if op.needs_selection and canvas.selection_bounds() is None:
+                raise missing_selection(op.name)
         if interactive and _fields(op) and not self._dialog(procedure, config, op):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         params = _values(op, config)
-        layers = list(drawables or [])
-        references = None
-        canvas = None
-        roles = {f.role for f in op.files}
-        if "layers" in roles:
-            probe = GimpCanvas(image, layers[0] if layers else None)
-            references = [self._reference(probe, layer) for layer in layers[:5]]
-        elif image is not None:
-            canvas = GimpCanvas(image, layers[0] if layers else None, interactive)
-        job = Job(_client(), op.name, canvas, params, options=_options(), references=references)
+        if canvas is not None and op.field("size") and not op.extends and not params.get("size"):
+            # No size chosen: the one of the model's that fits the picture's shape best.
+            x0, y0, x1, y1 = canvas.source_bounds() if op.reads_layer else (0, 0, *canvas.size())
+            size = forms.nearest_size(op, params.get("model"), x1 - x0, y1 - y0)
+            if size:
+                params["size"] = size
+        job = Job(
+            _client(),
+            op.name,
+            canvas,
+            params,
+            options=_options(),
+            references=references,
+            front_end="gimp",  # its results are kept in the library the Settings name
+            document=image.get_name() if image is not None else None,
+        )
         job.prepare()
         Gimp.progress_init(f"Recraft: {op.title}")
         job.start()
@@ -306,76 +329,33 @@ class RecraftPlugIn(Gimp.PlugIn):
         Gimp.progress_end()
         if job.error is not None:
             return _error(procedure, job.error.user_message)
-        opened = getattr(canvas, "opened", None)
-        if canvas is None and outcome.layers:
-            opened = self._new_image(outcome, interactive)
-        if outcome.notes:
-            Gimp.message(" ".join(outcome.notes))
+        opened = canvas.opened if canvas is not None else None
+        if canvas is None and (document := outcome.as_document()) is not None:
+            opened = open_document(document, interactive)  # no image was open to take them
+        # From a menu the user reads what came back; a script gets it as the return value.
+        shown = run_mode != Gimp.RunMode.NONINTERACTIVE
+        notes = list(outcome.notes)
+        if shown and outcome.style is not None:
+            notes.append(_style_note(op, outcome.style.id))
+        if shown and outcome.prompt is not None:
+            notes.append(f"The improved prompt:\n{outcome.prompt}")
+        if notes:
+            Gimp.message("\n".join(notes))
         if outcome.style is not None:
             return _success(procedure, outcome.style.id)
         if outcome.prompt is not None:
             return _success(procedure, outcome.prompt)
         return _success(procedure, opened)
 
-    @staticmethod
-    def _reference(probe: GimpCanvas, layer):
-        canvas = GimpCanvas(probe.image, layer)
-        x0, y0, x1, y1 = canvas.source_bounds()
-        k = min(1.0, 768 / max(1, x1 - x0, y1 - y0))  # 5 MB for all references together
-        size = (max(1, round((x1 - x0) * k)), max(1, round((y1 - y0) * k)))
-        return canvas.read((x0, y0, x1, y1), size)
-
-    @staticmethod
-    def _new_image(outcome, interactive: bool):
-        """Generated with no image open: a new image holding the results."""
-        first = outcome.layers[0]
-        image = Gimp.Image.new(first.width, first.height, Gimp.ImageBaseType.RGB)
-        for new in outcome.layers:
-            layer = new_layer(image, new)
-            image.insert_layer(layer, None, 0)
-        if interactive:
-            Gimp.Display.new(image)
-        return image
-
     def _dialog(self, procedure, config, op) -> bool:
         from gi.repository import GimpUi
 
         GimpUi.init("recraft")
-        dialog = GimpUi.ProcedureDialog.new(procedure, config, f"Recraft: {op.title}")
-        names = [_arg(f.name) for f in _fields(op)]
-        cost = forms.cost(op, {})
-        text = op.about
-        text += f"\nCost: about {cost} credits." if cost is not None else ""
-        dialog.get_label("recraft-about", text, False, False)
-        problem = dialog.get_label("recraft-problem", "", True, False)
-        dialog.fill(["recraft-about", *names, "recraft-problem"])
-        self._follow_model(dialog, op)
-        # A value the API would refuse is said in the dialog, which stays open with what the
-        # user typed: not after it closed, to be filled in again.
-        while ok := dialog.run():
-            error = _refusal(op, config)
-            if error is None:
-                break
-            problem.set_markup(
-                f'<span foreground="#d0453a">{GLib.markup_escape_text(error)}</span>'
-            )
-        dialog.destroy()
-        return ok
-
-    @staticmethod
-    def _follow_model(dialog, op) -> None:
-        """Grey out what the chosen model ignores (negative prompt on V4, V3-only controls)."""
-        accepted: dict[str, list[str]] = {}
-        for model in op.models:
-            for field in forms.fields_for(op, model, int32=True):
-                accepted.setdefault(field.name, []).append(model)
-        for name, models in accepted.items():
-            if name == "model" or len(models) == len(op.models):
-                continue
-            values = Gimp.ValueArray.new(len(models))
-            for model in models:
-                values.append(GObject.Value(GObject.TYPE_STRING, model))
-            dialog.set_sensitive_if_in(_arg(name), None, "model", values, True)
+        dialog = OperationDialog(procedure, config, op)
+        try:
+            return dialog.run()
+        finally:
+            dialog.destroy()
 
     # -- settings ------------------------------------------------------------------------------
 
@@ -384,45 +364,134 @@ class RecraftPlugIn(Gimp.PlugIn):
         if config.get_property("run-mode") != Gimp.RunMode.INTERACTIVE:
             return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
         try:
-            self._settings_dialog()
+            _settings_dialog()
         except Exception as e:
             return _error(procedure, f"Recraft settings could not be saved: {e}")
         return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
 
-    def _settings_dialog(self) -> None:
-        from gi.repository import GimpUi, Gtk
 
-        GimpUi.init("recraft")
-        saved, defaults = settings.load(), Options()
-        dialog = GimpUi.Dialog(title="Recraft settings", role="recraft-settings")
-        dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
-        dialog.add_button("_Save", Gtk.ResponseType.OK)
-        grid = Gtk.Grid(row_spacing=6, column_spacing=12, margin=12)
-        token = Gtk.Entry(visibility=False, text=saved.token or "")
-        token.set_placeholder_text("paste your Recraft API token")
-        url = Gtk.Entry(text=saved.base_url or "", width_chars=40, hexpand=True)
-        url.set_placeholder_text("https://external.api.recraft.ai/v1")
-        grow = Gtk.SpinButton.new_with_range(0, 256, 1)
-        grow.set_value(defaults.grow if saved.grow is None else saved.grow)
-        feather = Gtk.SpinButton.new_with_range(0, 256, 1)
-        feather.set_value(defaults.feather if saved.feather is None else saved.feather)
-        rows = (("API token", token), ("Server", url), ("Grow selection (px)", grow),
-                ("Soft edge (px)", feather))  # fmt: skip
-        for row, (label, widget) in enumerate(rows):
-            grid.attach(Gtk.Label(label=label, xalign=0), 0, row, 1, 1)
-            grid.attach(widget, 1, row, 1, 1)
-        dialog.get_content_area().add(grid)
-        dialog.show_all()
-        if dialog.run() == Gtk.ResponseType.OK:
-            settings.save(
-                settings.Settings(
-                    token.get_text().strip() or None,
-                    url.get_text().strip() or None,
-                    int(grow.get_value()),
-                    int(feather.get_value()),
-                )
-            )
-        dialog.destroy()
+class OperationDialog:
+    """An operation's dialog: its about text with the cost, its fields (GIMP's widgets for the
+    procedure's arguments), what the chosen model ignores greyed out, and a line for what
+    Recraft would refuse. GimpUi.init must have run."""
+
+    def __init__(self, procedure, config, op) -> None:
+        from gi.repository import GimpUi
+
+        self.op = op
+        self.config = config
+        self.dialog = GimpUi.ProcedureDialog.new(procedure, config, f"Recraft: {op.title}")
+        self.about = self.dialog.get_label("recraft-about", self._about(), False, False)
+        self.problem = self.dialog.get_label("recraft-problem", "", True, False)
+        names = [_arg(f.name) for f in _fields(op)]
+        self.dialog.fill(["recraft-about", *names, "recraft-problem"])
+        self._follow_model()
+        # The cost follows Images and Model. The label changes from an idle callback, after
+        # GIMP's widgets have finished setting the config, never in the middle of it.
+        self._pending = 0
+        self._watch = config.connect("notify", self._changed)
+
+    def _about(self) -> str:
+        cost = _cost_text(self.op, self.config)
+        return f"{self.op.about}\n{cost}" if cost else self.op.about
+
+    def _changed(self, config, pspec) -> None:
+        if not self._pending:
+            self._pending = GLib.idle_add(self._update)
+
+    def _update(self) -> bool:
+        self._pending = 0
+        self.about.set_text(self._about())
+        return GLib.SOURCE_REMOVE
+
+    def _follow_model(self) -> None:
+        """Grey out what the chosen model ignores (negative prompt on V4, V3-only controls)."""
+        models = _models(self.op)
+        accepted: dict[str, list[str]] = {}
+        for model in models:
+            for field in forms.fields_for(self.op, model, int32=True):
+                accepted.setdefault(field.name, []).append(model)
+        for name, taking in accepted.items():
+            if name == "model" or len(taking) == len(models):
+                continue
+            values = Gimp.ValueArray.new(len(taking))
+            for model in taking:
+                values.append(GObject.Value(GObject.TYPE_STRING, model))
+            self.dialog.set_sensitive_if_in(_arg(name), None, "model", values, True)
+
+    def refuse(self, text: str) -> None:
+        text = GLib.markup_escape_text(text)
+        self.problem.set_markup(f'<span foreground="#d0453a">{text}</span>')
+
+    def run(self) -> bool:
+        """True once OK was pressed on values Recraft would take. A value it would refuse is
+        said in the dialog, which stays open with what the user typed: not after it closed,
+        to be filled in again."""
+        while self.dialog.run():
+            error = _refusal(self.op, self.config)
+            if error is None:
+                return True
+            self.refuse(error)
+        return False
+
+    def destroy(self) -> None:
+        self.config.disconnect(self._watch)
+        if self._pending:
+            GLib.source_remove(self._pending)
+            self._pending = 0
+        self.dialog.destroy()
 
 
-Gimp.main(RecraftPlugIn.__gtype__, sys.argv)
+def _settings_dialog() -> None:
+    """A row per setting (recraft_core.settings.ENTRIES: the same as Krita's), with what it
+    does under it."""
+    from gi.repository import GimpUi, Gtk
+
+    GimpUi.init("recraft")
+    saved, defaults = settings.load(), Options()
+    dialog = GimpUi.Dialog(title="Recraft settings", role="recraft-settings")
+    dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
+    dialog.add_button("_Save", Gtk.ResponseType.OK)
+    grid = Gtk.Grid(row_spacing=4, column_spacing=12, margin=12)
+    widgets = {}
+    for row, entry in enumerate(settings.ENTRIES):
+        value = getattr(saved, entry.name)
+        if entry.kind == "pixels":
+            widget = Gtk.SpinButton.new_with_range(entry.low, entry.high, 1)
+            widget.set_value(getattr(defaults, entry.name) if value is None else value)
+            label = f"{entry.label} (px)"
+        else:
+            widget = Gtk.Entry(text=value or "", width_chars=40, hexpand=True)
+            widget.set_visibility(entry.kind != "secret")
+            widget.set_placeholder_text(entry.placeholder)
+            label = entry.label
+        widget.set_tooltip_text(entry.help)
+        help_ = Gtk.Label(label=entry.help, xalign=0, wrap=True, max_width_chars=50)
+        help_.get_style_context().add_class("dim-label")
+        grid.attach(Gtk.Label(label=label, xalign=0), 0, 2 * row, 1, 1)
+        grid.attach(widget, 1, 2 * row, 1, 1)
+        grid.attach(help_, 1, 2 * row + 1, 1, 1)
+        widgets[entry.name] = widget
+    note = Gtk.Label(label=settings.NOTE, xalign=0, wrap=True, max_width_chars=60)
+    grid.attach(note, 0, 2 * len(settings.ENTRIES), 2, 1)
+    dialog.get_content_area().add(grid)
+    dialog.show_all()
+    if dialog.run() == Gtk.ResponseType.OK:
+        values = {
+            name: int(w.get_value()) if isinstance(w, Gtk.SpinButton) else w.get_text()
+            for name, w in widgets.items()
+        }
+        settings.save(settings.with_values(values))
+    dialog.destroy()
+
+
+def _options() -> Options:
+    return Options.saved()
+
+
+def _client() -> Client:
+    return editor_client(SETTINGS_MENU)
+
+
+if __name__ == "__main__":  # as GIMP runs it; the tests import it to drive its dialogs
+    Gimp.main(RecraftPlugIn.__gtype__, sys.argv)

@@ -107,7 +107,16 @@ class Runner(QtCore.QObject):
             uses_canvas = operation in OPERATIONS and OPERATIONS[operation].uses_canvas
             if canvas is None and uses_canvas:
                 canvas = KritaCanvas.active(visible) if _has_document() else None
-            job = Job(client(), operation, canvas, params, options=options(), references=references)
+            job = Job(
+                client(),
+                operation,
+                canvas,
+                params,
+                options=options(),
+                references=references,
+                front_end="krita",  # its results are kept in the library the Settings name
+                document=_document_name(canvas),
+            )
             job.prepare()
         except RecraftError as e:
             self.last_error = e.user_message
@@ -251,6 +260,15 @@ class Runner(QtCore.QObject):
         if outcome is not None and outcome.user is not None:
             self.balance = outcome.user.credits
             self.changed.emit()
+
+
+def _document_name(canvas) -> str | None:
+    """What the library says a result was made in: the file's name, or the image's."""
+    if canvas is None:
+        return None
+    document = canvas.document
+    path = document.fileName()
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else document.name() or None
 
 
 def _has_document() -> bool:

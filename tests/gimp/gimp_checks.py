@@ -92,12 +92,14 @@ def picture(
     group=None,
     indexed=False,
     alpha=True,
+    mask=False,
 ):
     """An image of that base type and precision: a white "Background" of the canvas's size,
     under a "photo" layer at box (x, y, w, h) holding the pixels `_rows` describes; inside a
     layer group of that name if `group` names one; converted to indexed colour (a palette
     made of its few colours) when `indexed`. The photo layer has no alpha channel when
-    `alpha` is false."""
+    `alpha` is false, and a white layer mask when `mask` (GIMP then selects the mask, as after
+    Layer › Mask › Add Layer Mask)."""
     image = Gimp.Image.new_with_precision(
         width, height, getattr(Gimp.ImageBaseType, base), getattr(Gimp.Precision, precision)
     )
@@ -118,6 +120,8 @@ def picture(
     photo.set_offsets(x, y)
     if indexed:
         _to_indexed(image)
+    if mask:
+        photo.add_mask(photo.create_mask(Gimp.AddMaskType.WHITE))
     return image, photo
 
 
@@ -210,13 +214,14 @@ def _plain(value):
     return value if value is None or isinstance(value, str | int | float) else repr(value)
 
 
-def call(name, image, drawables, args) -> dict:
-    """Run a procedure as a script does; its status and, on an error, GIMP's message."""
+def call(name, image, drawables, args, run_mode="NONINTERACTIVE") -> dict:
+    """Run a procedure as a script does (or as a menu does: INTERACTIVE, WITH_LAST_VALS); its
+    status and, on an error, GIMP's message."""
     procedure = Gimp.get_pdb().lookup_procedure(name)
     if procedure is None:
         raise LookupError(f"{name} is not registered (GIMP's output says why)")
     config = procedure.create_config()
-    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("run-mode", getattr(Gimp.RunMode, run_mode))
     if image is not None:
         config.set_property("image", image)
     if drawables:
@@ -257,9 +262,13 @@ def operate(
     with_composite=False,
     drawables="photo",
     kill_after=None,
+    run_mode="NONINTERACTIVE",
+    no_image=False,
 ) -> dict:
-    """Build `picture(**image)`, select, call `procedure` on the photo layer (or with no
-    drawables) and report the image before and after, and every image the call opened."""
+    """Build `picture(**image)`, select, call `procedure` on the photo layer (drawables
+    "photo"), on its layer mask ("mask") or with no drawables (None), or with no image at all
+    (`no_image`: as from an empty GIMP), and report the image before and after, and every
+    image the call opened."""
     picture_, photo = picture(**(image or {}))
     known = {i.get_id() for i in Gimp.get_images()}
     try:
@@ -271,10 +280,11 @@ def operate(
             "composite_before": composite(ctx, picture_) if with_composite else None,
             "images_before": len(known),
         }
-        source = [photo] if drawables == "photo" else []
+        source = {"photo": [photo], "mask": [photo.get_mask()]}.get(drawables, [])
         if kill_after is not None:
             got["killed"] = _kill_plugin_later(kill_after)
-        got["call"] = call(procedure, picture_, source, args or {})
+        on = (None, []) if no_image else (picture_, source)
+        got["call"] = call(procedure, *on, args or {}, run_mode)
         got["after"] = describe(ctx, picture_)
         got["composite_after"] = composite(ctx, picture_) if with_composite else None
         opened = [i for i in Gimp.get_images() if i.get_id() not in known]
@@ -313,11 +323,17 @@ def show_off(ctx, prompt, marker) -> dict:
 def _kill_plugin_later(seconds: float) -> list:
     """What GIMP does when the user presses Cancel on a plug-in's progress bar: it kills the
     plug-in's process. Here a thread does it to the Recraft plug-in after `seconds`; the list
-    gets the pids it killed."""
+    gets the pids it killed.
+
+    Only this GIMP's plug-in: a child of the GIMP running this check (whose plug-in this
+    check's process is too). The chroot shares the machine's processes, and killing every
+    recraft.py there took down the plug-in of any other GIMP running meanwhile: another test
+    run's, or a user's ("Plug-in crashed: recraft.py" with a dialog open, issue 18)."""
     import signal
     import threading
 
     killed = []
+    gimp = os.getppid()
 
     def kill() -> None:
         time.sleep(seconds)
@@ -325,9 +341,11 @@ def _kill_plugin_later(seconds: float) -> list:
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     cmdline = f.read()
-            except OSError:
+                with open(f"/proc/{pid}/status") as f:
+                    parent = next(int(x.split()[1]) for x in f if x.startswith("PPid:"))
+            except (OSError, StopIteration, ValueError):
                 continue
-            if b"recraft/recraft.py" in cmdline:
+            if b"recraft/recraft.py" in cmdline and parent == gimp:
                 os.kill(int(pid), signal.SIGKILL)
                 killed.append(int(pid))
 
@@ -339,8 +357,7 @@ def decode_results(ctx, files) -> dict:
     """The installed plug-in's GimpCodec on result files (name: path), as a job in the
     plug-in's process runs it: each one's pixels dumped, and whether GdkPixbuf read it here
     or the codec fell back to GIMP's own loaders."""
-    plugin = os.path.join(os.environ["GIMP3_DIRECTORY"], "plug-ins", "recraft")
-    sys.path[:0] = [plugin, os.path.join(plugin, "vendor")]
+    _plugin_on_path()
     import gimp_canvas
 
     def dump(raster) -> dict:
@@ -365,11 +382,137 @@ def decode_results(ctx, files) -> dict:
     return out
 
 
+def _plugin_on_path() -> None:
+    """The installed plug-in's modules (and recraft_core, from its vendor folder) importable
+    here, as the plug-in's own process has them."""
+    plugin = os.path.join(os.environ["GIMP3_DIRECTORY"], "plug-ins", "recraft")
+    if plugin not in sys.path:
+        sys.path[:0] = [plugin, os.path.join(plugin, "vendor")]
+
+
+def insert_rollback(ctx, kind, fail_at=2, count=3) -> dict:
+    """The installed plug-in's GimpCanvas inserting `count` results (kind "layers": 8x8
+    layers in a group; "vectors": SVGs, as paths and layers, in a group) above the photo
+    layer, the `fail_at`-th failing midway (its layer cannot be made; its SVG is not an
+    SVG). Reports the error raised and the image before and after."""
+    _plugin_on_path()
+    import gimp_canvas
+
+    from recraft_core.imaging.png import Raster
+    from recraft_core.workflow import NewLayer, NewVector
+
+    image, photo = picture()
+    try:
+        canvas = gimp_canvas.GimpCanvas(image, photo)
+        before = describe(ctx, image, pixels=False)
+        made = []
+        if kind == "layers":
+            real = gimp_canvas.new_layer
+
+            def new_layer(image_, new):
+                made.append(new.name)
+                if len(made) == fail_at:
+                    raise RuntimeError("the test's failure")
+                return real(image_, new)
+
+            pixels = Raster(8, 8, "RGBA", bytes([200, 40, 40, 255]) * 64)
+            results = [NewLayer(f"result #{i + 1}", pixels, 10 * i, 10, 8, 8) for i in range(count)]
+            gimp_canvas.new_layer = new_layer
+            try:
+                canvas.insert_layers(results, "results")
+            except Exception as e:
+                error = f"{type(e).__name__}: {e}"
+            else:
+                error = None
+            finally:
+                gimp_canvas.new_layer = real
+        else:
+            w, h = image.get_width(), image.get_height()
+            good = (
+                f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">'
+                f'<path d="M10 10 L100 10 L100 100 Z" fill="#c02020"/></svg>'
+            )
+            svgs = ["not an SVG" if i + 1 == fail_at else good for i in range(count)]
+            results = [NewVector(f"result #{i + 1}", t, None, (w, h)) for i, t in enumerate(svgs)]
+            try:
+                canvas.insert_vectors(results, "results")
+            except Exception as e:
+                error = f"{type(e).__name__}: {e}"
+            else:
+                error = None
+        return {
+            "error": error,
+            "before": before,
+            "after": describe(ctx, image, pixels=False),
+            "undo_enabled": image.undo_is_enabled(),
+        }
+    finally:
+        image.delete()
+
+
+def dialog_texts(ctx, procedure, steps) -> dict:
+    """The installed plug-in's dialog for `procedure` (its own OperationDialog, as the plug-in
+    builds it), not run but driven: each step ({argument: value}) is set on the dialog's
+    config as GIMP's widgets set it, the dialog's pending updates are let run, and its texts
+    read: the about text (with the cost) and what OK would refuse. Also the models the
+    procedure offers. Needs an X display (GIMP's GUI, or DISPLAY for its plug-ins)."""
+    gi.require_version("GimpUi", "3.0")
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import GimpUi, Gtk
+
+    _plugin_on_path()
+    import recraft
+
+    GimpUi.init("recraft-checks")
+    pdb_procedure = Gimp.get_pdb().lookup_procedure(procedure)
+    op = recraft.procedures()[procedure][0]
+    config = pdb_procedure.create_config()
+    model = pdb_procedure.find_argument("model")
+    models = Gimp.param_spec_choice_get_choice(model).list_nicks() if model else []
+    dialog = recraft.OperationDialog(pdb_procedure, config, op)
+    seen = []
+    try:
+        for step in [{}, *steps]:
+            for name, value in step.items():
+                config.set_property(name, value)
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and Gtk.events_pending():
+                Gtk.main_iteration_do(False)
+            seen.append({"about": dialog.about.get_text(), "refusal": recraft._refusal(op, config)})
+    finally:
+        dialog.destroy()
+    return {"models": list(models), "steps": seen}
+
+
+def interactive(ctx, procedure, marker, args=None, image=None, selection_shape=None, feather=0.0):
+    """Build `picture(**image)` shown in a window, select, write `marker`, then call
+    `procedure` INTERACTIVE on the photo layer (a procedure that takes no image, Settings,
+    with none): its dialog opens and waits for whoever drives the GUI (the test, with
+    xdotool). The call's outcome once the dialog closed."""
+    if image == "none":
+        Path(marker).write_text("")
+        return {"call": call(procedure, None, [], args or {}, "INTERACTIVE")}
+    picture_, photo = picture(**(image or {}))
+    try:
+        if selection_shape:
+            select(picture_, selection_shape, feather)
+        Gimp.Display.new(picture_)
+        Gimp.displays_flush()
+        Path(marker).write_text("")
+        return {"call": call(procedure, picture_, [photo], args or {}, "INTERACTIVE")}
+    finally:
+        picture_.clean_all()  # no "unsaved changes" question when GIMP quits
+        picture_.delete()
+
+
 CHECKS = {
     "registered": registered,
     "operate": operate,
     "show_off": show_off,
     "decode_results": decode_results,
+    "insert_rollback": insert_rollback,
+    "dialog_texts": dialog_texts,
+    "interactive": interactive,
 }
 
 

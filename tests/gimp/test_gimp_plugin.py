@@ -6,12 +6,14 @@ themselves are in gimp_checks.py; here is what they must find."""
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from recraft_core.api import forms
 from recraft_core.workflow.job import Options
 
 # The first test of a version builds the plug-in folder and starts GIMP cold.
@@ -53,7 +55,8 @@ DEPTHS = {
     "gray-no-alpha": {"base": "GRAY", "alpha": False, "background": GREY, "colour": (40, 40, 40)},
 }  # fmt: skip
 # Where users find results misplaced: a source inside a layer group; one hanging off the canvas.
-PLACES = {"in-a-group": {"group": "folder"}, "off-the-canvas": {"box": [-50, -40, 400, 340]}}
+OFF_CANVAS = {"box": [-50, -40, 400, 340]}
+PLACES = {"in-a-group": {"group": "folder"}, "off-the-canvas": OFF_CANVAS}
 NEEDS_SELECTION = {"inpaint": {"prompt": PROMPT}, "erase-region": {}}
 # Over 16 MP: only the selection and its context go up (see test_large_canvas_sends_a_crop).
 LARGE = {
@@ -101,6 +104,31 @@ MAIN = {
     "large_inpaint": operate(
         "inpaint", {"prompt": PROMPT}, image=LARGE, selection_shape=LARGE_SELECTION
     ),
+    # GIMP selects a layer's mask after Add Layer Mask: the layer is meant.
+    "remove_background_on_mask": operate(
+        "remove-background", image={"mask": True}, drawables="mask"
+    ),
+    # From the menu (INTERACTIVE) with nothing selected: said before any dialog opens (this
+    # GIMP has no display: a dialog could not open at all).
+    **{
+        f"no_selection_from_menu[{name}]": operate(name, args, run_mode="INTERACTIVE")
+        for name, args in NEEDS_SELECTION.items()
+    },
+    # Filters › Recraft › Repeat runs with the last values, and no dialog: what came back is
+    # shown, not only returned.
+    "improve_prompt_from_menu": operate(
+        "enhance-prompt", {"prompt": PROMPT}, drawables=None, run_mode="WITH_LAST_VALS"
+    ),
+    "create_style_from_menu": operate(
+        "create-style", image=OFF_CANVAS, run_mode="WITH_LAST_VALS"
+    ),
+    # With no image open: the results open as one new image (a group for several).
+    "generate_no_image": operate("generate", {"prompt": PROMPT, "n": 2}, no_image=True),
+    "generate_vector_no_image": operate(
+        "generate", {"prompt": PROMPT, "model": "recraftv4_1_vector"}, no_image=True
+    ),
+    "insert_rollback[layers]": ("insert_rollback", {"kind": "layers"}),
+    "insert_rollback[vectors]": ("insert_rollback", {"kind": "vectors"}),
 }  # fmt: skip
 FAILING = {
     "inpaint": operate("inpaint", {"prompt": PROMPT}, selection_shape=RECTANGLE),
@@ -447,10 +475,14 @@ def test_arguments_reach_the_api_as_its_parameters(main_launch):
 
 
 def test_generate_two_gives_a_group(main_launch):
+    """Into an open image with no size chosen: the model's size nearest the image's shape
+    (400x320, 1.25: V4.1's 5:4, 1152x896), not 1:1; two results in a group, #1 on top."""
     check = main_launch.check("generate_two")
     assert_succeeded(check)
     sent = check.sent("/images/generations")
     assert (sent.params["prompt"], sent.params["n"]) == (PROMPT, 2)
+    size = forms.nearest_size("generate", None, *CANVAS)
+    assert sent.params.get("size") == size == "1152x896"
 
     after = check.value["after"]["layers"]
     name = f"Recraft generate: {PROMPT}"
@@ -459,12 +491,13 @@ def test_generate_two_gives_a_group(main_launch):
     group = after[0]
     assert group["group"], f"{name} is not a layer group"
     children = group["children"]
-    assert sorted(names(children)) == [f"{name} #1", f"{name} #2"]
+    assert names(children) == [f"{name} #1", f"{name} #2"], "#1 is not on top"
+    width, height = map(int, size.split("x"))
     images = []
     for child in children:
         (x, y), (w, h) = child["offsets"], child["size"]
-        assert min(x, y) >= 0 and x + w <= CANVAS[0] and y + h <= CANVAS[1], child
-        assert w == h == min(CANVAS), "a 1:1 result scaled to fit the canvas"
+        assert x <= 0 and y <= 0 and x + w >= CANVAS[0] and y + h >= CANVAS[1], "a gap"
+        assert abs(w / h - width / height) < 0.01, f"{w}x{h} is not the 5:4 result's shape"
         pixels = check.pixels(child["pixels"])
         assert (pixels[..., 3] == 255).all()
         images.append(pixels)
@@ -660,3 +693,114 @@ def test_undo_left_consistent(gimp, request, launch):
     for name, entry in launch.report["checks"].items():
         if entry["ok"] and "undo_enabled" in entry["value"]:
             assert entry["value"]["undo_enabled"], name
+
+
+# -- from the menus: what GIMP hands over, what the user is shown ------------------------------
+
+
+def test_layer_mask_stands_for_its_layer(main_launch):
+    """Remove background with the layer's mask active (GIMP selects it after Add Layer Mask):
+    the layer's pixels go up, never the mask's (white), and the result lands above the layer."""
+    check = main_launch.check("remove_background_on_mask")
+    assert_succeeded(check)
+    sent = upload(check.sent("/images/removeBackground"), "image")
+    source = photo_pixels(check)
+    assert sent.shape[:2] == source.shape[:2]
+    assert (sent[..., :3] == source[..., :3]).all(), "not the layer's pixels (the mask's?)"
+    after = check.value["after"]["layers"]
+    assert names(after) == ["Recraft remove background", "photo", "Background"]
+    assert_source_untouched(check)
+
+
+@pytest.mark.parametrize("operation", NEEDS_SELECTION)
+def test_no_selection_is_said_before_the_dialog(main_launch, operation):
+    """From the menu with nothing selected: "Selection is missing" straight away, not after
+    a dialog was filled in (here no dialog could even open: GIMP has no display)."""
+    check = main_launch.check(f"no_selection_from_menu[{operation}]")
+    call = check.value["call"]
+    assert call["status"] == "execution-error", call
+    assert call["message"].startswith("Selection is missing"), call["message"]
+    assert_nothing_added(check)
+    assert check.requests == [], f"asked Recraft anyway: {check.paths()}"
+
+
+def _messages(launch) -> str:
+    """What the plug-in showed with Gimp.message: GIMP's console prints it as a warning."""
+    return launch.output
+
+
+def test_improve_prompt_from_the_menu_shows_the_prompt(main_launch):
+    check = main_launch.check("improve_prompt_from_menu")
+    assert_succeeded(check)
+    (prompt,) = check.value["call"]["values"]
+    assert prompt and prompt != PROMPT
+    check.sent("/prompts/enhance")
+    assert prompt in _messages(main_launch), "the improved prompt was not shown"
+
+
+def test_create_style_from_the_menu_shows_the_style_and_sends_whole_layers(main_launch):
+    """The style id is shown (a style costs 40 credits); each reference is the whole layer,
+    also what lies off the canvas (400x340 at (-50, -40) on a 400x320 canvas)."""
+    check = main_launch.check("create_style_from_menu")
+    assert_succeeded(check)
+    (style_id,) = check.value["call"]["values"]
+    assert style_id
+    shown = _messages(main_launch)
+    assert style_id in shown and "Saved style" in shown, "the style id was not shown"
+    sent = check.sent("/styles")
+    image = upload(sent, "images")
+    w, h = OFF_CANVAS["box"][2:]
+    assert image.shape[:2] == (h, w), "not the whole layer"
+    assert (image[..., :3] == photo_pixels(check)[..., :3]).all()
+    assert_nothing_added(check)
+
+
+@pytest.mark.parametrize("kind", ["layers", "vectors"])
+def test_insertion_failing_midway_leaves_nothing(main_launch, kind):
+    """The second of three results cannot be inserted: the group and the first result,
+    already in the image, are removed again; the error goes on to the caller."""
+    got = main_launch.check(f"insert_rollback[{kind}]").value
+    assert got["error"], "the failure did not reach the caller"
+    assert shape(got["after"]["layers"]) == shape(got["before"]["layers"]), "left behind"
+    assert got["after"]["paths"] == got["before"]["paths"], "paths left behind"
+    assert got["undo_enabled"]
+
+
+def test_generate_with_no_image_open_opens_one(main_launch):
+    """From an empty GIMP: one new image of the results' size holding them in a group, #1 on
+    top, returned to the caller; nothing else changes."""
+    check = main_launch.check("generate_no_image")
+    assert_succeeded(check)
+    got = check.value
+    assert len(got["opened"]) == 1, "not one new image"
+    assert got["call"]["values"] == [{"image": got["opened_ids"][0]}]
+    opened = got["opened"][0]
+    name = f"Recraft generate: {PROMPT}"
+    assert names(opened["layers"]) == [name]
+    group = opened["layers"][0]
+    assert group["group"] and names(group["children"]) == [f"{name} #1", f"{name} #2"]
+    for child in group["children"]:
+        assert (child["offsets"], child["size"]) == ([0, 0], opened["size"])
+    assert_nothing_added(replace(check, value={**got, "opened": []}))
+
+
+def test_generate_vector_with_no_image_open_gives_paths(main_launch):
+    """A vector result with no image open: a new image of the SVG's size with its paths and
+    a layer drawing them."""
+    check = main_launch.check("generate_vector_no_image")
+    assert_succeeded(check)
+    (opened,) = check.value["opened"]
+    name = f"Recraft generate: {PROMPT}"
+    assert names(opened["layers"]) == [name]
+    assert opened["paths"] and all(p["name"] == name for p in opened["paths"])
+    assert opened["layers"][0]["size"] == opened["size"]
+
+
+def test_paid_results_are_kept_in_the_library(main_launch, gimp):
+    """Every paid result of the launch is in the results library, marked as GIMP's (issue 20)."""
+    main_launch.check("registered")  # the launch has run
+    records = list((gimp.home / ".local/share/recraft/library").rglob("record.json"))
+    kept = [json.loads(path.read_text()) for path in records]
+    assert {"remove_background", "inpaint", "generate"} <= {r["operation"] for r in kept}
+    assert {r["front_end"] for r in kept} == {"gimp"}
+    assert all(r.get("credits") is not None for r in kept)

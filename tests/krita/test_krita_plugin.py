@@ -134,6 +134,14 @@ def test_remove_background_action(krita, recraft_server):
     assert (pixels[..., 3] == np.where(red, 255, 0)).all(), "alpha off the red square"
     assert (pixels[red][:, :3] == (220, 30, 30)).all()
 
+    # The paid result is in the results library, as Recraft sent it (issue 20).
+    records = list((krita.home / ".local/share/recraft/library").rglob("record.json"))
+    assert len(records) == 1, records
+    record = json.loads(records[0].read_text())
+    assert (record["operation"], record["front_end"]) == ("remove_background", "krita")
+    kept = records[0].parent / record["results"][0]["file"]
+    assert kept.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
 
 def test_inpaint_selection_via_docker(krita, recraft_server):
     """Inpaint from the docker: the mask is the grown selection in pure black and white, and
