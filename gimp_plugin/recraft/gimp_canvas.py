@@ -242,15 +242,30 @@ class GimpCanvas:
             raise ProtocolError(f"GIMP could not insert the layer {layer.get_name()!r}")
         added.append(layer)
 
-    def insert_layers(self, layers: list[NewLayer], group: str | None) -> None:
-        """Each result as a layer above the source, the first on top."""
+    def insert_layers(
+        self, layers: list[NewLayer], group: str | None, grow: tuple | None = None
+    ) -> None:
+        """Each result as a layer above the source, the first on top. With `grow` (an
+        outpaint), the image first grows to that box, its layers keeping their place on it,
+        in the same undo group."""
         with self._insertion(group) as (parent, position, added):
-            for i, new in enumerate(layers):
-                layer = new_layer(self.image, new)
-                self._insert(layer, parent, position + i, added)
-                if new.scaled:
-                    layer.scale(new.width, new.height, False)
-                layer.set_offsets(new.x, new.y)
+            dx = dy = 0
+            if grow is not None:
+                dx, dy = -grow[0], -grow[1]
+                size = (self.image.get_width(), self.image.get_height())
+                if not self.image.resize(grow[2] - grow[0], grow[3] - grow[1], dx, dy):
+                    raise ProtocolError("GIMP could not grow the image to hold the result")
+            try:
+                for i, new in enumerate(layers):
+                    layer = new_layer(self.image, new)
+                    self._insert(layer, parent, position + i, added)
+                    if new.scaled:
+                        layer.scale(new.width, new.height, False)
+                    layer.set_offsets(new.x + dx, new.y + dy)
+            except BaseException:
+                if grow is not None:  # as it was: the same size, its layers where they were
+                    self.image.resize(*size, -dx, -dy)
+                raise
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         """Each SVG as editable paths, plus a layer rendering it (GIMP has no vector layers)."""

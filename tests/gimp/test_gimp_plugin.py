@@ -804,3 +804,33 @@ def test_paid_results_are_kept_in_the_library(main_launch, gimp):
     assert {"remove_background", "inpaint", "generate"} <= {r["operation"] for r in kept}
     assert {r["front_end"] for r in kept} == {"gimp"}
     assert all(r.get("credits") is not None for r in kept)
+
+
+@pytest.fixture(scope="session")
+def outpaint_launch(gimp):
+    # A launch of its own: the server keeps the uploads of its last 50 requests only, which
+    # the main launch's checks already use.
+    args = {"prompt": PROMPT, "expand-left": 100, "expand-bottom": 80}
+    return gimp.launch("outpaint", _checks({"outpaint": operate("outpaint", args)}))
+
+
+def test_outpaint_grows_the_image_to_hold_the_result(outpaint_launch):
+    """Expand the offset layer left 100 and down 80: the result covers the layer and the
+    expansion, and the image grows to hold it in the same undo group, every layer keeping
+    its place on the picture."""
+    check = outpaint_launch.check("outpaint")
+    assert_succeeded(check)
+    sent = check.sent("/images/outpaint")
+    assert (sent.fields["expand_left"], sent.fields["expand_bottom"]) == ("100", "80")
+    x, y, w, h = BOX
+    before, after = check.value["before"], check.value["after"]
+    width, height = before["size"]
+    shift = max(0, 100 - x)  # how far the image grew on the left
+    assert after["size"] == [width + shift, max(height, y + h + 80)]
+    new = after["layers"][0]
+    assert new["name"].startswith("Recraft outpaint")
+    assert (new["offsets"], new["size"]) == ([x - 100 + shift, y], [w + 100, h + 80])
+    moved = {layer["name"]: layer["offsets"] for layer in after["layers"][1:]}
+    for layer in before["layers"]:
+        lx, ly = layer["offsets"]
+        assert moved[layer["name"]] == [lx + shift, ly]
