@@ -806,12 +806,58 @@ def test_paid_results_are_kept_in_the_library(main_launch, gimp):
     assert all(r.get("credits") is not None for r in kept)
 
 
+MORE = {
+    "outpaint": operate("outpaint", {"prompt": PROMPT, "expand-left": 100, "expand-bottom": 80}),
+    "image_to_image": operate("image-to-image", {"prompt": PROMPT, "strength": 0.4}),
+    "generate_background": operate(
+        "generate-background", {"prompt": PROMPT}, selection_shape=RECTANGLE
+    ),
+    "creative_upscale": operate("creative-upscale"),
+    "remix": operate("remix", {"size": "1536x768", "model": "recraftv4_1"}),
+    "explore": operate("explore", {"prompt": PROMPT}),
+}
+
+
 @pytest.fixture(scope="session")
 def outpaint_launch(gimp):
     # A launch of its own: the server keeps the uploads of its last 50 requests only, which
     # the main launch's checks already use.
-    args = {"prompt": PROMPT, "expand-left": 100, "expand-bottom": 80}
-    return gimp.launch("outpaint", _checks({"outpaint": operate("outpaint", args)}))
+    return gimp.launch("more", _checks(MORE))
+
+
+def test_more_operations_reach_the_api_and_the_image(outpaint_launch):
+    """Operations run through their procedures as a user runs them: what the server got and
+    what the image got."""
+    x, y, w, h = BOX
+    check = outpaint_launch.check("image_to_image")
+    assert_succeeded(check)
+    sent = check.sent("/images/imageToImage")
+    assert upload(sent, "image").shape[:2] == (h, w) and sent.fields["strength"] == "0.4"
+    new = check.value["after"]["layers"][0]
+    assert (new["offsets"], new["size"]) == ([x, y], [w, h])
+
+    check = outpaint_launch.check("generate_background")
+    assert_succeeded(check)
+    sent = check.sent("/images/generateBackground")
+    mask = upload(sent, "mask")
+    assert mask.shape[:2] == upload(sent, "image").shape[:2] and set(np.unique(mask)) <= {0, 255}
+    assert check.value["after"]["layers"][0]["name"].startswith("Recraft generate background")
+
+    check = outpaint_launch.check("creative_upscale")
+    assert_succeeded(check)
+    assert upload(check.sent("/images/creativeUpscale"), "image").shape[:2] == (h, w)
+    assert len(check.value["opened"]) == 1 and check.value["opened"][0]["size"][0] > w
+
+    check = outpaint_launch.check("remix")
+    assert_succeeded(check)
+    assert check.sent("/images/variateImage").fields["size"] == "1536x768"
+    new = check.value["after"]["layers"][0]
+    assert new["size"][0] == 2 * new["size"][1], "a 2:1 remix keeps its proportions"
+
+    check = outpaint_launch.check("explore")
+    assert_succeeded(check)
+    assert check.sent("/images/explore").fields["prompt"] == PROMPT
+    assert check.value["after"]["layers"][0]["name"].startswith("Recraft explore")
 
 
 def test_outpaint_grows_the_image_to_hold_the_result(outpaint_launch):
