@@ -71,18 +71,12 @@ def scaled(raster: Raster, width: int, height: int) -> Raster:
         scratch.delete()
 
 
-class GimpCodec:
+class GimpCodec(PurePythonCodec):
     """PNG out by the pure-Python encoder (thread-safe). Results in through GdkPixbuf's
     loaders in this process; what they cannot read, through GIMP's own file loaders (PNG,
     JPEG, WEBP), which must run on the main thread."""
 
     thread_safe = False
-
-    def __init__(self) -> None:
-        self._png = PurePythonCodec()
-
-    def encode_png(self, image: Raster, opaque: bool = False) -> bytes:
-        return self._png.encode_png(image, opaque)
 
     def decode(self, data: bytes) -> Raster:
         # GdkPixbuf decodes here, in C; file_load_layer goes through GIMP's PNG plug-in and

@@ -134,7 +134,7 @@ def thumbnail(raster: Raster, side: int) -> QImage:
     return image.scaled(side, side, keep, Qt.TransformationMode.SmoothTransformation)
 
 
-class QtCodec:
+class QtCodec(PurePythonCodec):
     """PNG in through Qt's C++ libpng: QImageReader.read releases the GIL (QImage.fromData
     does not), so Krita's GUI thread stays free while a worker decodes; QImage is reentrant,
     so a worker thread may use its own images. PNG out through the core's encoder, whose
@@ -143,12 +143,6 @@ class QtCodec:
     copies go in bands, so it holds the GIL only briefly."""
 
     thread_safe = True
-
-    def __init__(self) -> None:
-        self._png = PurePythonCodec()
-
-    def encode_png(self, image: Raster, opaque: bool = False) -> bytes:
-        return self._png.encode_png(image, opaque)
 
     def decode(self, data: bytes) -> Raster:
         buffer = QtCore.QBuffer()
