@@ -19,19 +19,6 @@ from recraft_core.library import Library, records
 ID = r"\d{8}-\d{6}-[0-9a-f]{6}"
 
 
-@pytest.fixture
-def cli(recraft_server, run_cli):
-    def run(*args, **env):
-        env = {
-            "RECRAFT_API_URL": recraft_server.base_url,
-            "RECRAFT_API_TOKEN": recraft_server.token,
-            **env,
-        }
-        return run_cli(*args, **env)
-
-    return run
-
-
 def clean(r) -> None:
     assert "Traceback" not in r.stderr, r.stderr
 

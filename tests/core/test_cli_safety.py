@@ -13,19 +13,6 @@ from images import mask, png
 from recraft_server import RecraftServer
 
 
-@pytest.fixture
-def cli(recraft_server, run_cli):
-    def run(*args, **env):
-        env = {
-            "RECRAFT_API_URL": recraft_server.base_url,
-            "RECRAFT_API_TOKEN": recraft_server.token,
-            **env,
-        }
-        return run_cli(*args, **env)
-
-    return run
-
-
 def charged(server) -> list:
     return [r for r in server.requests if r.path.startswith("/v1/images/")]
 

@@ -189,16 +189,6 @@ def test_every_operation_has_a_test_here():
 # -- the CLI ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(recraft_server, run_cli):
-    def run(*args):
-        return run_cli(
-            *args, RECRAFT_API_URL=recraft_server.base_url, RECRAFT_API_TOKEN=recraft_server.token
-        )
-
-    return run
-
-
 def test_cli_every_operation(cli, tmp_path, recraft_server):
     img = tmp_path / "photo.png"
     img.write_bytes(png(300, 300))
