@@ -64,11 +64,13 @@ def ellipse(width, height, cx, cy, rx, ry, feather=0.0) -> np.ndarray:
 
 
 def flatten(canvas: MemoryCanvas, region=None) -> np.ndarray:
-    """The canvas (or the `region` box of it) as an editor shows it: every layer composited
-    over the ones below."""
+    """The canvas (or the `region` box of it) as an editor shows it: every visible layer,
+    through its mask, composited over the ones below."""
     rx0, ry0, rx1, ry1 = region or (0, 0, canvas.width, canvas.height)
     out = np.zeros((ry1 - ry0, rx1 - rx0, 4), np.float64)
     for layer in canvas.layers:
+        if not layer.visible:
+            continue
         x0, y0 = max(rx0, layer.x), max(ry0, layer.y)
         x1 = min(rx1, layer.x + layer.image.width)
         y1 = min(ry1, layer.y + layer.image.height)
@@ -76,6 +78,9 @@ def flatten(canvas: MemoryCanvas, region=None) -> np.ndarray:
             continue
         src = as_array(layer.image)[y0 - layer.y : y1 - layer.y, x0 - layer.x : x1 - layer.x]
         src = src.astype(np.float64) / 255
+        if layer.mask is not None:
+            mask = np.frombuffer(layer.mask, np.uint8).reshape(layer.image.height, -1)
+            src[..., 3] *= mask[y0 - layer.y : y1 - layer.y, x0 - layer.x : x1 - layer.x] / 255
         dst = out[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0]
         a = src[..., 3:4]
         alpha = a + dst[..., 3:4] * (1 - a)
@@ -399,10 +404,11 @@ def test_generate_two_as_a_group(client, recraft_server):
     outcome = run(job)
     assert outcome.group == "Recraft generate: a lighthouse at dusk, oil on canvas [7]"
     names = [layer.name for layer in canvas.layers[1:]]
-    assert names == [f"{outcome.group} #1", f"{outcome.group} #2"]
+    assert names == [f"{outcome.group} #2", f"{outcome.group} #1"], "#1 is not on top"
+    assert [layer.visible for layer in canvas.layers[1:]] == [False, True], "not one at a time"
     assert {layer.group for layer in canvas.layers[1:]} == {outcome.group}
     assert canvas.edits == 1 and outcome.credits == 80
-    first = canvas.layers[1]
+    first = canvas.layers[2]
     assert (first.x, first.y, first.image.width) == (488, 238, 1024)  # centred, native size
 
 
@@ -899,3 +905,83 @@ def test_a_broken_library_never_fails_the_job(client, recraft_server, monkeypatc
     job = Job(client, "remove_background", canvas, front_end="gimp")
     assert run(job) is not None and job.error is None and len(canvas.layers) == 2
     assert job.entry_id is None
+
+
+# -- non-destructive results (issue 21) ----------------------------------------------------------
+
+
+def _inpainted(client, edge_masks: bool, feather: float):
+    canvas = MemoryCanvas(
+        700,
+        500,
+        [MemoryLayer("bg", raster(photo(700, 500)))],
+        ellipse(700, 500, 350, 250, 110, 80, feather=feather).tobytes(),
+    )
+    options = Options(grow=10, feather=8, edge_masks=edge_masks)
+    run(Job(client, "inpaint", canvas, {"prompt": "a red hat"}, options=options))
+    return canvas
+
+
+@pytest.mark.parametrize("feather", [0.0, 20.0])  # hard (faded by Soft edge), and soft
+def test_an_edge_as_a_mask_looks_as_the_baked_edge_and_can_be_painted(client, feather):
+    baked = _inpainted(client, False, feather)
+    masked = _inpainted(client, True, feather)
+    assert len(masked.layers) == 2 and masked.edits == 1
+    result = masked.layers[1]
+    assert result.mask is not None and len(result.mask) == result.image.width * result.image.height
+    # The model's full pixels over the box that went up (the whole 700 x 500 canvas here).
+    assert (result.x, result.y, result.image.width, result.image.height) == (0, 0, 700, 500)
+    assert (as_array(result.image)[..., 3] == 255).all()
+    # The first look is the baked one, pixel for pixel, and the mask is the baked alpha.
+    assert np.array_equal(flatten(masked), flatten(baked))
+    mask = np.frombuffer(result.mask, np.uint8).reshape(500, 700)
+    assert np.array_equal(mask, placed(baked.layers[1], 700, 500)[..., 3])
+    # Painting the mask white shows all of the result, also where the edge hid it.
+    before = flatten(masked)
+    result.mask = b"\xff" * len(result.mask)
+    after = flatten(masked)
+    assert np.array_equal(after, as_array(result.image))
+    changed = (after != before).any(axis=2)
+    assert changed[mask < 255].any() and not changed[mask == 255].any()
+
+
+def _backdrop() -> np.ndarray:
+    art = np.zeros((300, 400, 4), np.uint8)
+    art[..., :3], art[..., 3] = (250, 250, 250), 255
+    art[100:200, 150:250, :3] = (200, 0, 0)
+    art[100:200, 150:250, 2] = np.arange(100, dtype=np.uint8)[None, :]  # colours Recraft
+    return art  # would round differently in another depth: only the alpha may change
+
+
+@pytest.mark.parametrize("kind", ["layer", "mask"])
+def test_a_cutout_keeps_the_sources_pixels_and_takes_recrafts_alpha(client, recraft_server, kind):
+    art = _backdrop()
+    plain = MemoryCanvas(1000, 800, [MemoryLayer("art", raster(art), x=120, y=60)])
+    run(Job(client, "remove_background", plain))
+    recrafts = as_array(plain.layers[1].image)
+
+    canvas = MemoryCanvas(1000, 800, [MemoryLayer("art", raster(art), x=120, y=60)])
+    outcome = run(Job(client, "remove_background", canvas, options=Options(cutout=kind)))
+    assert canvas.edits == 1 and len(canvas.layers) == 2
+    assert len(outcome.cutouts) == 1 and len(outcome.layers) == 1
+    new = canvas.layers[1]
+    assert (new.name, new.x, new.y) == ("Recraft remove background", 120, 60)
+    got = as_array(new.image)
+    assert np.array_equal(got[..., :3], art[..., :3]), "a colour of the source changed"
+    if kind == "layer":
+        assert new.mask is None
+        assert np.array_equal(got[..., 3], recrafts[..., 3])
+    else:  # the source as it was, and Recraft's alpha as its mask
+        assert np.array_equal(got, art)
+        assert np.array_equal(np.frombuffer(new.mask, np.uint8).reshape(300, 400), recrafts[..., 3])
+    assert canvas.layers[0].image.pixels == raster(art).pixels, "the source changed"
+
+
+def test_a_cutout_whose_image_is_gone_opens_recrafts_pixels(client):
+    canvas = MemoryCanvas(1000, 800, [MemoryLayer("art", raster(_backdrop()), x=120, y=60)])
+    job = Job(client, "remove_background", canvas, options=Options(cutout="layer"))
+    job.prepare()
+    job.start().join(60)
+    document = job.outcome.as_document() if job.outcome else None
+    assert document is not None and len(document.layers) == 1
+    assert document.layers[0].image.width == 400

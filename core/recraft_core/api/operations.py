@@ -108,6 +108,9 @@ class Operation:
     extends: bool = False
     # Where a result (a style) is put to use: that operation's field of the same kind.
     result_used_in: str | None = None
+    # Only the alpha of its raster result is used, on the source's own pixels (a cut-out):
+    # the colours stay in the source's depth and colour model, untouched.
+    cuts_out: bool = False
 
     @property
     def cli_name(self) -> str:
@@ -486,6 +489,7 @@ OPERATIONS: dict[str, Operation] = {
             price=catalog.REQUEST_PRICES["remove_background"],
             **_PROCESS,
             svg_stays_svg=True,
+            cuts_out=True,
             offer=Offer(
                 5,
                 action="Remove Background",

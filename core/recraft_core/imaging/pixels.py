@@ -163,7 +163,7 @@ def set_alpha_in_place(rgba: bytearray, alpha: bytes) -> bytearray:
     for start in range(0, n, BAND_PIXELS):
         end = min(n, start + BAND_PIXELS)
         channel = view_rgba[4 * start + 3 : 4 * end : 4]
-        channel[:] = _new_alpha(channel.tobytes(), bytes(view_alpha[start:end]))
+        channel[:] = multiply_alpha_bytes(channel.tobytes(), bytes(view_alpha[start:end]))
     return rgba
 
 
@@ -180,11 +180,11 @@ def set_alpha_band(rgba: bytes, alpha: bytes) -> bytes:
     rgba, alpha = _bytes(rgba), _bytes(alpha)
     _checked(rgba, alpha)
     out = bytearray(rgba)
-    out[3::4] = _new_alpha(rgba[3::4], alpha)
+    out[3::4] = multiply_alpha_bytes(rgba[3::4], alpha)
     return bytes(out)
 
 
-def _new_alpha(old: bytes, alpha: bytes) -> bytes:
+def multiply_alpha_bytes(old: bytes, alpha: bytes) -> bytes:
     """round(a * m / 255) for each alpha byte a and mask byte m. An opaque layer just takes
     the mask; otherwise the 0 and 255 mask bytes act as bit masks on the alpha bytes (one
     big-integer AND) and only the soft pixels are multiplied."""

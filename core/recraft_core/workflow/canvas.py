@@ -37,10 +37,15 @@ class NewLayer:
     width: int
     height: int
     image_id: str | None = None  # Recraft's id (explore results feed explore_similar)
+    # An editable mask for the layer (a transparency mask in Krita, a layer mask in GIMP):
+    # one byte a pixel of `image`, 255 shows. The layer as inserted looks as if its alpha had
+    # been multiplied by it, and painting it reveals or hides more of the result.
+    mask: bytes | None = None
 
     def __repr__(self) -> str:
         where = f"{self.x},{self.y} {self.width}x{self.height}"
-        return f"NewLayer({self.name!r}, {self.image!r} at {where})"
+        masked = ", masked" if self.mask is not None else ""
+        return f"NewLayer({self.name!r}, {self.image!r} at {where}{masked})"
 
     @property
     def scaled(self) -> bool:
@@ -59,6 +64,28 @@ class NewVector:
 
     def __repr__(self) -> str:
         return f"NewVector({self.name!r}, {len(self.svg)} chars)"
+
+
+@dataclass(frozen=True, repr=False)
+class NewCutout:
+    """A cut-out of the source: its own pixels inside the canvas box (x, y, width, height),
+    in its own depth and colour model, whose alpha is multiplied by `alpha` (one byte a
+    canvas pixel of the box, 255 keeps; imaging.alpha.multiply does it on native pixels).
+    With `as_mask`, the source's pixels are copied untouched and `alpha` becomes the copy's
+    editable mask instead."""
+
+    name: str
+    alpha: bytes
+    x: int
+    y: int
+    width: int
+    height: int
+    as_mask: bool = False
+    image_id: str | None = None
+
+    def __repr__(self) -> str:
+        kind = "mask" if self.as_mask else "alpha"
+        return f"NewCutout({self.name!r}, {kind} at {self.x},{self.y} {self.width}x{self.height})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -136,10 +163,16 @@ class Canvas(Protocol):
         self, layers: list[NewLayer], group: str | None, grow: Box | None = None
     ) -> None:
         """Add the layers above the source layer (inside a new group named `group` when it
-        is given), as one undo step. With `grow` (x0, y0, x1, y1 in today's canvas pixels,
-        given only when it is larger than the canvas: an outpainted result), the canvas first
-        grows to that box, its content keeping its place, in the same step where the editor
-        can (the layers' x and y stay in today's pixels: minus x0, y0 after growing)."""
+        is given, the first on top and the only one visible: variations to flip through;
+        each with its `mask` when it has one), as one undo step. With `grow` (x0, y0, x1,
+        y1 in today's canvas pixels, given only when it is larger than the canvas: an
+        outpainted result), the canvas first grows to that box, its content keeping its
+        place, in the same step where the editor can (the layers' x and y stay in today's
+        pixels: minus x0, y0 after growing)."""
+
+    def insert_cutout(self, cutout: NewCutout) -> None:
+        """Add the cut-out above the source (see NewCutout), as one undo step. Only for a
+        Canvas that has it: a job asks for cut-outs (Options.cutout) where it does."""
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         """Add each SVG as a vector layer (Krita) or as paths plus a layer (GIMP), above the

@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from ..imaging import masks
+from ..imaging import alpha, masks
 from ..imaging.png import Raster
-from .canvas import Box, NewDocument, NewLayer, NewVector
+from .canvas import Box, NewCutout, NewDocument, NewLayer, NewVector
+
+RGBA_8 = alpha.Layout(4, "u8")  # this canvas's native pixels
 
 
 @dataclass
@@ -23,6 +25,8 @@ class MemoryLayer:
     x: int = 0
     y: int = 0
     group: str | None = None
+    mask: bytes | None = None  # an editable mask, one byte a pixel of image: 255 shows
+    visible: bool = True
 
     @property
     def box(self) -> Box:
@@ -118,16 +122,36 @@ class MemoryCanvas:
             if self.selection is not None:  # the selection is of the old canvas: gone
                 self.selection = None
         at = self._above_source()
-        for new in layers:
+        for i, new in enumerate(layers):
             new = replace(new, x=new.x + dx, y=new.y + dy)
-            image = new.image
+            image, mask = new.image, new.mask
             if new.scaled:
                 scaled = masks.resize_nearest(
                     image.pixels, image.width, image.height, new.width, new.height, 4
                 )
                 image = Raster(new.width, new.height, "RGBA", scaled)
-            self.layers.insert(at, MemoryLayer(new.name, image, new.x, new.y, group))
-            at += 1
+                if mask is not None:
+                    mask = masks.resize_nearest(
+                        mask, new.image.width, new.image.height, new.width, new.height
+                    )
+            # In a group, variations: the first on top and the only one showing.
+            visible = group is None or i == 0
+            layer = MemoryLayer(new.name, image, new.x, new.y, group, mask, visible)
+            self.layers.insert(at, layer)
+            if group is None:
+                at += 1
+
+    def insert_cutout(self, cutout: NewCutout) -> None:
+        self._called()
+        self.edits += 1
+        box = (cutout.x, cutout.y, cutout.x + cutout.width, cutout.y + cutout.height)
+        own = self.read(box)  # this canvas's native pixels: RGBA, 8-bit
+        if cutout.as_mask:
+            layer = MemoryLayer(cutout.name, own, cutout.x, cutout.y, mask=cutout.alpha)
+        else:
+            cut = alpha.multiply(own.pixels, RGBA_8, cutout.alpha)
+            layer = MemoryLayer(cutout.name, Raster(own.width, own.height, "RGBA", cut), *box[:2])
+        self.layers.insert(self._above_source(), layer)
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         self._called()

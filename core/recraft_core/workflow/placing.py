@@ -15,7 +15,7 @@ from ..api.progress import Progress
 from ..api.results import EnhancedPrompt, Image, ImageResult, Style, User
 from ..imaging import masks, pixels, planning, svg
 from ..imaging.png import Raster
-from .canvas import Canvas, Codec, NewDocument, NewLayer, NewVector
+from .canvas import Canvas, Codec, NewCutout, NewDocument, NewLayer, NewVector
 from .upload import Upload
 
 _NAME_PROMPT_CHARS = 40
@@ -28,6 +28,9 @@ class Outcome:
     layers: list[NewLayer] = field(default_factory=list)
     vectors: list[NewVector] = field(default_factory=list)
     document: NewDocument | None = None
+    # The layers as cut-outs of the source (Options.cutout), one for each of `layers`, which
+    # still hold Recraft's own pixels for wherever the source is gone (a new document).
+    cutouts: list[NewCutout] = field(default_factory=list)
     group: str | None = None  # the group the layers went into (n > 1)
     style: Style | None = None
     prompt: str | None = None
@@ -48,7 +51,10 @@ class Outcome:
             return items if select is None else [items[i] for i in select if 0 <= i < len(items)]
 
         group = self.group if grouped and (select is None or len(select) > 1) else None
-        if layers := chosen(self.layers):
+        if cutouts := chosen(self.cutouts):
+            for cutout in cutouts:
+                canvas.insert_cutout(cutout)
+        elif layers := chosen(self.layers):
             if self.grow is not None and grouped:  # grown with the layers, as one step
                 canvas.insert_layers(layers, group, grow=self.grow)
             else:
@@ -170,11 +176,36 @@ class Placer:
             )
             if note not in out.notes:
                 out.notes.append(note)
+        mask = None
         if self.upload is not None and self.upload.alpha is not None:  # a mask operation
-            raster, box = self._masked(raster, box)
+            if self.upload.options.edge_masks:
+                raster, mask = raster.with_alpha(), self._edge_mask(raster)
+            else:
+                raster, box = self._masked(raster, box)
+        elif self.op.cuts_out and self.upload is not None and self.upload.options.cutout:
+            out.cutouts.append(self._cutout(raster, box, name, image.image_id))
         out.layers.append(
-            NewLayer(name, raster, box.x, box.y, box.width, box.height, image.image_id)
+            NewLayer(name, raster, box.x, box.y, box.width, box.height, image.image_id, mask)
         )
+
+    def _edge_mask(self, raster: Raster) -> bytes:
+        """The compositing alpha at the result's size: the mask beside an unfaded result."""
+        plan = self.upload.plan
+        alpha, (w, h) = self.upload.full_alpha(), (raster.width, raster.height)
+        if (w, h) != (plan.width, plan.height):
+            alpha = masks.resize_nearest(alpha, plan.width, plan.height, w, h)
+        return alpha
+
+    def _cutout(self, raster: Raster, box: planning.Placement, name: str, image_id) -> NewCutout:
+        """Recraft's alpha over the canvas box the source was sent from, one byte a canvas
+        pixel (the source's pixels are the editor's to read, in their own format)."""
+        alpha = raster.with_alpha().pixels[3::4]
+        if (raster.width, raster.height) != (box.width, box.height):
+            alpha = masks.resize_nearest(
+                bytes(alpha), raster.width, raster.height, box.width, box.height
+            )
+        as_mask = self.upload.options.cutout == "mask"
+        return NewCutout(name, bytes(alpha), box.x, box.y, box.width, box.height, as_mask, image_id)
 
     def _masked(self, raster: Raster, box: planning.Placement):
         """The result faded by the compositing alpha, and where it goes. When it lies pixel

@@ -45,6 +45,13 @@ class Options:
 
     grow: int = 16
     feather: int = 12
+    # The fade as an editable mask beside the result (NewLayer.mask), not baked into its
+    # alpha: for an editor whose Canvas inserts layer masks.
+    edge_masks: bool = False
+    # What a cut-out (remove background) inserts: "" Recraft's 8-bit pixels as a new layer;
+    # "layer" the source's own pixels with Recraft's alpha; "mask" that alpha as a mask on a
+    # copy of the source (NewCutout; for an editor whose Canvas has insert_cutout).
+    cutout: str = ""
 
     @classmethod
     def saved(cls) -> Options:
