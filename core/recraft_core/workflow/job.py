@@ -22,7 +22,7 @@ from ..api import forms, validation
 from ..api.operations import OPERATIONS
 from ..api.progress import Progress
 from ..api.transport import CancelToken
-from ..exceptions import CHARGED, Cancelled, RecraftError, ValidationError
+from ..exceptions import CHARGED, NOT_CHARGED, Cancelled, RecraftError, ValidationError
 from ..imaging import planning
 from ..imaging.png import Raster
 from .canvas import Canvas, PurePythonCodec
@@ -122,8 +122,13 @@ class Job:
 
     def cancel(self) -> None:
         """Stop the job: the upload, the wait or the download ends within a moment, and
-        apply inserts nothing. A request already sent may still be charged."""
+        apply inserts nothing. A request already sent may still be charged. A job not yet
+        started (waiting in a queue) ends at once: nothing was sent."""
         self._cancel.cancel()
+        with self._lock:
+            if self._state in ("new", "prepared"):
+                self._fail(Cancelled("cancelled before it was sent").charge(NOT_CHARGED))
+                self._done.set()
 
     # -- UI thread: before -------------------------------------------------------------------
 

@@ -1,0 +1,145 @@
+"""Many jobs at once: the queue an editor polls, over real HTTP to the local server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from recraft_core import Client, RetryPolicy
+from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer
+from recraft_core.workflow.queue import Batch, JobQueue
+from test_workflow import photo, raster
+
+REMOVE = "/images/removeBackground"
+
+
+@pytest.fixture
+def client(recraft_server):
+    policy = RetryPolicy(2, backoff=0.1)
+    with Client(recraft_server.token, base_url=recraft_server.base_url, retry=policy) as c:
+        yield c
+
+
+def canvas(width: int = 300, height: int = 300, x: int = 0, seed: int = 1) -> MemoryCanvas:
+    return MemoryCanvas(1000, 800, [MemoryLayer("art", raster(photo(width, height, seed)), x=x)])
+
+
+def queued(client, queue: JobQueue, *canvases: MemoryCanvas) -> list[Job]:
+    jobs = []
+    for c in canvases:
+        job = Job(client, "remove_background", c, library=None)
+        job.prepare()
+        queue.add(job)
+        jobs.append(job)
+    return jobs
+
+
+def drain(queue: JobQueue, timeout: float = 60) -> list[Job]:
+    """Poll as an editor's timer does, applying what ends; the jobs in the order they ended."""
+    ended, deadline = [], time.monotonic() + timeout
+    while len(queue) and time.monotonic() < deadline:
+        for job in queue.poll():
+            job.apply()
+            ended.append(job)
+        time.sleep(0.02)
+    assert not len(queue), "the queue did not drain"
+    return ended
+
+
+def sent(recraft_server, since: float) -> list:
+    return [r for r in recraft_server.requests if r.path.endswith(REMOVE) and r.started >= since]
+
+
+def most_at_once(records) -> int:
+    events = sorted(
+        [(r.started, 1) for r in records] + [(r.started + r.duration, -1) for r in records]
+    )
+    now = peak = 0
+    for _, step in events:
+        now += step
+        peak = max(peak, now)
+    return peak
+
+
+def test_jobs_run_at_most_limit_at_once_each_result_in_its_own_place(client, recraft_server):
+    t0 = time.time()
+    recraft_server.fault("delay", seconds=0.6, times=5, path=REMOVE)
+    canvases = [canvas(300 + 20 * i, 300, x=10 * i, seed=i) for i in range(5)]
+    queue = JobQueue(limit=2)
+    jobs = queued(client, queue, *canvases)
+    assert queue.jobs == jobs and [j.state for j in jobs] == ["prepared"] * 5
+
+    ended = drain(queue)
+    assert sorted(ended, key=jobs.index) == jobs
+    got = sent(recraft_server, t0)
+    assert len(got) == 5 and most_at_once(got) == 2
+    for i, c in enumerate(canvases):
+        new = c.layers[1]
+        assert (new.x, new.image.width) == (10 * i, 300 + 20 * i), "a result went astray"
+    assert {r.files["image"][0].width for r in got} == {300 + 20 * i for i in range(5)}
+
+
+def test_a_waiting_job_cancelled_is_never_sent(client, recraft_server):
+    t0 = time.time()
+    recraft_server.fault("delay", seconds=0.5, times=3, path=REMOVE)
+    queue = JobQueue(limit=1)
+    first, second, third = queued(client, queue, canvas(), canvas(seed=2), canvas(seed=3))
+    queue.poll()
+    queue.cancel(second)
+    assert second.done and second.state == "cancelled"
+    assert "before it was sent" in str(second.error)
+    assert not second.error.may_have_cost
+    drain(queue)
+    assert len(sent(recraft_server, t0)) == 2
+    batch = Batch()
+    for label, job in zip(("a", "b", "c"), (first, second, third), strict=True):
+        batch.add(label, job)
+    assert batch.summary() == "2 done, 1 cancelled" and not batch.ok
+
+
+def test_a_closed_documents_waiting_jobs_are_dropped_its_running_one_goes_on(
+    client, recraft_server
+):
+    t0 = time.time()
+    recraft_server.fault("delay", seconds=0.5, times=3, path=REMOVE)
+    queue = JobQueue(limit=1)
+    closing, other = canvas(), canvas(seed=2)
+    running, waiting = queued(client, queue, closing, closing)
+    (elsewhere,) = queued(client, queue, other)
+    queue.poll()
+    assert queue.drop_waiting(lambda job: job.canvas is closing) == [waiting]
+    drain(queue)
+    assert running.state == "applied" and elsewhere.state == "applied"
+    assert waiting.state == "cancelled"
+    assert len(sent(recraft_server, t0)) == 2
+
+
+def test_a_429_delays_a_job_without_failing_it(client, recraft_server):
+    t0 = time.time()
+    recraft_server.fault("status", status=429, retry_after=1, path=REMOVE)
+    queue = JobQueue(limit=3)
+    jobs = queued(client, queue, canvas(), canvas(seed=2), canvas(seed=3))
+    drain(queue)
+    assert [job.state for job in jobs] == ["applied"] * 3
+    got = sent(recraft_server, t0)
+    assert [r.status for r in got].count(429) == 1 and len(got) == 4
+
+
+def test_a_failure_is_named_and_the_others_are_done(client, recraft_server):
+    recraft_server.fault("status", status=400, path=REMOVE)
+    queue = JobQueue()
+    jobs = queued(client, queue, canvas(), canvas(seed=2))
+    drain(queue)
+    batch = Batch()
+    for label, job in zip(("layer 'one'", "layer 'two'"), jobs, strict=True):
+        batch.add(label, job)
+    text = batch.summary()
+    assert text.startswith("1 done, 1 failed: layer '") and not batch.ok
+    failed = [job for job in jobs if job.error is not None]
+    assert len(failed) == 1 and failed[0].error.user_message in text
+
+
+def test_only_prepared_jobs_are_queued(client):
+    with pytest.raises(ValueError, match="prepared"):
+        JobQueue().add(Job(client, "remove_background", canvas(), library=None))
