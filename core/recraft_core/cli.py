@@ -5,6 +5,7 @@
     recraft generate --prompt "a lighthouse at dusk" --n 2 --json
     recraft login          # saves the token (from a prompt or stdin) for the CLI and plug-ins
     recraft history --search lighthouse     # the results kept in the library
+    recraft remove-background shots/*.jpg -o out/ --jobs 4   # a batch (recraft_core.batch)
 
 Results are written next to the input (photo.inpaint.png) or to -o. An existing file gets a
 fresh name (photo.inpaint-2.png) unless --force; an input is never overwritten. Progress goes
@@ -12,6 +13,13 @@ to stderr, written paths to stdout. Exit codes: 0 done, 1 the results library co
 read (recraft history), 2 usage, 3 invalid input, 4 the API refused, 5 network failure, 6
 unreadable answer, 7 a result could not be written where asked (it was saved elsewhere, named
 on stderr), 130 cancelled.
+
+Several images (or a folder) make a batch: results named from their inputs alone, files whose
+results exist skipped (so a rerun resumes), one line per file on stdout. Its exit codes: 0
+every file done or skipped, 8 some failed or were left undone (the rest are done), 2 usage, 3
+refused before anything was sent (results that would share a name), 130 Ctrl+C.
+
+`recraft history` is cli_history's; a batch's running and naming are batch's.
 
 Every paid image result is also kept in the results library (recraft_core.library) before
 its files are written, unless --no-history: a library that cannot be opened or written is a
@@ -32,10 +40,13 @@ import os
 import signal
 import sys
 import tempfile
-from datetime import datetime, timezone
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import settings
+import requests
+
+from . import batch, cli_history, settings
 from ._version import __version__
 from .api import catalog
 from .api.client import Client
@@ -45,16 +56,20 @@ from .api.results import ImageResult
 from .api.transport import CancelToken
 from .exceptions import (
     APIError,
+    AuthenticationError,
     Cancelled,
+    ConnectionBroken,
+    ConnectionFailed,
+    InsufficientCreditsError,
     ProtocolError,
+    RateLimitError,
     RecraftError,
     ServerError,
     TransportError,
     ValidationError,
 )
 from .imaging import imageinfo, planning, png, svg
-from .library import Library, LibraryError, open_library
-from .library import records as library_records
+from .library import Library, open_library
 
 # What each kind of failure is called on stderr, and the exit code it gives.
 _FAILURES = {
@@ -142,79 +157,22 @@ def _add_connection_options(parser: argparse.ArgumentParser, default=None) -> No
     )
 
 
-def _operation_name(text: str) -> str:
-    """An operation as the library names it (the table's name), from the CLI's name or the
-    table's own."""
-    name = text.strip().lower().replace("-", "_")
-    if name not in {op.name for op in _IMAGE_OPS}:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is no operation; one of: " + ", ".join(op.cli_name for op in _IMAGE_OPS)
-        )
-    return name
+_IMAGE_OPS = [op for op in OPERATIONS.values() if op.result in ("images", "image")]
 
 
-def _day(text: str) -> str:
-    if text == "today":
-        return library_records.today()
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
+def _batchable(op: Operation) -> bool:
+    """It takes one image and gives image results: several images run as a batch."""
+    return op in _IMAGE_OPS and any(spec.kind == "image" for spec in op.files)
 
 
-def _count(text: str) -> int:
+def _jobs(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of entries (0: all)")
+        value = 0
+    if not 1 <= value <= batch.MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {batch.MAX_JOBS}")
     return value
-
-
-_IMAGE_OPS = [op for op in OPERATIONS.values() if op.result in ("images", "image")]
-HISTORY_LIMIT = 50
-
-
-def _add_history(sub) -> None:
-    history = sub.add_parser(
-        "history",
-        help="the results kept in the library: list, search, show, export, costs",
-        usage="recraft history [options] [show ID | export ID -o DIR | delete ID...]",
-        description="The paid results kept in the results library (the plug-ins' too), newest "
-        "first. RECRAFT_LIBRARY or the plug-ins' Settings say where it is.",
-    )
-    history.add_argument("--search", metavar="TEXT", help="entries whose prompt has these words")
-    history.add_argument(
-        "--op", type=_operation_name, metavar="OPERATION", help="one operation's entries"
-    )
-    history.add_argument(
-        "--day", type=_day, metavar="YYYY-MM-DD", help="one day's entries (local time; or today)"
-    )
-    history.add_argument(
-        "--limit",
-        type=_count,
-        default=HISTORY_LIMIT,
-        metavar="N",
-        help=f"at most N entries (default {HISTORY_LIMIT}; 0: all)",
-    )
-    history.add_argument(
-        "--costs", action="store_true", help="credits spent per day and operation, with totals"
-    )
-    history.add_argument("--json", action="store_true", help="print JSON")
-    history.set_defaults(op=None, action=None)
-    actions = history.add_subparsers(dest="action", metavar="ACTION")
-    show = actions.add_parser("show", help="an entry's whole record, its files with their paths")
-    show.add_argument("id", metavar="ID")
-    export = actions.add_parser("export", help="copy an entry's results and record to a folder")
-    export.add_argument("id", metavar="ID")
-    export.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder")
-    delete = actions.add_parser("delete", help="remove entries and their files")
-    delete.add_argument("ids", nargs="+", metavar="ID")
-    for action in (show, export):
-        action.add_argument(
-            "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
-        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(login, argparse.SUPPRESS)
     login.set_defaults(op=None)
     sub.add_parser("logout", help="forget the saved API token").set_defaults(op=None)
-    _add_history(sub)
+    cli_history.add_parser(sub)
     for op in OPERATIONS.values():
         p = sub.add_parser(
             op.cli_name, help=op.help, description=f"{op.help}. {op.method} {op.url_path}"
@@ -242,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
         for spec in op.files:
             if spec.kind == "images":
                 p.add_argument(spec.name, nargs="*", metavar="IMAGE", help=spec.help)
+            elif spec.kind == "image" and op.result in ("images", "image"):
+                p.add_argument(
+                    spec.name,
+                    nargs="+",
+                    metavar="IMAGE",
+                    help=f"{spec.help}; several files or folders make a batch",
+                )
             elif spec.kind == "mask":
                 p.add_argument("--mask", required=True, help=spec.help)
             else:
@@ -256,12 +221,20 @@ def build_parser() -> argparse.ArgumentParser:
                 "--force",
                 action="store_true",
                 help="replace an existing output file (never an input) instead of taking a "
-                "fresh name",
+                "fresh name; in a batch, redo the files whose results exist",
             )
             p.add_argument(
                 "--no-history",
                 action="store_true",
                 help="do not keep the result in the results library (recraft history)",
+            )
+        if _batchable(op):
+            p.add_argument(
+                "--jobs",
+                type=_jobs,
+                default=4,
+                metavar="N",
+                help="in a batch, how many files are sent at once (default 4)",
             )
         if any(spec.kind != "images" for spec in op.files):
             p.add_argument(
@@ -368,8 +341,8 @@ def _write(image, path: Path) -> Path:
 
 
 # Results up to this size get a thumbnail from the CLI: the core's pure-Python PNG decoder
-# takes about a second for 4 MP (Pillow is not needed; 16 MP would take 3 to 4 s). Larger
-# ones, JPEG and WEBP are kept without one (the core decodes PNG only).
+# takes about a second for 4 MP where Pillow is not there to do it (16 MP would take 3 to
+# 4 s). Larger ones, JPEG and WEBP are kept without one (the core decodes PNG only).
 THUMBNAIL_MAX_PIXELS = 4 * 1024 * 1024
 
 
@@ -378,20 +351,36 @@ def _keep(op: Operation, args, params: dict, result: ImageResult):
     written: (library, entry id), or (None, None) when it is not kept (--no-history, the
     library turned off in Settings, or one that fails: a warning, never the command's
     failure; the result is written all the same)."""
-    if getattr(args, "no_history", False):
-        return None, None
-    try:
-        library = open_library(settings.load())  # None when off; a failure is logged
-    except Exception as e:  # a paid result is never lost to the library
-        _say(f"warning: the result is not kept in the history: {e}")
-        return None, None
+    library = _open_library(args)
     if library is None:
         return None, None
+    source = next((getattr(args, spec.name) for spec in op.files if spec.kind == "image"), None)
+    entry_id = _record(library, op, params, result, source)
+    if entry_id is None:
+        library.close()
+        return None, None
+    _say(f"kept in the history as {entry_id}")
+    return library, entry_id
+
+
+def _open_library(args) -> Library | None:
+    """The results library, or None: --no-history, turned off in Settings, or one that cannot
+    be opened (a warning)."""
+    if getattr(args, "no_history", False):
+        return None
+    try:
+        return open_library(settings.load())  # None when off; a failure is logged
+    except Exception as e:  # a paid result is never lost to the library
+        _say(f"warning: the result is not kept in the history: {e}")
+        return None
+
+
+def _record(library: Library, op: Operation, params: dict, result: ImageResult, source):
+    """The entry id the result is kept as, or None (a warning) when it cannot be."""
     files = {spec.name for spec in op.files}
     sent = {k: v for k, v in params.items() if k not in files and v is not None}
-    source = next((getattr(args, spec.name) for spec in op.files if spec.kind == "image"), None)
     try:
-        entry_id = library.record(
+        return library.record(
             op.name,
             result.images,
             model=sent.get("model") or op.default_model,
@@ -402,29 +391,50 @@ def _keep(op: Operation, args, params: dict, result: ImageResult):
         )
     except Exception as e:
         _say(f"warning: the result is not kept in the history: {e}")
-        library.close()
-        return None, None
-    _say(f"kept in the history as {entry_id}")
-    return library, entry_id
+        return None
 
 
 def _add_thumbnails(library: Library, entry_id: str, result: ImageResult) -> None:
     """Thumbnails of the PNG results small enough to decode here (THUMBNAIL_MAX_PIXELS)."""
+    pixels = _thumbnail_pixels(result)
+    try:
+        if any(pixels):
+            library.add_thumbnails(entry_id, pixels)
+    except Exception as e:
+        _say(f"warning: no thumbnails in the history: {e}")
+
+
+def _thumbnail_pixels(result: ImageResult) -> list:
+    """Each result's pixels where it is a PNG of at most THUMBNAIL_MAX_PIXELS, else None."""
     pixels = []
     for image in result.images:
         raster = None
         try:
             info = imageinfo.read(image.data)
             if info.format == "png" and info.width * info.height <= THUMBNAIL_MAX_PIXELS:
-                raster = png.Raster(*png.decode(image.data))
+                raster = _decode_png(image.data)
         except (imageinfo.UnknownImage, ValueError):
             pass  # png.PNGError is a ValueError: an odd PNG gets no thumbnail, nothing worse
         pixels.append(raster)
+    return pixels
+
+
+def _decode_png(data: bytes) -> png.Raster:
+    """A PNG's pixels: with Pillow where the CLI has it (in C, without holding the GIL: a
+    batch's workers go on meanwhile), else with the core's decoder. The result has passed
+    the client's checks (results.check_image) either way."""
     try:
-        if any(pixels):
-            library.add_thumbnails(entry_id, pixels)
-    except Exception as e:
-        _say(f"warning: no thumbnails in the history: {e}")
+        from PIL import Image
+    except ImportError:
+        return png.Raster(*png.decode(data))
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
+            if im.mode in ("L", "LA", "RGB", "RGBA"):  # 8-bit, as the core's decoder gives
+                im.load()
+                return png.Raster(im.width, im.height, im.mode, im.tobytes())
+    except (OSError, SyntaxError, ValueError):
+        pass  # what Pillow will not read, the core's decoder is asked (and says why)
+    return png.Raster(*png.decode(data))
 
 
 def _say(message: str) -> None:
@@ -539,10 +549,19 @@ def run(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _show_warnings()
     if args.operation == "history":
-        return _history(args)
+        return cli_history.run(args)
     if args.op is None:
         return _login(args)
     op: Operation = args.op
+    if _batchable(op):
+        given = getattr(args, _image_spec(op).name)
+        if len(given) > 1 or Path(given[0]).is_dir():
+            try:
+                return _batch(op, args)
+            except KeyboardInterrupt:  # before the batch took Ctrl+C over, or after
+                _say(f"recraft {op.cli_name}: cancelled")
+                return 130
+        setattr(args, _image_spec(op).name, given[0])  # one file: a single run, as ever
     params = {f.name: getattr(args, f.name) for f in op.fields}
     for spec in op.files:
         params[spec.name] = getattr(args, spec.name)
@@ -571,7 +590,7 @@ def run(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
         result = client.call(op.name, cancel=cancel, progress=_stages(), **params)
     except RecraftError as e:
-        label, code = next((v for k, v in _FAILURES.items() if isinstance(e, k)), ("", 1))
+        label, code = _failure(e)
         _say(f"recraft {op.cli_name}: {label}{e}")
         return code
 
@@ -627,237 +646,176 @@ def _save(op: Operation, args, result: ImageResult, entry_id: str | None) -> int
     return code
 
 
-# -- recraft history ---------------------------------------------------------------------------
+# -- several images: a batch ---------------------------------------------------------------------
 
 
-class _HistoryError(Exception):
-    """A message and an exit code for `recraft history`."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
+def _image_spec(op: Operation):
+    return next(spec for spec in op.files if spec.kind == "image")
 
 
-def _history(args) -> int:
-    # Prompts in any script, to a console or file whose encoding lacks some (cp1252, say): a
-    # character it cannot show is escaped, not a traceback.
-    with contextlib.suppress(AttributeError, ValueError):
-        sys.stdout.reconfigure(errors="backslashreplace")
+def _stops_the_batch(error: RecraftError) -> bool:
+    """Failures every further file would meet too: the token refused, no credits left, the
+    rate limit past what is waited out, no connection to the server at all."""
+    if isinstance(error, AuthenticationError | InsufficientCreditsError | RateLimitError):
+        return True
+    return isinstance(error, ConnectionFailed) and not isinstance(error, ConnectionBroken)
+
+
+def _batch_session(jobs: int) -> requests.Session:
+    """One Session for every worker (its connection pool is thread-safe; nothing here uses
+    cookies), kept-alive connections enough for each worker's request and its downloads:
+    requests' default pool keeps 10 per host and drops the rest with a warning."""
+    session = requests.Session()
+    session.headers["User-Agent"] = f"recraft-editors/{__version__}"
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, jobs * 6))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _check_folders(items: list[batch.Item]) -> None:
+    """Before anything is sent: every results' folder can be written (or made)."""
+    for folder in {item.folder for item in items}:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # made when the results are written
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise ValidationError("--output", f"cannot write into {folder}")
+
+
+def _batch(op: Operation, args) -> int:
+    """Several images (or folders of them) through one operation: recraft_core.batch."""
+    label = f"recraft {op.cli_name}"
+    spec = _image_spec(op)
+    params = {f.name: getattr(args, f.name) for f in op.fields}
+    others = []
+    for other in op.files:
+        if other is not spec:
+            params[other.name] = getattr(args, other.name)
+            others.append(Path(params[other.name]))
+    if op.models:
+        params["model"] = args.model
     try:
-        return _history_command(args)
-    except BrokenPipeError:  # `recraft history | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except _HistoryError as e:
-        _say(f"recraft history: {e}")
-        return e.code
-    except (LibraryError, OSError) as e:
-        _say(f"recraft history: {e}")
-        return 1
-
-
-def _history_command(args) -> int:
-    if args.action is None and args.costs and args.search:
-        raise _HistoryError("--search does not apply to --costs (--op and --day do)", 2)
-    if args.action is not None and args.costs:
-        raise _HistoryError(f"--costs does not go with {args.action}", 2)
-    preferences = settings.load()
-    folder = getattr(preferences, "library_folder", None) or None
-    try:
-        library = Library(folder, cap_bytes=None)  # reading: nothing is pruned here
-    except LibraryError as e:
-        raise _HistoryError(str(e), 1) from None
-    if getattr(preferences, "library_off", False) and args.action is None:
-        _say("note: the library is turned off in Settings; nothing new is kept in it")
-    with library:
-        if args.action == "show":
-            return _history_show(library, args)
-        if args.action == "export":
-            return _history_export(library, args)
-        if args.action == "delete":
-            return _history_delete(library, args)
-        if args.costs:
-            return _history_costs(library, args)
-        return _history_list(library, args)
-
-
-def _entry(library: Library, entry_id: str):
-    try:
-        entry = library.get(entry_id)
-    except ValueError:
-        raise _HistoryError(
-            f"{entry_id!r} is not an entry id (they look like 20260509-143012-3f9a2c: "
-            "see recraft history)",
-            3,
-        ) from None
-    if entry is None:
-        raise _HistoryError(f"there is no entry {entry_id} in {library.root}", 3)
-    return entry
-
-
-def _op_label(name: str) -> str:
-    return name.replace("_", "-")
-
-
-def _local(time: str, seconds: bool = False) -> str:
-    """A record's UTC time as local time."""
-    try:
-        moment = datetime.strptime(time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return time
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
-
-
-def _short(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _entry_json(entry) -> dict:
-    return {
-        **library_records.to_json(entry),
-        "folder": str(entry.folder),
-        "result_paths": [str(path) for path in entry.result_paths],
-    }
-
-
-def _history_list(library: Library, args) -> int:
-    limit = args.limit or None
-    entries = library.list(search=args.search, operation=args.op, day=args.day, limit=limit)
-    if args.json:
-        print(json.dumps([_entry_json(e) for e in entries], indent=2, ensure_ascii=False))
-    else:
-        width = max((len(_op_label(e.operation)) for e in entries), default=0)
-        for e in entries:
-            credits = "?" if e.credits is None else str(e.credits)
-            files = ",".join(r.file for r in e.results)
-            about = _short(e.prompt) or (_short(f"[{e.document}]") if e.document else "-")
-            print(
-                f"{e.id}  {_local(e.time)}  {_op_label(e.operation):<{width}}  "
-                f"{credits:>4} cr  {about:<40}  {files}"
-            )
-    filtered = args.search or args.op or args.day
-    if not entries:
-        _say(f"no entries{' match' if filtered else ''} in {library.root}")
-    elif limit is not None and len(entries) == limit:
-        total = library.count(search=args.search, operation=args.op, day=args.day)
-        if total > limit:
-            _say(f"the newest {limit} of {total} entries; --limit 0 for all")
-    return 0
-
-
-def _history_show(library: Library, args) -> int:
-    entry = _entry(library, args.id)
-    if getattr(args, "json", False):
-        print(json.dumps(_entry_json(entry), indent=2, ensure_ascii=False))
-        return 0
-    rows = [
-        ("id", entry.id),
-        ("time", _local(entry.time, seconds=True)),
-        ("operation", _op_label(entry.operation)),
-        ("model", entry.model or "-"),
-        ("front end", entry.front_end),
-        ("document", entry.document or "-"),
-        ("credits", "unknown" if entry.credits is None else str(entry.credits)),
-        ("folder", str(entry.folder)),
-    ]
-    if entry.params:
-        rows.append(("parameters", ""))
-    for key, value in entry.params.items():
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        rows.append((f"  {key}", text))
-    for i, (r, path) in enumerate(zip(entry.results, entry.result_paths, strict=True)):
-        about = ", ".join(filter(None, [r.format, f"{r.bytes} bytes", r.image_id]))
-        rows.append((f"result {i + 1}", f"{path} ({about})"))
-        if r.thumbnail:
-            rows.append(("  thumbnail", str(entry.path(r.thumbnail))))
-    if entry.source_thumbnail:
-        rows.append(("source", str(entry.source_thumbnail_path)))
-    for insertion in entry.inserted:
-        which = "" if insertion.result is None else f" (result {insertion.result + 1})"
-        rows.append(("inserted", f"{_local(insertion.time)} {insertion.where}{which}"))
-    width = max(len(key) for key, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}".rstrip())
-    return 0
-
-
-def _history_export(library: Library, args) -> int:
-    entry = _entry(library, args.id)
-    folder = Path(args.output)
-    written = library.export(entry.id, folder)
-    for path in written:
-        if path.suffix.lower() == ".svg":
-            _sanitize_export(path)
-    written = [path for path in written if path.exists()]
-    if getattr(args, "json", False):
-        print(json.dumps([str(path) for path in written], indent=2))
-    else:
-        for path in written:
-            print(path)
-    _say(f"exported {entry.id} to {folder}")
-    return 0
-
-
-def _sanitize_export(path: Path) -> None:
-    """An exported SVG as the CLI writes every SVG: without scripts or outside references (a
-    browser may open it). The library keeps what Recraft sent."""
-    try:
-        path.write_bytes(svg.sanitize(path.read_bytes()).text.encode("utf-8"))
+        given = getattr(args, spec.name)
+        sources = batch.inputs(op, given)
+        if not sources:
+            raise ValidationError(spec.name, f"no images in {', '.join(given)}")
+        count = params.get("n") or 1
+        items, left_out = batch.plan(
+            op, sources, args.output, count, params.get("model"), tuple(others)
+        )
+        _check_folders(items)
     except RecraftError as e:
-        path.unlink()
-        _say(f"left out {path.name}: {e}")
+        label_, code = _failure(e)
+        _say(f"{label}: {label_}{e}")
+        return code
+    if left_out:
+        _say(f"left out {len(left_out)} input(s) named as results of this command: {left_out[0]}")
+    if args.force:
+        for item in items:
+            item.existing = []
+    else:
+        batch.find_done(items)
+    if args.dry_run:
+        return _batch_dry_run(op, args, items, params, spec)
+    try:
+        client = Client(
+            base_url=args.base_url, timeout=(10.0, args.timeout), session=_batch_session(args.jobs)
+        )
+    except RecraftError as e:
+        label_, code = _failure(e)
+        _say(f"{label}: {label_}{e}")
+        return code
+    library = _open_library(args) if any(not item.done for item in items) else None
+    kept = threading.Lock()  # one library entry written at a time
+    # Thumbnails are made on a thread of their own: a worker goes on to its next file.
+    thumbnails = ThreadPoolExecutor(1, thread_name_prefix="recraft-thumbnails")
+
+    def add_thumbnails(entry_id: str, result: ImageResult) -> None:
+        pixels = _thumbnail_pixels(result)
+        if any(pixels):
+            with kept, contextlib.suppress(Exception):  # a thumbnail is never a failure
+                library.add_thumbnails(entry_id, pixels)
+
+    def work(item: batch.Item, cancel: CancelToken) -> batch.Outcome:
+        sent = {**params, spec.name: str(item.source)}
+        try:
+            if getattr(args, "fit", False):
+                _fit(op, sent)
+            result = client.call(op.name, cancel=cancel, **sent)
+        except RecraftError as e:
+            state = "cancelled" if isinstance(e, Cancelled) else "failed"
+            message = f"{_failure(e)[0]}{e}"
+            return batch.Outcome(item, state, message=message, fatal=_stops_the_batch(e))
+        entry_id = None
+        if library is not None:
+            with kept:
+                entry_id = _record(library, op, sent, result, str(item.source))
+        written = []
+        bases = item.bases(len(result.images))
+        try:
+            for image, base in zip(result.images, bases, strict=True):
+                path = base.with_name(f"{base.name}.{image.extension}")
+                batch.write_atomic(path, _content(image))
+                written.append(path)
+        except (OSError, RecraftError) as e:
+            reason = getattr(e, "strerror", None) or str(e)
+            where = (
+                f"it is kept in the history: recraft history export {entry_id} -o DIR"
+                if entry_id
+                else "the result is lost"
+            )
+            message = f"the result was not written ({reason}); {where}"
+            return batch.Outcome(item, "failed", written, message, result.credits)
+        if entry_id is not None:
+            thumbnails.submit(add_thumbnails, entry_id, result)
+        answer = client.scrub(result.raw) if args.json else None
+        return batch.Outcome(item, "done", written, credits=result.credits, answer=answer)
+
+    display = batch.Display(len(items), as_json=args.json, scrub=client.scrub)
+    try:
+        summary = batch.run(items, work, args.jobs, display)
+    finally:
+        display.close()
+        client.close()
+        thumbnails.shutdown(wait=True)
+        if library is not None:
+            library.close()
+    display.summary(summary, label)
+    if library is not None and summary.count("done"):
+        _say("the results are kept in the history too: recraft history --day today")
+    return summary.exit_code
 
 
-def _history_delete(library: Library, args) -> int:
-    entries = [_entry(library, entry_id) for entry_id in args.ids]  # all checked first
-    for entry in entries:
-        library.delete(entry.id)
-        _say(f"deleted {entry.id}")
-    return 0
+def _batch_dry_run(op: Operation, args, items: list[batch.Item], params: dict, spec) -> int:
+    """What a batch would do, checked as it would be sent: one line per file; 3 when any
+    file is refused."""
+    try:
+        client = Client(base_url=args.base_url)
+    except ValidationError:
+        client = Client("dry-run", base_url=args.base_url)
+    refused = 0
+    for item in items:
+        if item.done:
+            print(f"skip      {item.source}: {', '.join(map(str, item.existing))} exists")
+            continue
+        try:
+            client.prepare(op.name, **{**params, spec.name: str(item.source)})
+        except RecraftError as e:
+            refused += 1
+            print(f"refused   {item.source}: {_failure(e)[0]}{e}")
+            continue
+        print(f"send      {item.source} -> {', '.join(map(str, item.planned()))}")
+    todo = sum(not item.done for item in items)
+    _say(
+        f"recraft {op.cli_name}: {todo - refused} to send, {refused} refused, "
+        f"{len(items) - todo} skipped"
+    )
+    return 3 if refused else 0
 
 
-def _history_costs(library: Library, args) -> int:
-    rows = library.costs(("day", "operation"), operation=args.op, day=args.day)
-    days: dict[str, list[int]] = {}
-    for row in rows:
-        day = days.setdefault(row.group[0], [0, 0])
-        day[0] += row.entries
-        day[1] += row.credits
-    total = [sum(d[0] for d in days.values()), sum(d[1] for d in days.values())]
-    if args.json:
-        out = {
-            "rows": [
-                {
-                    "day": r.group[0],
-                    "operation": r.group[1],
-                    "entries": r.entries,
-                    "credits": r.credits,
-                }
-                for r in rows
-            ],
-            "days": [{"day": d, "entries": n, "credits": c} for d, (n, c) in days.items()],
-            "total": {"entries": total[0], "credits": total[1]},
-        }
-        print(json.dumps(out, indent=2))
-        return 0
-    if not rows:
-        _say(f"no entries{' match' if args.op or args.day else ''} in {library.root}")
-        return 0
-    width = max(len("operation"), *(len(_op_label(r.group[1] or "?")) for r in rows))
-
-    def line(day, operation, entries, credits) -> None:
-        print(f"{day:<10}  {operation:<{width}}  {entries:>7}  {credits:>7}".rstrip())
-
-    line("day", "operation", "entries", "credits")
-    for day, (entries, credits) in days.items():
-        for r in rows:
-            if r.group[0] == day:
-                line(day, _op_label(r.group[1] or "?"), r.entries, r.credits)
-        if len(days) > 1:
-            line(day, "(all)", entries, credits)
-    line("total", "", total[0], total[1])
-    return 0
+def _failure(error: RecraftError) -> tuple[str, int]:
+    """What a failure is called, and its exit code."""
+    return next((v for k, v in _FAILURES.items() if isinstance(error, k)), ("", 1))
 
 
 def main() -> None:

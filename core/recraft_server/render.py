@@ -186,7 +186,10 @@ def encode(img: Image.Image, image_format: str = "png") -> Output:
     if image_format == "webp" and max(img.size) <= WEBP_MAX_SIDE:
         img.save(buf, "WEBP", lossless=True, exact=True, quality=100, method=0)
         return Output(buf.getvalue(), "webp")
-    img.save(buf, "PNG")
+    # Level 1: a 1024 px result in 0.19 s of CPU, not 0.46 s (files ~15 % larger). The server
+    # shares the machine with what it serves: a batch of four at once would otherwise be
+    # measuring its encoder.
+    img.save(buf, "PNG", compress_level=1)
     return Output(buf.getvalue(), "png")
 
 

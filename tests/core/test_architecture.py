@@ -15,7 +15,8 @@ OUTSIDE_THE_TABLE = [
     *sorted((ROOT / "krita_plugin").rglob("*.py")),
     *sorted((ROOT / "gimp_plugin").rglob("*.py")),
     *sorted((ROOT / "core/recraft_core/workflow").rglob("*.py")),
-    ROOT / "core/recraft_core/cli.py",
+    *sorted((ROOT / "core/recraft_core/library").rglob("*.py")),
+    *sorted((ROOT / "core/recraft_core").glob("*.py")),
 ]
 NAMES = set(OPERATIONS) | {op.cli_name for op in OPERATIONS.values()}
 

@@ -1,5 +1,9 @@
 """HTTP to the Recraft API: one keep-alive session, timeouts, retries, cancellation.
 
+A 429 holds back every request of the Transport (RateGate), not only the one that got it:
+threads that share a Client (a CLI batch, an editor's queue) then all wait out the
+Retry-After instead of each spending one more request to learn it.
+
 Retried, with backoff (or after the server's Retry-After): 429 and 503 (Recraft refused the
 request for now: nothing was done) and connections that failed before the request went out, as
 often as the policy allows; 500, 502 and 504 answers to a POST `server_error_retries` times
@@ -85,6 +89,31 @@ _NEVER = CancelToken()  # stands in when the caller passed none; nobody can set 
 
 def _silent(progress: Progress) -> None:
     pass
+
+
+class RateGate:
+    """The moment before which no API request of one Transport is sent: set when one of them
+    is answered 429, waited for by all of them, whichever thread sends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until = 0.0  # time.monotonic()
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing for `seconds` from now (a longer hold already set stays)."""
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    @property
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - time.monotonic())
+
+    def wait(self, cancel: CancelToken) -> None:
+        """Return once the gate is open; Cancelled as soon as `cancel` is set."""
+        # Looped: another thread may be answered 429 meanwhile and hold the gate longer.
+        while (left := self.remaining) > 0:
+            cancel.sleep(left)
 
 
 class _Upload:
@@ -254,6 +283,7 @@ class Transport:
             session = requests.Session()
             session.headers["User-Agent"] = f"recraft-editors/{__version__}"
         self.session = session
+        self.gate = RateGate()  # shared by every thread that sends through this Transport
 
     def __repr__(self) -> str:
         return f"Transport({self.shown_url!r})"
@@ -331,6 +361,7 @@ class Transport:
         server_failures = 0  # 500, 502 and 504 answers to this POST so far
         while True:
             cancel.check()
+            self.gate.wait(cancel)
             started = time.monotonic()
             upload = None if body is None else _Upload(body, cancel, report)
             try:
@@ -386,7 +417,12 @@ class Transport:
                 if delay <= self.retry.max_retry_after:
                     log.info("%s %s -> %s; retrying in %.1f s", method, path, status, delay)
                     attempt += 1
-                    cancel.sleep(delay)
+                    if status == 429:
+                        # The account's limit, not this request's: the other threads wait too
+                        # (the gate at the top of the loop).
+                        self.gate.hold(delay)
+                    else:
+                        cancel.sleep(delay)
                     continue
             error = self._api_error(response)
             if isinstance(error, ServerError):
