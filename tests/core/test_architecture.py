@@ -59,3 +59,13 @@ def test_every_operation_is_a_typed_client_method():
         method = Client.__dict__.get(name) or getattr(Client, name)
         assert method.__qualname__ == f"Methods.{name}", name
         assert op.help in method.__doc__
+
+
+def test_results_start_only_an_operation_that_takes_their_ids():
+    from recraft_core.api.operations import OPERATIONS, starting
+
+    for op in OPERATIONS.values():
+        if op.ids_start is not None:
+            assert OPERATIONS[op.ids_start].field("source_image_id") is not None, op.name
+    similar = [op for op in OPERATIONS.values() if op.field("source_image_id")]
+    assert similar and all(starting(op) for op in similar), "nothing starts explore similar"

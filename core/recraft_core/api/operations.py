@@ -108,6 +108,9 @@ class Operation:
     extends: bool = False
     # Where a result (a style) is put to use: that operation's field of the same kind.
     result_used_in: str | None = None
+    # The operation whose source_image_id its results' image ids start (Explore's results
+    # start Explore similar, whose own results start it again): editors keep those ids.
+    ids_start: str | None = None
     # Only the alpha of its raster result is used, on the source's own pixels (a cut-out):
     # the colours stay in the source's depth and colour model, untouched.
     cuts_out: bool = False
@@ -565,6 +568,7 @@ OPERATIONS: dict[str, Operation] = {
             models=catalog.EXPLORE_MODELS,
             default_model="recraftv4_1",
             price="image",
+            ids_start="explore_similar",
             offer=Offer(10),
         ),
         Operation(
@@ -589,6 +593,7 @@ OPERATIONS: dict[str, Operation] = {
                 RESPONSE_FORMAT,
             ),
             price="image",
+            ids_start="explore_similar",
             offer=Offer(11),
         ),
         Operation(
@@ -627,3 +632,8 @@ IMPROVE_PROMPT = "enhance_prompt"  # the Improve prompt button
 def offered() -> list[Operation]:
     """What the editors offer, in the order an artist looks for it."""
     return sorted((op for op in OPERATIONS.values() if op.offer), key=lambda op: op.offer.rank)
+
+
+def starting(target: Operation) -> list[Operation]:
+    """The offered operations whose results' image ids start `target` (see ids_start)."""
+    return [op for op in offered() if op.ids_start == target.name]
