@@ -1,5 +1,5 @@
 """Tools › Recraft: one-click operations on the active layer (those the operations table gives
-a Tools action, in its order), and Settings."""
+a Tools action, in its order), flipping through variations and keeping one, and Settings."""
 
 from __future__ import annotations
 
@@ -9,19 +9,27 @@ from recraft_core.api import forms
 from recraft_core.api.operations import Operation, offered
 from recraft_core.workflow import missing_selection
 
-from . import docker, jobs
+from . import docker, jobs, variations
 from .canvas import float_message
 from .qt import QtWidgets
 from .settings_dialog import SettingsDialog
 
 MENU = "recraft_menu"
-SETTINGS = ("recraft_settings", "Settings…")  # (action id, menu text)
+# (action id, menu text, method of RecraftExtension) of the entries that are not operations.
+# The ids are where Krita keeps the shortcuts users give them: never change one.
+VARIATIONS = (
+    (variations.NEXT, "Next variation", "next_variation"),
+    (variations.PREVIOUS, "Previous variation", "previous_variation"),
+    (variations.KEEP, "Keep this variation", "keep_variation"),
+)
+SETTINGS = ("recraft_settings", "Settings…", "settings")
 
 
-def actions() -> list[tuple[str, str, Operation | None]]:
-    """(action id, menu text, operation) of each Tools › Recraft entry; Settings has None."""
+def actions() -> list[tuple[str, str, Operation | str]]:
+    """(action id, menu text, what it does) of each Tools › Recraft entry, in menu order: an
+    operation of the table, or the name of the RecraftExtension method that does it."""
     ops = [(op.action_id, op.offer.action, op) for op in offered() if op.offer.action]
-    return [*ops, (*SETTINGS, None)]
+    return [*ops, *VARIATIONS, SETTINGS]
 
 
 class RecraftExtension(Extension):
@@ -32,12 +40,12 @@ class RecraftExtension(Extension):
         menu_action = window.createAction(MENU, "Recraft", "tools")
         menu = QtWidgets.QMenu("Recraft", window.qwindow())
         menu_action.setMenu(menu)
-        for action_id, text, op in actions():
+        for action_id, text, does in actions():
             action = window.createAction(action_id, text, f"tools/{MENU}")
-            if op is None:
-                action.triggered.connect(self.settings)
+            if isinstance(does, str):
+                action.triggered.connect(lambda _=False, does=does: getattr(self, does)())
             else:
-                action.triggered.connect(lambda _=False, op=op: self.run(op))
+                action.triggered.connect(lambda _=False, op=does: self.run(op))
 
     # -- the actions ---------------------------------------------------------------------------
 
@@ -74,8 +82,27 @@ class RecraftExtension(Extension):
         prompt, ok = QtWidgets.QInputDialog.getMultiLineText(parent, op.title, question)
         return prompt.strip() if ok else ""
 
+    def next_variation(self) -> None:
+        _flip(+1)
+
+    def previous_variation(self) -> None:
+        _flip(-1)
+
+    def keep_variation(self) -> None:
+        _say(*variations.keep())
+
     def settings(self) -> None:
         SettingsDialog().exec()
+
+
+def _flip(by: int) -> None:
+    """Which variation shows now, over the canvas only: the docker keeps its own message
+    while the artist flips."""
+    text, error = variations.step(by)
+    if error:
+        _say(text)
+    else:
+        float_message(text)
 
 
 def _tell(job) -> None:

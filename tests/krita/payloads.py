@@ -48,6 +48,9 @@ ACTIONS = (
     "recraft_erase_selection",
     "recraft_inpaint_selection",
     "recraft_remix",
+    "recraft_next_variation",
+    "recraft_previous_variation",
+    "recraft_keep_variation",
     "recraft_settings",
 )
 DOCKER_API = ("choose", "set_values", "run", "cancel", "busy", "message", "progress_text")

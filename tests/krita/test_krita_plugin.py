@@ -33,6 +33,9 @@ ACTIONS = {
     "recraft_erase_selection": "Erase Selection",
     "recraft_inpaint_selection": "Inpaint Selection…",
     "recraft_remix": "Remix",
+    "recraft_next_variation": "Next variation",
+    "recraft_previous_variation": "Previous variation",
+    "recraft_keep_variation": "Keep this variation",
     "recraft_settings": "Settings…",
 }
 # The docker's operations, in the order they have always had.
@@ -92,7 +95,8 @@ def test_plugin_loads(krita):
     # Tools › Recraft lists them in the order they were made, the operations table's (the
     # docker's) then Settings, where Krita keeps that order (5.1, 5.2); 5.3 and 6.0 sort it.
     in_order = [op.offer.action for op in offered() if op.offer.action]
-    made = [*in_order, ACTIONS["recraft_settings"]]
+    variations = [ACTIONS[f"recraft_{k}_variation"] for k in ("next", "previous", "keep")]
+    made = [*in_order, *variations, ACTIONS["recraft_settings"]]
     assert got["menu"] in (made, sorted(made)), got["menu"]
     assert sorted(got["menu"]) == sorted(ACTIONS.values())
     # The docker: the same operations in the same order; Improve prompt where the form has a
