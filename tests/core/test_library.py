@@ -61,6 +61,39 @@ def test_default_root_per_platform(monkeypatch, tmp_path):
     assert Library().root == tmp_path / "here"
 
 
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_user_folders_per_platform(monkeypatch, tmp_path, platform):
+    """One helper for the data folder (the library) and the config folder (the settings
+    file), by the same platform branches settings.path() takes."""
+    from recraft_core import settings
+    from recraft_core.library.location import user_folder
+
+    monkeypatch.setattr("sys.platform", platform)
+    monkeypatch.delenv("RECRAFT_CONFIG", raising=False)
+    monkeypatch.delenv("RECRAFT_LIBRARY", raising=False)
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "LOCALAPPDATA", "APPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    home = Path.home()
+    expected = {
+        "linux": (home / ".local/share", home / ".config"),
+        "darwin": (home / "Library/Application Support",) * 2,
+        "win32": (home / "AppData/Local", home / "AppData/Roaming"),
+    }[platform]
+    assert (user_folder("data"), user_folder("config")) == expected
+    assert settings.path() == user_folder("config") / "recraft" / "settings.json"
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "LOCALAPPDATA", "APPDATA"):
+        monkeypatch.setenv(name, str(tmp_path / name))
+    data, config = {
+        "linux": ("XDG_DATA_HOME", "XDG_CONFIG_HOME"),
+        "darwin": (None, None),
+        "win32": ("LOCALAPPDATA", "APPDATA"),
+    }[platform]
+    assert user_folder("data") == (tmp_path / data if data else expected[0])
+    assert user_folder("config") == (tmp_path / config if config else expected[1])
+    assert settings.path() == user_folder("config") / "recraft" / "settings.json"
+    assert default_root() == user_folder("data") / "recraft" / "library"
+
+
 def test_record_keeps_the_bytes_as_received_and_what_made_them(lib):
     picture, drawing = png(300, 200), svg(64, 64)
     entry_id = lib.record(

@@ -3,19 +3,23 @@
 Both hold the same Entries and answer through the same functions of records.py (the filter,
 the order, the cost sums), so a front end whose Python lacks sqlite3 sees what the others see.
 
-SqliteIndex: one row per entry with the columns queries use and the record's JSON, in
-WAL mode (readers never wait for a writer; writers from several processes queue on sqlite's
-own lock), with an FTS5 table of prompts where sqlite has FTS5. It is only an index: the
-record files are the truth, and the library rebuilds it from them when it is lost, damaged or
-of another version.
+SqliteIndex: one row per entry with the columns queries use and a listing shows, and the rest
+of the record as JSON (decoded only for the entries a view reads: see records.listed), in WAL mode
+(readers never wait for a writer; writers from several processes queue on sqlite's own lock),
+with an FTS5 table of prompts where sqlite has FTS5. It is only an index: the record files
+are the truth, and the library rebuilds it from them when it is lost, damaged or of another
+version. One connection serves every thread of the process, one at a time (a lock): its
+queries take milliseconds, and a connection per thread would leave one open for each worker
+thread an editor ever started.
 
 ScanIndex: the records themselves, read once and kept while their file is unchanged.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,26 +34,28 @@ except ImportError:  # some Pythons are built without it; the scan then answers
 
 log = logging.getLogger("recraft_core.library")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the columns a listing is made of (records.LISTED)
 FILE = "index.sqlite3"
 # Writers hold sqlite's lock for milliseconds; a long wait means something is wrong, and the
 # caller falls back to the records rather than hang an editor.
 BUSY_SECONDS = 10
-_COLUMNS = ("id", "time", "day", "operation", "model", "front_end", "credits", "size")
+_LISTED = ", ".join(records.LISTED)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     n INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
+    operation TEXT NOT NULL,
     time TEXT NOT NULL,
     day TEXT NOT NULL,
-    operation TEXT NOT NULL,
+    front_end TEXT NOT NULL,
     model TEXT,
-    front_end TEXT,
+    document TEXT,
     credits INTEGER,
+    source_thumbnail TEXT,
     size INTEGER NOT NULL,
     prompt TEXT NOT NULL,
     stamp TEXT NOT NULL,
-    record TEXT NOT NULL
+    packed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_time ON entries (time, id);
 CREATE INDEX IF NOT EXISTS entries_by_operation ON entries (operation, time, id);
@@ -58,7 +64,7 @@ CREATE INDEX IF NOT EXISTS entries_by_day ON entries (day, time, id);
 # The tokenizer records.words imitates; rowid is entries.n.
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS prompts USING fts5(prompt, tokenize='{}')"
 _TOKENIZERS = ("unicode61 remove_diacritics 2", "unicode61")  # 2 needs sqlite 3.27
-_BATCH = 500  # ids a query names: old sqlite allows 999 parameters
+_MARKS = ", ".join("?" * (len(records.LISTED) + 2))
 
 
 def available() -> bool:
@@ -69,14 +75,21 @@ class IndexUnavailable(Exception):
     """The index cannot answer; the library then asks the records."""
 
 
+class IndexReplaced(IndexUnavailable):
+    """The index file is not the one this connection had open (the library's folder was
+    emptied or deleted, or another process remade a damaged index): connected to the file
+    there now, which the library syncs with the records before asking it again."""
+
+
 class SqliteIndex:
     def __init__(self, root: Path) -> None:
         self.path = root / FILE
         self._root = root
-        self._lock = threading.Lock()  # one connection, shared by an editor's threads
-        self._cache: dict[str, tuple[str, Entry]] = {}  # id: (stamp, entry), see _entries
+        self._lock = threading.Lock()  # one connection, shared by the process's threads
+        self._db = None
+        self._file = None  # (device, inode) of the file connected to
         try:
-            self._db = self._open()
+            self._connect()
         except sqlite3.OperationalError:
             raise  # locked, read-only, no such folder: the file may be fine, leave it
         except sqlite3.DatabaseError as e:
@@ -84,7 +97,11 @@ class SqliteIndex:
             log.warning("the library index %s is unreadable (%s); rebuilding it", self.path, e)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            self._db = self._open()
+            self._connect()
+
+    def _connect(self) -> None:
+        self._db = self._open()
+        self._file = _identity(self.path)
 
     def _open(self):
         db = sqlite3.connect(
@@ -136,16 +153,31 @@ class SqliteIndex:
         return False  # no FTS5 in this sqlite: prompts are matched by records.matches_text
 
     def close(self) -> None:
+        """Let go of the file; the next question connects again (a library is shared by the
+        process's threads: one closing it must not break another that goes on)."""
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def _run(self, fn):
+        """fn(connection), one thread at a time, on the index file that is there now.
+        IndexUnavailable when sqlite fails (IndexReplaced when the file changed)."""
         with self._lock:
             try:
+                if self._db is not None and _identity(self.path) != self._file:
+                    self._db.close()
+                    self._db = None
+                if self._db is None:
+                    before = self._file
+                    self._connect()
+                    if before is not None and self._file != before:
+                        raise IndexReplaced(f"{self.path} is another file now")
                 return fn(self._db)
             except sqlite3.Error as e:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                if self._db is not None and self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise IndexUnavailable(str(e)) from e
 
     def _rows(self, sql: str, args=()) -> list:
@@ -163,12 +195,10 @@ class SqliteIndex:
                 self._delete(db, e.id)
                 if (stamp := store.stamp(e.folder)) is None:
                     continue
-                row = [getattr(e, c) for c in _COLUMNS]
-                text = json.dumps(records.to_json(e), ensure_ascii=False)
+                row = [getattr(e, c) for c in records.LISTED]
                 cursor = db.execute(
-                    "INSERT INTO entries (id, time, day, operation, model, front_end, credits,"
-                    " size, prompt, stamp, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*row, e.prompt, stamp, text),
+                    f"INSERT INTO entries ({_LISTED}, stamp, packed) VALUES ({_MARKS})",
+                    (*row, stamp, records.packed(e)),
                 )
                 if self.fts:
                     db.execute(
@@ -189,8 +219,6 @@ class SqliteIndex:
             db.execute("COMMIT")
 
         self._run(run)
-        for entry_id in ids:
-            self._cache.pop(entry_id, None)
 
     def _delete(self, db, entry_id: str) -> None:
         found = db.execute("SELECT n FROM entries WHERE id = ?", (entry_id,)).fetchone()
@@ -233,26 +261,16 @@ class SqliteIndex:
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
     def list(self, query: Query, limit: int | None, offset: int) -> list[Entry]:
+        """Entries made from the listing's columns; each decodes the rest of its record
+        when first read (records.listed)."""
         where, args = self._where(query)
-        sql = f"SELECT id, stamp FROM entries{where} ORDER BY time DESC, id DESC LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT packed, {_LISTED} FROM entries{where} "
+            "ORDER BY time DESC, id DESC LIMIT ? OFFSET ?"
+        )
         rows = self._rows(sql, (*args, -1 if limit is None else limit, offset))
-        return self._entries(rows)
-
-    def _entries(self, rows: list) -> list[Entry]:
-        """The entries of (id, stamp) rows, each parsed once per version of its record:
-        parsing is most of a listing's time (40 us a record here), so a history view that
-        lists again, or pages back, finds them made."""
-        cache = self._cache
-        missing = [i for i, stamp in rows if cache.get(i, (None,))[0] != stamp]
-        for start in range(0, len(missing), _BATCH):
-            batch = missing[start : start + _BATCH]
-            marks = ", ".join("?" * len(batch))
-            sql = f"SELECT id, stamp, record FROM entries WHERE id IN ({marks})"
-            for entry_id, stamp, text in self._rows(sql, batch):
-                entry = records.from_json(json.loads(text), self._root, check=False)
-                cache[entry_id] = (stamp, entry)
-        # An entry removed between the two queries is left out.
-        return [cache[i][1] for i, _ in rows if i in cache]
+        root, listed = self._root, records.listed
+        return [listed(root, row) for row in rows]
 
     def count(self, query: Query) -> int:
         where, args = self._where(query)
@@ -280,6 +298,16 @@ class SqliteIndex:
 
 def _matches(prompt: str, terms: str) -> bool:
     return records.matches_text(prompt or "", terms.split())
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at `path` (None: none): a file removed and made again is another. Where
+    the file system gives no inode numbers (0), only whether there is one."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st.st_ino else (0, 0)
 
 
 class ScanIndex:

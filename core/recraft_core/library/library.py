@@ -10,12 +10,19 @@
 Files and crash safety are store.py's business, the questions index.py's (sqlite where this
 Python has it, a scan of the records where not), the record's shape records.py's. A front end
 that turns the library off simply has none (Library | None).
+
+A Library is safe to share between the threads of a process: the index serves one thread at
+a time, rewrites and deletes take a lock that also shuts out other processes, and Entries
+never change once made. open_library() hands every caller of a process the same one.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +37,9 @@ from .records import Cost, Entry, Query, ResultFile
 log = logging.getLogger("recraft_core.library")
 
 SOURCE_THUMBNAIL = "source.png"
+# A library that fell back to reading the records because its index would not open (locked
+# for long by another process, say) is opened anew by open_library after this long.
+RETRY_INDEX_SECONDS = 30.0
 
 
 class LibraryError(RecraftError):
@@ -56,9 +66,14 @@ class Library:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise LibraryError(f"cannot make the library folder {self.root}: {e}") from e
-        self._index = self._open_index(index.available() if use_sqlite is None else use_sqlite)
+        wanted = index.available() if use_sqlite is None else use_sqlite
+        self._index = self._open_index(wanted)
+        self._fell_back = wanted and not self.indexed
+        self._opened_at = time.monotonic()
         self._scan = index.ScanIndex(self.root)  # answers when the index cannot
-        self._stale = False  # the index missed a change: sync before the next question
+        # Changes the index missed, and how many of them the last sync made up for: a miss
+        # while a sync runs (another thread's) is not forgotten by that sync.
+        self._missed = self._made_up = 0
         self.sync()
 
     def _open_index(self, use_sqlite: bool):
@@ -72,12 +87,35 @@ class Library:
         return index.ScanIndex(self.root)
 
     @property
+    def _stale(self) -> bool:
+        """The index missed a change: sync before the next question."""
+        return self._missed != self._made_up
+
+    @_stale.setter
+    def _stale(self, missed: bool) -> None:
+        if missed:
+            self._missed += 1
+        else:
+            self._made_up = self._missed
+
+    @property
     def indexed(self) -> bool:
         """Whether sqlite answers (else a scan of the records)."""
         return isinstance(self._index, index.SqliteIndex)
 
     def close(self) -> None:
+        """Let go of the index's file. The library still works: its next question opens
+        it again (so a thread closing a library it shares does not break the others)."""
         self._index.close()
+
+    @property
+    def usable(self) -> bool:
+        """Whether this library can serve on, for open_library's cache: its folder is there
+        (emptied by deleting it, it is opened anew), and it has the index it asked for (or
+        fell back to reading the records less than RETRY_INDEX_SECONDS ago)."""
+        if not os.path.isdir(self.root):
+            return False
+        return not (self._fell_back and time.monotonic() - self._opened_at > RETRY_INDEX_SECONDS)
 
     def __enter__(self) -> Library:
         return self
@@ -151,7 +189,7 @@ class Library:
                 placement=records.scrub(placement) if isinstance(placement, dict) else None,
                 root=self.root,
             )
-            entry = _with_thumbnails(entry, pixels)
+            entry = _with_thumbnails(entry, _thumbnails(entry, pixels))
             if source is not None and (made := _thumbnail(source)) is not None:
                 store.write_file(folder, SOURCE_THUMBNAIL, made)
                 entry = replace(entry, source_thumbnail=SOURCE_THUMBNAIL)
@@ -170,7 +208,13 @@ class Library:
     def add_thumbnails(self, entry_id: str, pixels: Sequence[Raster | None]) -> bool:
         """Thumbnails of results recorded before they were decoded: pixels[i] for result i
         (None: none). Results that have one keep it. False when there is no such entry."""
-        return self._rewrite(entry_id, lambda e: _with_thumbnails(e, pixels))
+        # Made before the lock is taken: the pixels are the slow part (16 MP: tens of ms),
+        # and other threads and processes wait for the lock.
+        entry = self.get(entry_id)
+        if entry is None:
+            return False
+        made = _thumbnails(entry, pixels)
+        return self._rewrite(entry_id, lambda e: _with_thumbnails(e, made))
 
     def mark_inserted(self, entry_id: str, where: str, result: int | None = None) -> bool:
         """Note where the entry's results went (`result`: which one, None: all), in the
@@ -310,6 +354,7 @@ class Library:
         wrote without sqlite (or wrote before a crash stopped it indexing), drop what was
         removed, and clear crash leftovers. Done on opening (a stat per entry); call it to
         see changes made by a front end without sqlite (others' show at once)."""
+        missed = self._missed
         try:
             with self._locked():
                 # The index's stamps before the folders: a record indexed meanwhile was on
@@ -327,7 +372,7 @@ class Library:
                 self._index.add(changed)
                 self._index.remove(indexed.keys() - whole)
                 store.clean(self.root, leftovers)
-            self._stale = False
+            self._made_up = max(self._made_up, missed)
         except (OSError, index.IndexUnavailable) as e:
             log.warning("could not bring the library index up to date: %s", e)
             self._stale = True
@@ -335,12 +380,13 @@ class Library:
     def rebuild_index(self) -> int:
         """Build the index anew from the records (what a lost index costs); returns the
         number of entries."""
+        missed = self._missed
         with self._locked():
             found = [store.read_record(folder) for _, folder in store.scan(self.root)]
             entries = [e for e in found if e is not None]
             self._index.clear()
             self._index.add(entries)
-        self._stale = False
+        self._made_up = max(self._made_up, missed)
         return len(entries)
 
     def _locked(self):
@@ -361,23 +407,43 @@ class Library:
             self._stale = True
 
     def _ask(self, question):
-        """The index's answer; the records' when the index cannot answer now."""
-        if self._stale:
-            self.sync()
-        if not self._stale:
+        """The index's answer; the records' when the index cannot answer now. An index
+        found replaced (the folder emptied by hand) is brought up to date and asked again."""
+        for _ in range(2):
+            if self._stale:
+                self.sync()
+            if self._stale:
+                break
             try:
                 return question(self._index)
+            except index.IndexReplaced as e:
+                log.info("the library index was replaced (%s); syncing it", e)
+                self._stale = True
             except index.IndexUnavailable as e:
                 log.warning("the library index cannot answer (%s); reading the records", e)
                 self._stale = True
+                break
         return question(self._scan)
+
+
+_opened: tuple[tuple, Library] | None = None  # open_library's: (settings, the library)
+_opening = threading.Lock()
 
 
 def open_library(preferences=None) -> Library | None:
     """The library the user's Settings ask for, as the front ends open it: None when they
     turned it off (`library_off`), or when it cannot be opened (logged: a job goes on
     without it). `library_folder` (None: the default folder) and `library_cap_gb` (None: the
-    default cap, 0: no cap) are read where Settings has them."""
+    default cap, 0: no cap) are read where Settings has them.
+
+    One Library per process: every call with the same folder and cap gets the same one,
+    opened by the first (a stat of every record: about 90 ms for 10,000, so call it off an
+    editor's UI thread; later calls take microseconds). Safe from any thread. Settings naming
+    another folder or cap open another (the one before is closed: a thread still using it
+    opens its index again); a library whose folder was deleted, or that could not open its
+    index, is opened anew; one that could not be opened at all is not kept (None, and the
+    next call tries again)."""
+    global _opened
     if preferences is None:
         from .. import settings
 
@@ -386,11 +452,22 @@ def open_library(preferences=None) -> Library | None:
         return None
     gigabytes = getattr(preferences, "library_cap_gb", None)
     cap = DEFAULT_CAP if gigabytes is None else (gigabytes * 1024**3 if gigabytes else None)
-    try:
-        return Library(getattr(preferences, "library_folder", None) or None, cap_bytes=cap)
-    except (LibraryError, OSError) as e:
-        log.warning("no results library: %s", e)
-        return None
+    folder = getattr(preferences, "library_folder", None) or None
+    root = Path(folder) if folder else default_root()
+    key = (os.path.normcase(os.path.abspath(root)), cap)
+    with _opening:
+        before = _opened
+        if before is not None and before[0] == key and before[1].usable:
+            return before[1]
+        try:
+            library = Library(root, cap_bytes=cap)
+        except (LibraryError, OSError) as e:
+            log.warning("no results library: %s", e)
+            return None
+        _opened = (key, library)
+    if before is not None:
+        before[1].close()
+    return library
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -425,18 +502,27 @@ def _thumbnail(image: Raster) -> bytes | None:
         return None
 
 
-def _with_thumbnails(entry: Entry, pixels: Sequence[Raster | None]) -> Entry:
-    """Write thumbnails for results that have pixels and none yet; SVG results get none (the
-    SVG draws itself at any size)."""
-    results = list(entry.results)
-    for i, image in enumerate(pixels[: len(results)]):
-        r = results[i]
-        if image is None or r.thumbnail is not None or r.format == "svg":
+def _thumbnails(entry: Entry, pixels: Sequence[Raster | None]) -> dict[int, bytes]:
+    """PNG thumbnails of the results that have pixels and none yet, by result index; SVG
+    results get none (the SVG draws itself at any size)."""
+    made = {}
+    for i, (result, image) in enumerate(zip(entry.results, pixels, strict=False)):
+        if image is None or result.thumbnail is not None or result.format == "svg":
             continue
-        if (made := _thumbnail(image)) is not None:
+        if (png := _thumbnail(image)) is not None:
+            made[i] = png
+    return made
+
+
+def _with_thumbnails(entry: Entry, made: dict[int, bytes]) -> Entry:
+    """The entry naming the thumbnails `made`, written beside it, for results that still
+    have none."""
+    results = list(entry.results)
+    for i, png in made.items():
+        if i < len(results) and results[i].thumbnail is None:
             name = f"thumb-{i + 1}.png"
-            store.write_file(entry.folder, name, made)
-            results[i] = replace(r, thumbnail=name)
+            store.write_file(entry.folder, name, png)
+            results[i] = replace(results[i], thumbnail=name)
     return replace(entry, results=tuple(results))
 
 

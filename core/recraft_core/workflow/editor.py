@@ -1,12 +1,21 @@
 """What an editor's Settings give its jobs: a Client for the saved token, and the results
 library that keeps paid results as they arrive (worker thread), their thumbnails once decoded,
 and where they were inserted. A library that fails is logged, never the job's failure: the
-result still goes into the image."""
+result still goes into the image.
+
+The library is the process's one (library.open_library), opened by the first job's worker.
+The writes asked for from the UI thread (thumbnails of results it decoded, where results
+went) are done by one thread of the library's, in order, so the UI thread never waits for
+the disk or for another process's lock on the library; a process that ends waits for them,
+a few seconds at most (a GIMP plug-in's ends as soon as its procedure returns)."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import time
+from collections import deque
 
 from ..api.client import Client
 from ..api.operations import Operation
@@ -20,6 +29,9 @@ log = logging.getLogger("recraft_core.workflow")
 
 SETTINGS = object()  # Job(library=SETTINGS): the library the user's Settings ask for
 _FAILURES = (LibraryError, OSError, ValueError)
+# How long a process that ends waits for the library's last writes (a record rewrite takes
+# milliseconds; a wait for another process's lock on the library is what this bounds).
+SETTLE_SECONDS = 5.0
 
 
 def editor_client(settings_menu: str) -> Client:
@@ -44,6 +56,7 @@ class Keeper:
         self.front_end = front_end
         self.document = document
         self.entry_id: str | None = None
+        self._keeping_thread: int | None = None  # the worker's: it may write at once
 
     def keep(self, op: Operation, result, params: dict, upload: Upload | None, canvas_size) -> None:
         if not isinstance(result, ImageResult):
@@ -52,6 +65,7 @@ class Keeper:
             self._library = open_library() if self.front_end else None
         if self._library is None:
             return
+        self._keeping_thread = threading.get_ident()
         try:
             self.entry_id = self._library.record(
                 op.name,
@@ -68,18 +82,29 @@ class Keeper:
             log.warning("recraft: the result was not kept in the library: %s", e)
 
     def thumbnails(self, outcome: Outcome | None) -> None:
+        """Thumbnails of the decoded results: at once on the worker that kept them (the
+        job's thread: they are in the library when it finishes), on the library's thread
+        when the results were decoded elsewhere (an editor's UI thread)."""
         if self.entry_id is None or outcome is None:
             return
         pixels = [layer.image for layer in outcome.layers] or [None] * len(outcome.vectors)
         if outcome.document is not None:
             pixels = [outcome.document.image]
-        try:
-            self._library.add_thumbnails(self.entry_id, pixels)
-        except _FAILURES as e:
-            log.warning("recraft: no thumbnails in the library: %s", e)
+        library, entry_id = self._library, self.entry_id
+
+        def add() -> None:
+            try:
+                library.add_thumbnails(entry_id, pixels)
+            except _FAILURES as e:
+                log.warning("recraft: no thumbnails in the library: %s", e)
+
+        if threading.get_ident() == self._keeping_thread:
+            add()
+        else:
+            WRITER.put(add)
 
     def inserted(self, outcome: Outcome, select: list[int] | None) -> None:
-        """Say where the results went, on a thread of its own: rewriting the record is disk
+        """Say where the results went, on the library's thread: rewriting the record is disk
         work the UI thread does not wait for."""
         if self.entry_id is None:
             return
@@ -96,4 +121,59 @@ class Keeper:
             except _FAILURES as e:
                 log.warning("recraft: the library was not told where results went: %s", e)
 
-        threading.Thread(target=mark, name="recraft-library", daemon=True).start()
+        WRITER.put(mark)
+
+
+class Writer:
+    """One thread that runs what is given to it, in order: the library's writes that nobody
+    waits for. Started on first use; `settle` waits until all given so far are done."""
+
+    def __init__(self) -> None:
+        self._tasks: deque = deque()
+        self._pending = 0
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def put(self, task) -> None:
+        with self._changed:
+            self._tasks.append(task)
+            self._pending += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="recraft-library", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._tasks:
+                    self._changed.wait()
+                task = self._tasks.popleft()
+            try:
+                task()
+            except Exception:  # a bug in one write must not stop the ones after it
+                log.exception("recraft: a library write failed")
+            finally:
+                with self._changed:
+                    self._pending -= 1
+                    self._changed.notify_all()
+
+    def settle(self, timeout: float = SETTLE_SECONDS) -> bool:
+        """Wait until every write given so far is done, at most `timeout` seconds; whether
+        they are."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+
+WRITER = Writer()
+# A process that ends (GIMP's plug-in, as its procedure returns) first lets the library's
+# last writes finish: a daemon thread would be stopped midway.
+atexit.register(WRITER.settle)
