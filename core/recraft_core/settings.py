@@ -27,31 +27,47 @@ class Settings:
     library_folder: str | None = None
     library_cap_gb: int | None = None
     library_off: bool = False
+    # Soft edges baked into results' pixels, not given as editable masks (workflow.Options).
+    bake_edges: bool = False
 
     def __repr__(self) -> str:
         shown = "***" if self.token else None
         return (
             f"Settings(token={shown}, base_url={self.base_url!r}, "
             f"grow={self.grow}, feather={self.feather}, library_folder={self.library_folder!r}, "
-            f"library_cap_gb={self.library_cap_gb}, library_off={self.library_off})"
+            f"library_cap_gb={self.library_cap_gb}, library_off={self.library_off}, "
+            f"bake_edges={self.bake_edges})"
         )
 
 
 @dataclass(frozen=True)
 class Entry:
     """One setting as a dialog shows it: both editors' Settings build their rows from
-    ENTRIES, so the words and ranges are the same everywhere."""
+    ENTRIES, so the words and ranges are the same everywhere.
+
+    Kinds, and the widget each wants: secret and url (a line of text; a secret's hidden),
+    folder (a line of text, and a way to pick a folder), pixels and gigabytes (a whole
+    number from `low` to `high`, shown with `unit`), switch (a check box; True when
+    ticked)."""
 
     name: str  # the Settings attribute
     label: str
     help: str
-    kind: str  # secret, url, pixels
+    kind: str  # secret, url, folder, pixels, gigabytes, switch
     placeholder: str = ""
     low: int = 0
     high: int = 256
+    # What a number's box shows when nothing is saved (None: workflow.Options' default, for
+    # the pixels of the blending); a dialog that saves it unchanged saves "not set".
+    default: int | None = None
+
+    @property
+    def unit(self) -> str:
+        return {"pixels": "px", "gigabytes": "GB"}.get(self.kind, "")
 
 
 DEFAULT_URL = "https://external.api.recraft.ai/v1"
+DEFAULT_CAP_GB = 4  # the library's default cap (library.location.DEFAULT_CAP), in GB
 ENTRIES = (
     Entry("token", "API token", "your Recraft API token", "secret", "paste your Recraft API token"),
     Entry(
@@ -74,6 +90,35 @@ ENTRIES = (
         "(a feathered selection fades as it is feathered)",
         "pixels",
     ),
+    Entry(
+        "bake_edges",
+        "Bake soft edges",
+        "put the soft edge of inpaint, erase and background results into their pixels, "
+        "instead of a mask on the result layer that you can paint to show more or less",
+        "switch",
+    ),
+    Entry(
+        "library_folder",
+        "Library folder",
+        "where every paid result is kept, for History (shared with the other editor and "
+        "the recraft command); empty: your user data folder",
+        "folder",
+    ),
+    Entry(
+        "library_cap_gb",
+        "Library size",
+        "how large the library may grow before its oldest results are deleted; 0: no limit",
+        "gigabytes",
+        high=10_000,
+        default=DEFAULT_CAP_GB,
+    ),
+    Entry(
+        "library_off",
+        "Keep no results",
+        "turn the library off: results are not kept, History shows none, and a result not "
+        "yet inserted when the editor closes is lost",
+        "switch",
+    ),
 )
 NOTE = (
     "The token is stored in a file only you can read, shared with the recraft command. "
@@ -82,28 +127,70 @@ NOTE = (
 
 
 def with_values(values: dict) -> Settings:
-    """The saved settings with a dialog's values by Entry name (empty text is "not set");
-    what the dialog does not show stays as saved."""
+    """The saved settings with a dialog's values by Entry name (empty text is "not set", as
+    is a number left at its default); what the dialog does not show (no such name in
+    `values`) stays as saved. Numbers and switches may come as text, from a dialog that
+    shows every row as a line of text."""
     clean = {}
     for entry in ENTRIES:
-        value = values.get(entry.name)
+        if entry.name not in values:
+            continue
+        value = values[entry.name]
         if isinstance(value, str):
             value = value.strip() or None
+        if entry.kind in ("pixels", "gigabytes"):
+            value = _number(value, entry)
+        elif entry.kind == "switch":
+            value = _switch(value)
         clean[entry.name] = value
     return replace(load(), **clean)
 
 
+def _number(value, entry: Entry) -> int | None:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    if not entry.low <= value <= entry.high or value == entry.default:
+        return None
+    return value
+
+
+def _switch(value) -> bool:
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+# Per kind of folder: (Windows' variable and its usual place under the home folder, the XDG
+# variable and its default elsewhere). macOS keeps both kinds in Application Support.
+_FOLDERS = {
+    "data": ("LOCALAPPDATA", ("AppData", "Local"), "XDG_DATA_HOME", (".local", "share")),
+    "config": ("APPDATA", ("AppData", "Roaming"), "XDG_CONFIG_HOME", (".config",)),
+}
+
+
+def user_folder(kind: str) -> Path:
+    """The platform's per-user folder of a `kind`: "data" (large files that stay on this
+    machine: %LOCALAPPDATA% on Windows, not the roaming profile; $XDG_DATA_HOME or
+    ~/.local/share elsewhere) or "config" (small settings: %APPDATA%, $XDG_CONFIG_HOME or
+    ~/.config); ~/Library/Application Support for both on macOS."""
+    windows, under_home, xdg, xdg_default = _FOLDERS[kind]
+    if sys.platform == "win32":
+        return Path(os.environ.get(windows) or Path.home().joinpath(*under_home))
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support"
+    return Path(os.environ.get(xdg) or Path.home().joinpath(*xdg_default))
+
+
 def path() -> Path:
-    """The settings file: RECRAFT_CONFIG, or the platform's per-user config folder."""
+    """The settings file: RECRAFT_CONFIG, or recraft/settings.json in the per-user config
+    folder."""
     if os.environ.get("RECRAFT_CONFIG"):
         return Path(os.environ["RECRAFT_CONFIG"])
-    if sys.platform == "win32":
-        root = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        root = Path.home() / "Library" / "Application Support"
-    else:
-        root = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return root / "recraft" / "settings.json"
+    return user_folder("config") / "recraft" / "settings.json"
 
 
 def load() -> Settings:
@@ -133,6 +220,7 @@ def load() -> Settings:
         folder if isinstance(folder, str) and folder else None,
         cap if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0 else None,
         data.get("library_off") is True,
+        data.get("bake_edges") is True,
     )
 
 
@@ -148,6 +236,7 @@ def save(settings: Settings) -> Path:
         ("library_folder", settings.library_folder),
         ("library_cap_gb", settings.library_cap_gb),
         ("library_off", settings.library_off or None),
+        ("bake_edges", settings.bake_edges or None),
     )
     body = {k: v for k, v in fields if v is not None and v != ""}
     # mkstemp creates the file 0600 from the start: the token is never briefly world-readable.

@@ -23,10 +23,14 @@ try:  # GIMP's own API hands out GdkPixbufs, so its typelib comes with GIMP; sti
 except (ImportError, ValueError):
     GdkPixbuf = None
 
+import native  # noqa: E402
+import result_ids  # noqa: E402
+
 from recraft_core.exceptions import ProtocolError, ValidationError  # noqa: E402
+from recraft_core.imaging import alpha  # noqa: E402
 from recraft_core.imaging.png import Raster  # noqa: E402
 from recraft_core.workflow import NewDocument, NewLayer, NewVector  # noqa: E402
-from recraft_core.workflow.canvas import PurePythonCodec  # noqa: E402
+from recraft_core.workflow.canvas import NewCutout, PurePythonCodec  # noqa: E402
 
 RGBA = "R'G'B'A u8"  # 8-bit perceptual sRGB with alpha: babl converts from any precision
 FORMATS = {"RGBA": RGBA, "RGB": "R'G'B' u8"}
@@ -54,6 +58,17 @@ def new_layer(image, new: NewLayer):
     buffer.set(_rect(0, 0, pixels.width, pixels.height), FORMATS[pixels.mode], bytes(pixels.pixels))
     buffer.flush()
     return layer
+
+
+def add_mask(layer, mask: bytes, width: int, height: int) -> None:
+    """A layer mask holding `mask` (one byte a pixel, 255 shows) on the layer, which must be
+    width x height. Written before it is added: the mask is whole when GIMP records it."""
+    made = layer.create_mask(Gimp.AddMaskType.WHITE)
+    buffer = made.get_buffer()
+    buffer.set(_rect(0, 0, width, height), MASK, bytes(mask))
+    buffer.flush()
+    if not layer.add_mask(made):
+        raise ProtocolError(f"GIMP could not add a mask to the layer {layer.get_name()!r}")
 
 
 def scaled(raster: Raster, width: int, height: int) -> Raster:
@@ -84,6 +99,17 @@ class GimpCodec(PurePythonCodec):
         # 0.8 times (bench/bench_editor_decode.py).
         # A format without a GdkPixbuf loader here: GIMP's loaders read more.
         return _pixbuf_raster(data) or _load_layer_raster(data)
+
+
+class PixbufCodec(PurePythonCodec):
+    """Results in through GdkPixbuf alone, which needs no GIMP call and so may run on a
+    worker thread (History reads the library there); what it cannot read, by the core's
+    decoder (PNG only)."""
+
+    thread_safe = True
+
+    def decode(self, data: bytes) -> Raster:
+        return _pixbuf_raster(data) or super().decode(data)
 
 
 def _pixbuf_raster(data: bytes) -> Raster | None:
@@ -131,16 +157,20 @@ def _load_layer_raster(data: bytes) -> Raster:
 
 class GimpCanvas:
     """One image and the drawable a procedure was called on (None for an operation that reads
-    no layer: its results go on top of the image)."""
+    no layer: its results go on top of the image). With `keep_ids`, each result's layer
+    carries Recraft's id for its image (result_ids: what Explore similar starts from)."""
 
     codec = GimpCodec()
 
-    def __init__(self, image, drawable=None, interactive: bool = False) -> None:
+    def __init__(
+        self, image, drawable=None, interactive: bool = False, keep_ids: bool = False
+    ) -> None:
         if image is None:
             raise ValidationError("image", "open an image first")
         self.image = image
         self.drawable = drawable
         self.interactive = interactive
+        self.keep_ids = keep_ids
         self.opened = None  # the image open_document made, returned to the caller
 
     # -- reading -----------------------------------------------------------------------------
@@ -253,13 +283,49 @@ class GimpCanvas:
                 for i, new in enumerate(layers):
                     layer = new_layer(self.image, new)
                     self._insert(layer, parent, position + i, added)
-                    if new.scaled:
+                    self._keep_id(layer, new.image_id)
+                    if new.mask is not None:
+                        add_mask(layer, new.mask, new.image.width, new.image.height)
+                    if group and i > 0:  # variations: the first on top, the only one showing
+                        layer.set_visible(False)
+                    if new.scaled:  # its mask with it
                         layer.scale(new.width, new.height, False)
                     layer.set_offsets(new.x + dx, new.y + dy)
             except BaseException:
                 if grow is not None:  # as it was: the same size, its layers where they were
                     self.image.resize(*size, -dx, -dy)
                 raise
+
+    def insert_cutout(self, cutout: NewCutout) -> None:
+        """The source's own pixels over the cut-out's box, in their own format (no colour
+        changes a bit), in a new layer above it: with their alpha multiplied by Recraft's, or
+        (`as_mask`) untouched with Recraft's alpha as the layer's mask. The source's opacity
+        and mode go with them. A source without an alpha channel gets an opaque one."""
+        source = self._source()
+        ox, oy = self._offsets()
+        own = native.format_of(source)
+        box = (cutout.x - ox, cutout.y - oy, cutout.width, cutout.height)  # the source's own
+        pixels, fmt = native.with_alpha(native.read(source, box), own)
+        if not cutout.as_mask:
+            pixels = alpha.multiply(pixels, fmt.layout(), cutout.alpha)
+        kind = _LAYER_TYPE.get(self.image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
+        with self._insertion(None) as (parent, position, added):
+            layer = Gimp.Layer.new(
+                self.image, cutout.name, cutout.width, cutout.height, kind,
+                source.get_opacity(), source.get_mode(),
+            )  # fmt: skip
+            made = native.format_of(layer)
+            if (made.channels, made.sample) != (fmt.channels, fmt.sample):
+                layer.delete()
+                raise ProtocolError(
+                    f"GIMP made a {made.name} layer for a {own.name} source: a bug in the plug-in"
+                )
+            native.write(layer, (0, 0, cutout.width, cutout.height), pixels, made)
+            self._insert(layer, parent, position, added)
+            self._keep_id(layer, cutout.image_id)
+            if cutout.as_mask:
+                add_mask(layer, cutout.alpha, cutout.width, cutout.height)
+            layer.set_offsets(cutout.x, cutout.y)
 
     def insert_vectors(self, vectors: list[NewVector], group: str | None) -> None:
         """Each SVG as editable paths, plus a layer rendering it (GIMP has no vector layers)."""
@@ -284,17 +350,22 @@ class GimpCanvas:
                     raise ProtocolError("GIMP could not draw the SVG result")
                 layer.set_name(vector.name)
                 self._insert(layer, parent, position + i, added)
+                self._keep_id(layer, vector.image_id)
+
+    def _keep_id(self, layer, image_id: str | None) -> None:
+        if self.keep_ids and image_id:
+            result_ids.tag(layer, image_id)
 
     def open_document(self, document: NewDocument) -> None:
-        self.opened = open_document(document, self.interactive)
+        self.opened = open_document(document, self.interactive, self.keep_ids)
 
 
-def open_document(document: NewDocument, interactive: bool = False):
+def open_document(document: NewDocument, interactive: bool = False, keep_ids: bool = False):
     """A new image of the document's size holding its layers and paths, inserted as into any
     canvas; shown in a window when the user is there to see it. The image is returned."""
     image = Gimp.Image.new(document.width, document.height, Gimp.ImageBaseType.RGB)
     try:
-        canvas = GimpCanvas(image, None, interactive)
+        canvas = GimpCanvas(image, None, interactive, keep_ids)
         if document.layers:
             canvas.insert_layers(list(document.layers), document.group)
         if document.vectors:

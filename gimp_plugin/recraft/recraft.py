@@ -21,12 +21,17 @@ import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
+import from_history  # noqa: E402
+import native  # noqa: E402
+import result_ids  # noqa: E402
+import variations  # noqa: E402
 from gi.repository import Gimp, GLib, GObject  # noqa: E402
 from gimp_canvas import GimpCanvas, WholeLayer, open_document  # noqa: E402
 
 from recraft_core import Client, RecraftError, ValidationError, settings  # noqa: E402
 from recraft_core.api import catalog, forms, validation  # noqa: E402
 from recraft_core.api.operations import offered  # noqa: E402
+from recraft_core.imaging import alpha  # noqa: E402
 from recraft_core.workflow import (  # noqa: E402
     Job,
     Options,
@@ -34,10 +39,29 @@ from recraft_core.workflow import (  # noqa: E402
     missing_selection,
     read_reference,
 )
+from recraft_core.workflow.upload import MISSES_THE_LAYER, OFF_CANVAS  # noqa: E402
 
+SOURCE_ID = result_ids.SOURCE_ID
 PREFIX = "plug-in-recraft-"
 MENU = "<Image>/Filters/Recraft"
 SETTINGS = PREFIX + "settings"
+HISTORY = PREFIX + "history"
+AS_MASK = "-as-mask"  # the procedures of a cut-out as a layer mask (remove background)
+# Flipping through a group of variations, and keeping one: procedure -> (menu label, step
+# (0: keep), what it does).
+VARIATIONS = {
+    PREFIX + "next-variation": (
+        "Next variation", 1, "Show the next variation of the selected group of Recraft results"
+    ),
+    PREFIX + "previous-variation": (
+        "Previous variation", -1,
+        "Show the previous variation of the selected group of Recraft results",
+    ),
+    PREFIX + "keep-variation": (
+        "Keep this variation", 0,
+        "Replace the selected group of Recraft results by the variation that shows",
+    ),
+}  # fmt: skip
 SETTINGS_MENU = "Filters › Recraft › Settings…"
 NONE = "none"  # the choice that sends nothing: the API's default
 RW = GObject.ParamFlags.READWRITE
@@ -60,11 +84,22 @@ def procedures() -> dict:
     path, menu label). Settings is the one procedure besides these."""
     out = {}
     for op in offered():
-        out[PREFIX + op.cli_name] = (op, MENU, op.title + ("…" if _fields(op) else ""))
+        dots = "…" if _fields(op) else ""
+        out[PREFIX + op.cli_name] = (op, MENU, op.title + dots)
+        if op.cuts_out and native.available():
+            out[PREFIX + op.cli_name + AS_MASK] = (op, MENU, f"{op.title} as mask{dots}")
         if op.offer.gimp_menu:  # also in a menu of GIMP's own (Layer › Transparency)
             suffix, path, label = op.offer.gimp_menu
             out[f"{PREFIX}{op.cli_name}-{suffix}"] = (op, path, label)
+            if op.cuts_out and native.available():
+                out[f"{PREFIX}{op.cli_name}-{suffix}{AS_MASK}"] = (op, path, _as_mask(label))
     return out
+
+
+def _as_mask(label: str) -> str:
+    """ "Remove Background (Recraft)" -> "Remove Background as Mask (Recraft)"."""
+    words, brand = label.rsplit(" (", 1) if label.endswith(")") else (label, "")
+    return f"{words} as Mask" + (f" ({brand}" if brand else "")
 
 
 def _operation(name: str):
@@ -210,6 +245,68 @@ def _layer_of(drawable):
     return drawable
 
 
+class NoSource(RecraftError):
+    """Explore similar has no image to start from: the message says what to select."""
+
+    def _message(self) -> str:
+        return self.detail
+
+
+def _similar_source(config, layer, run_mode) -> tuple[str | None, str | None]:
+    """Where Explore similar starts: the Recraft id the active layer carries (result_ids),
+    put into the config; returns (that layer's name, None). An id a script passes wins over
+    the layer's: (None, None). With neither, from a menu: (None, what to do), which the dialog
+    says before anything is sent; from a script, NoSource."""
+    name = _arg(result_ids.SOURCE_ID)
+    passed = (config.get_property(name) or "").strip()
+    if run_mode == Gimp.RunMode.NONINTERACTIVE and passed:
+        return None, None
+    carried = result_ids.image_id_of(layer)
+    if carried:
+        config.set_property(name, carried)
+        return layer.get_name(), None
+    if run_mode != Gimp.RunMode.INTERACTIVE:
+        raise NoSource(result_ids.not_a_result(layer))
+    config.set_property(name, "")  # not the id of a layer of some earlier run, unseen
+    return None, result_ids.not_a_result(layer)
+
+
+def _guarded(procedure, work, *args):
+    """`work(*args)`, its failures as GIMP's error message: never a traceback dialog."""
+    try:
+        return work(*args)
+    except RecraftError as e:
+        return _error(procedure, e.user_message)
+    except Exception as e:  # a bug: a sentence, and the details logged
+        import traceback
+
+        traceback.print_exc()
+        return _error(procedure, f"Recraft: something unexpected failed ({e}). Please report it.")
+
+
+def _history(procedure, run_mode, image, drawables, config):
+    """From a menu (or Repeat): the History dialog. From a script: the entry `entry-id`
+    inserted above the active layer, or opened as a new image (`as-new-image`, or no image
+    open)."""
+    layer = _layer_of(drawables[0]) if drawables else None
+    if run_mode != Gimp.RunMode.NONINTERACTIVE:
+        from history_dialog import history_dialog
+
+        shown = history_dialog(image, layer)
+        return _success(procedure, shown.opened[-1] if shown.opened else None)
+    new_image = config.get_property("as-new-image")
+    opened = from_history.by_id(config.get_property("entry-id"), image, layer, new_image)
+    return _success(procedure, opened)
+
+
+def _variation(procedure, image, drawables):
+    by = VARIATIONS[procedure.get_name()][1]
+    if by == 0:
+        variations.keep(image, drawables)
+        return _success(procedure)
+    return _success(procedure, variations.step(image, drawables, by))
+
+
 def _style_note(op, style_id: str) -> str:
     used = forms.where_used(op, "style_id")
     note = f"Recraft made the style {style_id}."
@@ -224,7 +321,7 @@ def _style_note(op, style_id: str) -> str:
 
 class RecraftPlugIn(Gimp.PlugIn):
     def do_query_procedures(self):
-        return [*procedures(), SETTINGS]
+        return [*procedures(), *VARIATIONS, HISTORY, SETTINGS]
 
     def do_set_i18n(self, name):
         return False
@@ -238,10 +335,16 @@ class RecraftPlugIn(Gimp.PlugIn):
             procedure.set_menu_label("Settings…")
             procedure.add_menu_path(MENU)
             procedure.set_documentation(
-                "Recraft token, server and edge blending", settings.NOTE, name
+                "Recraft token (and a check of it), server, edge blending, results library",
+                settings.NOTE,
+                name,
             )
             procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
             return procedure
+        if name == HISTORY:
+            return self._history_procedure(name)
+        if name in VARIATIONS:
+            return self._variation_procedure(name)
         op, menu, label = procedures()[name]
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.run, None)
         if "layers" in op.roles:
@@ -254,7 +357,13 @@ class RecraftPlugIn(Gimp.PlugIn):
             procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
         procedure.set_menu_label(label)
         procedure.add_menu_path(menu)
-        procedure.set_documentation(op.about, op.help, name)
+        about = op.about
+        if name.endswith(AS_MASK):
+            about += (
+                ": a copy of the layer, its pixels untouched, with the cut-out as its layer "
+                "mask (paint the mask to mend edges and hair)"
+            )
+        procedure.set_documentation(about, op.help, name)
         procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
         for field in _fields(op):
             _declare(procedure, field)
@@ -266,20 +375,68 @@ class RecraftPlugIn(Gimp.PlugIn):
             )
         return procedure
 
+    def _variation_procedure(self, name):
+        label, by, about = VARIATIONS[name]
+        procedure = Gimp.ImageProcedure.new(
+            self, name, Gimp.PDBProcType.PLUGIN, self.variation, None
+        )
+        procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+        procedure.set_menu_label(label)
+        procedure.add_menu_path(MENU)
+        procedure.set_documentation(
+            about,
+            "A group of variations is the group several Recraft results come in, its layers "
+            "named “… #1 of 3” and one showing at a time. Select the group or one of its "
+            "layers. "
+            + (
+                "The one showing takes the group's place and name, as it is (mask, offsets, "
+                "opacity, mode), in one undo step."
+                if by == 0
+                else "Only which one shows changes, one undo step a flip."
+            ),
+            name,
+        )
+        procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
+        if by:
+            procedure.add_string_return_value(
+                "shown", "Shown", "which variation shows now: “Variation 2 of 4”", "", RW
+            )
+        return procedure
+
+    def _history_procedure(self, name):
+        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.history, None)
+        procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
+        procedure.set_menu_label("History…")
+        procedure.add_menu_path(MENU)
+        procedure.set_documentation(
+            "Every result Recraft made, to insert again",
+            "The results library (shared with Krita and the recraft command), newest first, "
+            "with a search box: insert a result as a new layer, or open it as a new image. "
+            "From a script: the entry's id (recraft history lists them).",
+            name,
+        )
+        procedure.set_attribution("recraft-editors", "recraft-editors", "2026")
+        procedure.add_string_argument(
+            "entry-id", "Entry id", "the library entry (recraft history lists them)", "", RW
+        )
+        procedure.add_boolean_argument(
+            "as-new-image", "As a new image", "open it as a new image, not as layers", False, RW
+        )
+        procedure.add_image_return_value(
+            "new-image", "New image", "the image the result opened in, if any", True, RW
+        )
+        return procedure
+
     # -- running -------------------------------------------------------------------------------
 
     def run(self, procedure, run_mode, image, drawables, config, data):
-        try:
-            return self._run(procedure, run_mode, image, drawables, config)
-        except RecraftError as e:
-            return _error(procedure, e.user_message)
-        except Exception as e:  # never a traceback dialog: a sentence, and the details logged
-            import traceback
+        return _guarded(procedure, self._run, procedure, run_mode, image, drawables, config)
 
-            traceback.print_exc()
-            return _error(
-                procedure, f"Recraft: something unexpected failed ({e}). Please report it."
-            )
+    def history(self, procedure, run_mode, image, drawables, config, data):
+        return _guarded(procedure, _history, procedure, run_mode, image, drawables, config)
+
+    def variation(self, procedure, run_mode, image, drawables, config, data):
+        return _guarded(procedure, _variation, procedure, image, drawables)
 
     def _run(self, procedure, run_mode, image, drawables, config):
         op = _operation(procedure.get_name())
@@ -288,15 +445,19 @@ class RecraftPlugIn(Gimp.PlugIn):
         if op.reads_layer and not layers:
             raise ValidationError("layer", "select a layer first")
         references = canvas = None
+        keep_ids = result_ids.feeds_similar(op)  # their layers carry Recraft's image ids
         if "layers" in op.roles:  # style references: each layer whole, as it is
             read = (read_reference(WholeLayer(image, layer)) for layer in layers)
             references = [r for r in read if r is not None][:MAX_REFERENCES]
         elif image is not None:
-            canvas = GimpCanvas(image, layers[0] if layers else None, interactive)
+            canvas = GimpCanvas(image, layers[0] if layers else None, interactive, keep_ids)
             # Said before any dialog, as the selection is what the user has to fix.
             if op.needs_selection and canvas.selection_bounds() is None:
                 raise missing_selection(op.name)
-        if interactive and _fields(op) and not self._dialog(procedure, config, op):
+        start = (None, None)
+        if op.field(result_ids.SOURCE_ID):
+            start = _similar_source(config, layers[0] if layers else None, run_mode)
+        if interactive and _fields(op) and not self._dialog(procedure, config, op, *start):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         params = _values(op, config)
         if canvas is not None and op.field("size") and not op.extends and not params.get("size"):
@@ -310,12 +471,15 @@ class RecraftPlugIn(Gimp.PlugIn):
             op.name,
             canvas,
             params,
-            options=_options(),
+            options=_options(op, procedure.get_name(), layers[0] if layers else None),
             references=references,
             front_end="gimp",  # its results are kept in the library the Settings name
             document=image.get_name() if image is not None else None,
         )
-        job.prepare()
+        try:
+            job.prepare()
+        except ValidationError as e:
+            raise _in_gimp_words(e, layers[0] if layers else None) from None
         Gimp.progress_init(f"Recraft: {op.title}")
         job.start()
         while not job.wait(0.1):
@@ -331,7 +495,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             return _error(procedure, job.error.user_message)
         opened = canvas.opened if canvas is not None else None
         if canvas is None and (document := outcome.as_document()) is not None:
-            opened = open_document(document, interactive)  # no image was open to take them
+            opened = open_document(document, interactive, keep_ids)  # no image to take them
         # From a menu the user reads what came back; a script gets it as the return value.
         shown = run_mode != Gimp.RunMode.NONINTERACTIVE
         notes = list(outcome.notes)
@@ -347,11 +511,11 @@ class RecraftPlugIn(Gimp.PlugIn):
             return _success(procedure, outcome.prompt)
         return _success(procedure, opened)
 
-    def _dialog(self, procedure, config, op) -> bool:
+    def _dialog(self, procedure, config, op, source=None, advice=None) -> bool:
         from gi.repository import GimpUi
 
         GimpUi.init("recraft")
-        dialog = OperationDialog(procedure, config, op)
+        dialog = OperationDialog(procedure, config, op, source, advice)
         try:
             return dialog.run()
         finally:
@@ -364,7 +528,9 @@ class RecraftPlugIn(Gimp.PlugIn):
         if config.get_property("run-mode") != Gimp.RunMode.INTERACTIVE:
             return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
         try:
-            _settings_dialog()
+            from settings_dialog import settings_dialog
+
+            settings_dialog()
         except Exception as e:
             return _error(procedure, f"Recraft settings could not be saved: {e}")
         return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
@@ -373,27 +539,53 @@ class RecraftPlugIn(Gimp.PlugIn):
 class OperationDialog:
     """An operation's dialog: its about text with the cost, its fields (GIMP's widgets for the
     procedure's arguments), what the chosen model ignores greyed out, and a line for what
-    Recraft would refuse. GimpUi.init must have run."""
+    Recraft would refuse. GimpUi.init must have run.
 
-    def __init__(self, procedure, config, op) -> None:
+    Explore similar's: `source` names the layer whose image id it starts from (the id's field
+    is then not shown), or `advice` says what to select (the field is shown, for a pasted id,
+    and OK without one says the advice again)."""
+
+    def __init__(self, procedure, config, op, source=None, advice=None) -> None:
         from gi.repository import GimpUi
 
         self.op = op
         self.config = config
+        self.source = source
+        self.advice = advice
         self.dialog = GimpUi.ProcedureDialog.new(procedure, config, f"Recraft: {op.title}")
         self.about = self.dialog.get_label("recraft-about", self._about(), False, False)
+        self.about.set_xalign(0)
         self.problem = self.dialog.get_label("recraft-problem", "", True, False)
-        names = [_arg(f.name) for f in _fields(op)]
-        self.dialog.fill(["recraft-about", *names, "recraft-problem"])
+        self.problem.set_line_wrap(True)  # a long refusal wraps, not widens the dialog
+        self.problem.set_max_width_chars(60)
+        self.problem.set_xalign(0)
+        rows = [self._row(f) for f in _fields(op) if not (source and f.name == SOURCE_ID)]
+        self.dialog.fill(["recraft-about", *rows, "recraft-problem"])
+        if advice:
+            self.refuse(advice)
         self._follow_model()
         # The cost follows Images and Model. The label changes from an idle callback, after
         # GIMP's widgets have finished setting the config, never in the middle of it.
         self._pending = 0
         self._watch = config.connect("notify", self._changed)
 
+    def _row(self, field) -> str:
+        """The widget's id for a field: GIMP's own, but for a menu of one choice, which
+        GIMP 3.2 draws as a lone radio button: a line of text saying it instead."""
+        if field.type != "choice" or field.optional or len(field.choices) != 1:
+            return _arg(field.name)
+        only = f"recraft-only-{_arg(field.name)}"
+        text = f"{field.label}: {field.choice_labels[0]}"
+        label = self.dialog.get_label(only, text, False, False)
+        label.set_xalign(0)  # where the other rows' labels start
+        return only
+
     def _about(self) -> str:
+        lines = [self.op.about]
+        if self.source:
+            lines.append(f"It starts from the layer “{self.source}”.")
         cost = _cost_text(self.op, self.config)
-        return f"{self.op.about}\n{cost}" if cost else self.op.about
+        return "\n".join([*lines, cost] if cost else lines)
 
     def _changed(self, config, pspec) -> None:
         if not self._pending:
@@ -429,6 +621,8 @@ class OperationDialog:
         to be filled in again."""
         while self.dialog.run():
             error = _refusal(self.op, self.config)
+            if self.advice and not self.config.get_property(_arg(SOURCE_ID)).strip():
+                error = self.advice  # what to select, rather than "is required"
             if error is None:
                 return True
             self.refuse(error)
@@ -442,51 +636,44 @@ class OperationDialog:
         self.dialog.destroy()
 
 
-def _settings_dialog() -> None:
-    """A row per setting (recraft_core.settings.ENTRIES: the same as Krita's), with what it
-    does under it."""
-    from gi.repository import GimpUi, Gtk
-
-    GimpUi.init("recraft")
-    saved, defaults = settings.load(), Options()
-    dialog = GimpUi.Dialog(title="Recraft settings", role="recraft-settings")
-    dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
-    dialog.add_button("_Save", Gtk.ResponseType.OK)
-    grid = Gtk.Grid(row_spacing=4, column_spacing=12, margin=12)
-    widgets = {}
-    for row, entry in enumerate(settings.ENTRIES):
-        value = getattr(saved, entry.name)
-        if entry.kind == "pixels":
-            widget = Gtk.SpinButton.new_with_range(entry.low, entry.high, 1)
-            widget.set_value(getattr(defaults, entry.name) if value is None else value)
-            label = f"{entry.label} (px)"
-        else:
-            widget = Gtk.Entry(text=value or "", width_chars=40, hexpand=True)
-            widget.set_visibility(entry.kind != "secret")
-            widget.set_placeholder_text(entry.placeholder)
-            label = entry.label
-        widget.set_tooltip_text(entry.help)
-        help_ = Gtk.Label(label=entry.help, xalign=0, wrap=True, max_width_chars=50)
-        help_.get_style_context().add_class("dim-label")
-        grid.attach(Gtk.Label(label=label, xalign=0), 0, 2 * row, 1, 1)
-        grid.attach(widget, 1, 2 * row, 1, 1)
-        grid.attach(help_, 1, 2 * row + 1, 1, 1)
-        widgets[entry.name] = widget
-    note = Gtk.Label(label=settings.NOTE, xalign=0, wrap=True, max_width_chars=60)
-    grid.attach(note, 0, 2 * len(settings.ENTRIES), 2, 1)
-    dialog.get_content_area().add(grid)
-    dialog.show_all()
-    if dialog.run() == Gtk.ResponseType.OK:
-        values = {
-            name: int(w.get_value()) if isinstance(w, Gtk.SpinButton) else w.get_text()
-            for name, w in widgets.items()
-        }
-        settings.save(settings.with_values(values))
-    dialog.destroy()
+def _options(op, name: str, layer) -> Options:
+    """The saved amounts; edges as layer masks unless the Settings bake them; a cut-out keeps
+    the layer's own pixels (as a mask for the as-mask procedures), where GIMP's format of
+    them is one imaging.alpha multiplies (else Recraft's 8-bit pixels, as before)."""
+    saved = settings.load()
+    options = replace(Options.saved(), edge_masks=getattr(saved, "edge_masks", True) is not False)
+    if not (op.cuts_out and layer is not None and native.available()):
+        return options
+    if name.endswith(AS_MASK):
+        return replace(options, cutout="mask")
+    try:
+        own = native.format_of(layer)
+    except ValueError:
+        return options
+    return replace(options, cutout="layer" if own.sample in alpha.SAMPLES else "")
 
 
-def _options() -> Options:
-    return Options.saved()
+class Refused(RecraftError):
+    """Something to fix before anything is sent, said in GIMP's words."""
+
+    def _message(self) -> str:
+        return self.detail
+
+
+def _in_gimp_words(error: ValidationError, layer) -> RecraftError:
+    """The core's refusals that name Krita's docker, as GIMP's user has to act on them."""
+    name = layer.get_name() if layer is not None else "the layer"
+    if error.rule == MISSES_THE_LAYER:
+        return Refused(
+            f"The selection covers no pixels of the layer “{name}”: select where it has "
+            "pixels, or pick the layer to repaint in the Layers dialog. Nothing was sent."
+        )
+    if error.rule == OFF_CANVAS:
+        return Refused(
+            f"The layer “{name}” has no pixels inside the image: move it onto the canvas, "
+            "or pick another layer. Nothing was sent."
+        )
+    return error
 
 
 def _client() -> Client:

@@ -1,8 +1,9 @@
 """The Recraft docker: pick an operation, fill its form, see the cost, Run or Cancel, follow
-the progress, read what happened, and insert results again from a strip of thumbnails.
+the progress, read what happened, and insert results again from a strip of thumbnails; on its
+History page, every result the library keeps (history.py).
 
-The form scrolls; Run, Cancel, the cost, the progress and the messages stay pinned below it,
-in view whatever height the docker is given."""
+The form scrolls; Run, Cancel, the cost, the balance, the progress and the messages stay
+pinned below both pages, in view whatever height the docker is given."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from recraft_core.api import catalog, forms
 from recraft_core.api.operations import IMPROVE_PROMPT, OPERATIONS, offered
 from recraft_core.workflow import read_reference
 
-from . import jobs
+from . import history, jobs
 from .canvas import KritaCanvas, float_message, thumbnail
 from .form import OperationForm, narrow
 from .qt import QtCore, QtGui, QtWidgets
@@ -122,7 +123,24 @@ class RecraftDocker(DockWidget):
         layout.addWidget(self.settings_button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         scroll.setWidget(root)
-        outer.addWidget(scroll, 1)
+        # Two pages: the form (Run) and the library (History). Neither asks for height, so
+        # the docker can still be as short as what is pinned below them.
+        self.pages = QtWidgets.QTabWidget(panel)
+        self.pages.setDocumentMode(True)
+        self.pages.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Ignored
+        )
+        self.pages.addTab(scroll, "Run")
+        self.history = history.HistoryView(self.pages, self.show_message, self.use_settings)
+        self.history.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Ignored
+        )
+        self.pages.addTab(self.history, "History")
+        self.pages.currentChanged.connect(self._page_changed)
+        self.pages.setTabToolTip(
+            1, "Every result you paid for, from Krita, GIMP and the recraft command: insert, reuse"
+        )
+        outer.addWidget(self.pages, 1)
 
         pinned = QtWidgets.QWidget(panel)
         bottom = QtWidgets.QVBoxLayout(pinned)
@@ -137,6 +155,7 @@ class RecraftDocker(DockWidget):
         buttons.addWidget(self.cancel_button)
         bottom.addLayout(buttons)
         self.cost = QtWidgets.QLabel(pinned)
+        self.cost.setWordWrap(True)  # the cost, the balance and today's spending: may wrap
         bottom.addWidget(self.cost)
         progress_row = QtWidgets.QHBoxLayout()
         self.progress = QtWidgets.QProgressBar(pinned)
@@ -161,9 +180,12 @@ class RecraftDocker(DockWidget):
         self._message, self._error = "", False
         self._shown_history = 0
         self._layer_id: str | None = None  # Source image id as filled from a layer
+        self._spent: int | None = None  # credits spent today, by every front end
+        self._was_busy = False
         self.runner.changed.connect(self._refresh)
         self._operation_changed()
         self.runner.refresh_balance()
+        self._ask_spent()
 
     # -- what tests and scripts use -------------------------------------------------------------
 
@@ -175,6 +197,30 @@ class RecraftDocker(DockWidget):
 
     def set_values(self, values: dict) -> None:
         self.form.set_values(values)
+
+    def show_history(self) -> None:
+        """The History page (its list loads on a thread, a page at a time)."""
+        self.pages.setCurrentWidget(self.history)
+
+    def show_run(self) -> None:
+        self.pages.setCurrentIndex(0)
+
+    def use_settings(self, reuse) -> None:
+        """An earlier job's operation and settings into the form (History's "Use these
+        settings"), on the Run page; what the form cannot take now is said."""
+        if self.operation.findData(reuse.operation) < 0:
+            self.show_message(
+                f"{OPERATIONS[reuse.operation].title} is not in this docker.", error=True
+            )
+            return
+        self.choose(reuse.operation)
+        self.form.set_values(reuse.values)
+        self._layer_id = None
+        self.show_run()
+        words = f"The settings of that {OPERATIONS[reuse.operation].title} are in the form."
+        if reuse.dropped:
+            words += f" Left out, as the form cannot take them now: {', '.join(reuse.dropped)}."
+        self.show_message(words, error=False)
 
     def set_source(self, visible: bool) -> None:
         """The active layer (False) or the visible image (True)."""
@@ -292,7 +338,38 @@ class RecraftDocker(DockWidget):
         credits = forms.cost(name, params)
         cost = "Cost: shown after the run" if credits is None else f"Cost: {credits} credits"
         balance = self.runner.balance
-        self.cost.setText(cost + ("" if balance is None else f"  ·  Balance: {balance}"))
+        words = [] if self._on_history() else [cost]
+        if balance is not None:
+            words.append(f"Balance: {balance}")
+        if self._spent is not None:
+            words.append(f"Spent today: {self._spent}")
+        self.cost.setText("  ·  ".join(words))
+
+    def _on_history(self) -> bool:
+        return self.pages.currentWidget() is self.history
+
+    def _page_changed(self, index: int | None = None) -> None:
+        """On History, Run and Cancel only while a job runs (room for the list), and no
+        price of the form: the balance and what today cost (asked again when the page is
+        opened: GIMP or the recraft command may have spent meanwhile)."""
+        shown = not self._on_history() or self.runner.busy
+        self.run_button.setVisible(shown)
+        self.cancel_button.setVisible(shown)
+        if index is not None and self._on_history():
+            self._ask_spent()
+        self._update_cost()
+
+    def _ask_spent(self) -> None:
+        """Credits spent today, from the library (every front end's), asked off the GUI
+        thread; shown beside the balance."""
+
+        def done(credits) -> None:
+            if not _alive(self):
+                return
+            self._spent = credits
+            self._update_cost()
+
+        history.spent_today(done)
 
     def _improve_prompt(self) -> None:
         field = self.form.fields.get("prompt")
@@ -348,6 +425,8 @@ class RecraftDocker(DockWidget):
 
     def _open_settings(self) -> None:
         SettingsDialog().exec()
+        self.history.outdated()  # the library's folder, or whether there is one, may differ
+        self._ask_spent()
 
     def _refresh(self) -> None:
         runner = self.runner
@@ -370,6 +449,12 @@ class RecraftDocker(DockWidget):
         if runner.last_error and runner.last_error != self._message:
             self.show_message(runner.last_error, error=True)
         self._add_results()
+        if self._was_busy and not busy:  # a job ended: it may have been paid and kept
+            self.history.outdated()
+            self._ask_spent()
+        if self._was_busy != busy:
+            self._page_changed()
+        self._was_busy = busy
         self._update_cost()
 
     def _add_results(self) -> None:

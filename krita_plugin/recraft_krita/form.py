@@ -82,7 +82,9 @@ class FieldWidget:
     def set(self, value) -> None:
         w = self.widget
         if isinstance(w, QtWidgets.QComboBox):
-            index = w.findData(value)
+            # "Not set" is the first item of an optional field's list (findData cannot find
+            # a None on every binding).
+            index = 0 if value is None and self.field.optional else w.findData(value)
             if index >= 0:
                 w.setCurrentIndex(index)
         elif isinstance(w, QtWidgets.QCheckBox):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from krita import Krita
 
 from recraft_core import settings
+from recraft_core.library import default_root
 from recraft_core.workflow import Options
 
 from . import jobs
@@ -17,7 +18,8 @@ from .qt import QtWidgets
 
 
 class SettingsDialog(QtWidgets.QDialog):
-    """The token (saved readable by the user only), the server, and how results blend in."""
+    """The token (saved readable by the user only), the server, how results blend in, and
+    the results library."""
 
     def __init__(self, parent=None) -> None:
         if parent is None:
@@ -26,22 +28,11 @@ class SettingsDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("Recraft settings")
         self.setMinimumWidth(520)  # room for a server address
-        saved, defaults = settings.load(), Options()
+        saved = settings.load()
         layout = QtWidgets.QFormLayout(self)
         self.inputs: dict[str, QtWidgets.QWidget] = {}
         for entry in settings.ENTRIES:
-            value = getattr(saved, entry.name)
-            if entry.kind == "pixels":
-                widget = QtWidgets.QSpinBox(self)
-                widget.setRange(entry.low, entry.high)
-                widget.setSuffix(" px")
-                widget.setValue(getattr(defaults, entry.name) if value is None else value)
-            else:  # secret, url: a line of text
-                widget = QtWidgets.QLineEdit(self)
-                if entry.kind == "secret":
-                    widget.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
-                widget.setPlaceholderText(entry.placeholder)
-                widget.setText(value or "")
+            widget = self._widget(entry, getattr(saved, entry.name))
             widget.setToolTip(entry.help[:1].upper() + entry.help[1:])
             layout.addRow(entry.label, widget)
             self.inputs[entry.name] = widget
@@ -57,12 +48,52 @@ class SettingsDialog(QtWidgets.QDialog):
         buttons.rejected.connect(self.reject)
         layout.addRow(buttons)
 
+    def _widget(self, entry: settings.Entry, value) -> QtWidgets.QWidget:
+        """The row's widget for the entry's kind, holding the saved value (or the default)."""
+        if entry.kind in ("pixels", "gigabytes"):
+            widget = QtWidgets.QSpinBox(self)
+            widget.setRange(entry.low, entry.high)
+            widget.setSuffix(f" {entry.unit}")
+            default = entry.default
+            if default is None:  # the blending's: workflow.Options holds them
+                default = getattr(Options(), entry.name)
+            widget.setValue(default if value is None else value)
+            return widget
+        if entry.kind == "switch":
+            widget = QtWidgets.QCheckBox(self)
+            widget.setChecked(bool(value))
+            return widget
+        widget = QtWidgets.QLineEdit(self)  # secret, url, folder: a line of text
+        if entry.kind == "secret":
+            widget.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        widget.setText(value or "")
+        widget.setPlaceholderText(entry.placeholder)
+        if entry.kind == "folder":
+            # Empty means the usual folder: show which, where the user would type another.
+            widget.setPlaceholderText(str(default_root()))
+            icon = self.style().standardIcon(QtWidgets.QStyle.StandardPixmap.SP_DirOpenIcon)
+            pick = widget.addAction(icon, QtWidgets.QLineEdit.ActionPosition.TrailingPosition)
+            pick.setToolTip("Choose a folder")
+            pick.triggered.connect(lambda _=False, w=widget: self._choose_folder(w))
+        return widget
+
+    def _choose_folder(self, widget: QtWidgets.QLineEdit) -> None:
+        start = widget.text() or widget.placeholderText()
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Library folder", start)
+        if folder:
+            widget.setText(folder)
+
     def values(self) -> dict:
         """What the rows hold, by entry name."""
-        return {
-            name: w.value() if isinstance(w, QtWidgets.QSpinBox) else w.text()
-            for name, w in self.inputs.items()
-        }
+        out = {}
+        for name, w in self.inputs.items():
+            if isinstance(w, QtWidgets.QSpinBox):
+                out[name] = w.value()
+            elif isinstance(w, QtWidgets.QCheckBox):
+                out[name] = w.isChecked()
+            else:
+                out[name] = w.text()
+        return out
 
     def save(self) -> None:
         settings.save(settings.with_values(self.values()))

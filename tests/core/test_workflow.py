@@ -404,7 +404,7 @@ def test_generate_two_as_a_group(client, recraft_server):
     outcome = run(job)
     assert outcome.group == "Recraft generate: a lighthouse at dusk, oil on canvas [7]"
     names = [layer.name for layer in canvas.layers[1:]]
-    assert names == [f"{outcome.group} #2", f"{outcome.group} #1"], "#1 is not on top"
+    assert names == [f"{outcome.group} #2 of 2", f"{outcome.group} #1 of 2"], "#1 is not on top"
     assert [layer.visible for layer in canvas.layers[1:]] == [False, True], "not one at a time"
     assert {layer.group for layer in canvas.layers[1:]} == {outcome.group}
     assert canvas.edits == 1 and outcome.credits == 80
@@ -772,6 +772,10 @@ def test_editor_helpers_read_the_saved_settings(private_settings):
     settings.save(settings.Settings("tok", "http://127.0.0.1:9/v1", grow=4, feather=0))
     assert Options.saved() == Options(grow=4, feather=0)
     assert editor_client("x").base_url == "http://127.0.0.1:9/v1"
+    # Soft edges come as masks where the editor can insert them, unless Settings bake them.
+    assert Options.saved(masks=True) == Options(grow=4, feather=0, edge_masks=True)
+    settings.save(settings.with_values({"bake_edges": True}))
+    assert settings.load().bake_edges and Options.saved(masks=True).edge_masks is False
 
 
 # -- where results of another shape go (issue 18) -----------------------------------------------
@@ -985,3 +989,24 @@ def test_a_cutout_whose_image_is_gone_opens_recrafts_pixels(client):
     document = job.outcome.as_document() if job.outcome else None
     assert document is not None and len(document.layers) == 1
     assert document.layers[0].image.width == 400
+
+
+def test_a_result_of_an_offset_layer_goes_back_to_its_place_from_the_library(
+    client, recraft_server, private_library
+):
+    from recraft_core.library import Library
+    from recraft_core.workflow import history
+
+    art = _backdrop()
+    canvas = MemoryCanvas(1000, 800, [MemoryLayer("art", raster(art), x=120, y=60)])
+    job = Job(client, "remove_background", canvas, front_end="krita", document="a.kra")
+    run(job)
+    entry = Library(private_library).get(job.entry_id)
+    assert entry.placement == {
+        "canvas": [1000, 800],
+        "box": [120, 60, 520, 360],
+        "sent": [400, 300],
+    }
+    again = history.outcome(entry, (1000, 800))
+    (layer,) = again.layers
+    assert (layer.x, layer.y, layer.width, layer.height) == (120, 60, 400, 300)

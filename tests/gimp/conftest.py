@@ -159,6 +159,7 @@ class Gimp:
         self.profile = home / "gimp-profile"
         self.server = server
         self.launches: dict[str, Launch | GimpFailed] = {}
+        self.env: dict[str, str] = {}  # more of GIMP's environment (RECRAFT_LIBRARY, say)
         self.dialog_open = False  # screenshots(): the dialog still open after OK was pressed
         if from_zip is None:
             install_plugin(self.profile / "plug-ins")
@@ -179,6 +180,7 @@ class Gimp:
             "RECRAFT_CONFIG": str(self.home / "recraft" / "settings.json"),
             "RECRAFT_API_URL": self.server.base_url,
             "RECRAFT_API_TOKEN": token,
+            **self.env,
             **gui,
         }
         flags = ["-d", "-f"] if display else ["-i", "-d", "-f"]

@@ -39,20 +39,26 @@ def gimp_gui(gimp, gimp_pool, x_display, tmp_path_factory):
     manager runs: windows open at the screen's top left, undecorated)."""
     key = ("gui", gimp.editor)
     if key not in gimp_pool:
-
-        class OnDisplay(type(gimp)):
-            def command(self, code, token, display=None):
-                command = super().command(code, token, display or x_display)
-                if "-i" in command:  # env -i VAR=...: a plug-in that crashes says where
-                    command.insert(command.index("-i") + 1, "PYTHONFAULTHANDLER=1")
-                return command
-
         home = tmp_path_factory.mktemp(f"{gimp.editor}-gui")
-        gui = OnDisplay(gimp.editor, home, gimp.server)
-        # No welcome dialog over the plug-in's on a first start.
-        (gui.profile / "gimprc").write_text("(show-welcome-dialog no)\n")
-        gimp_pool[key] = gui
+        gimp_pool[key] = on_display(gimp, x_display, home)
     return gimp_pool[key]
+
+
+def on_display(gimp, display: str, home: Path):
+    """A GIMP of `gimp`'s version with its GUI on `display`, in a profile of its own in
+    `home` holding the plug-in."""
+
+    class OnDisplay(type(gimp)):
+        def command(self, code, token, display_=None):
+            command = super().command(code, token, display_ or display)
+            if "-i" in command:  # env -i VAR=...: a plug-in that crashes says where
+                command.insert(command.index("-i") + 1, "PYTHONFAULTHANDLER=1")
+            return command
+
+    gui = OnDisplay(gimp.editor, home, gimp.server)
+    # No welcome dialog over the plug-in's on a first start.
+    (gui.profile / "gimprc").write_text("(show-welcome-dialog no)\n")
+    return gui
 
 
 class Screen:

@@ -23,7 +23,7 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp  # noqa: E402
+from gi.repository import Gegl, Gimp, Gio  # noqa: E402
 
 RGBA = "R'G'B'A u8"
 MASK = "Y u8"
@@ -323,33 +323,41 @@ def show_off(ctx, prompt, marker) -> dict:
 def _kill_plugin_later(seconds: float) -> list:
     """What GIMP does when the user presses Cancel on a plug-in's progress bar: it kills the
     plug-in's process. Here a thread does it to the Recraft plug-in after `seconds`; the list
-    gets the pids it killed.
+    gets the pids it killed."""
+    import threading
+
+    killed = []
+
+    def kill() -> None:
+        time.sleep(seconds)
+        killed.extend(_kill_plugin())
+
+    threading.Thread(target=kill, daemon=True).start()
+    return killed
+
+
+def _kill_plugin() -> list:
+    """SIGKILL to the Recraft plug-in's process; the pids killed.
 
     Only this GIMP's plug-in: a child of the GIMP running this check (whose plug-in this
     check's process is too). The chroot shares the machine's processes, and killing every
     recraft.py there took down the plug-in of any other GIMP running meanwhile: another test
     run's, or a user's ("Plug-in crashed: recraft.py" with a dialog open, issue 18)."""
     import signal
-    import threading
 
     killed = []
     gimp = os.getppid()
-
-    def kill() -> None:
-        time.sleep(seconds)
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmdline = f.read()
-                with open(f"/proc/{pid}/status") as f:
-                    parent = next(int(x.split()[1]) for x in f if x.startswith("PPid:"))
-            except (OSError, StopIteration, ValueError):
-                continue
-            if b"recraft/recraft.py" in cmdline and parent == gimp:
-                os.kill(int(pid), signal.SIGKILL)
-                killed.append(int(pid))
-
-    threading.Thread(target=kill, daemon=True).start()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{pid}/status") as f:
+                parent = next(int(x.split()[1]) for x in f if x.startswith("PPid:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        if b"recraft/recraft.py" in cmdline and parent == gimp:
+            os.kill(int(pid), signal.SIGKILL)
+            killed.append(int(pid))
     return killed
 
 
@@ -488,7 +496,7 @@ def interactive(ctx, procedure, marker, args=None, image=None, selection_shape=N
     """Build `picture(**image)` shown in a window, select, write `marker`, then call
     `procedure` INTERACTIVE on the photo layer (a procedure that takes no image, Settings,
     with none): its dialog opens and waits for whoever drives the GUI (the test, with
-    xdotool). The call's outcome once the dialog closed."""
+    xdotool). The call's outcome once the dialog closed, and the image's layers then."""
     if image == "none":
         Path(marker).write_text("")
         return {"call": call(procedure, None, [], args or {}, "INTERACTIVE")}
@@ -499,14 +507,342 @@ def interactive(ctx, procedure, marker, args=None, image=None, selection_shape=N
         Gimp.Display.new(picture_)
         Gimp.displays_flush()
         Path(marker).write_text("")
-        return {"call": call(procedure, picture_, [photo], args or {}, "INTERACTIVE")}
+        done = call(procedure, picture_, [photo], args or {}, "INTERACTIVE")
+        return {"call": done, "after": describe(ctx, picture_, pixels=False)}
     finally:
         picture_.clean_all()  # no "unsaved changes" question when GIMP quits
         picture_.delete()
 
 
+# -- Explore, then Explore similar from its layer ----------------------------------------------
+
+IMAGE_ID = "recraft-image-id"  # the parasite the plug-in puts on a result's layer
+
+
+def image_id(layer):
+    parasite = layer.get_parasite(IMAGE_ID)
+    return bytes(parasite.get_data()).decode().strip("\0") if parasite is not None else None
+
+
+def _layer_named(image, name):
+    for layer in image.get_layers():
+        if layer.get_name() == name:
+            return layer
+        for child in layer.get_children() if layer.is_group() else []:
+            if child.get_name() == name:
+                return child
+    raise LookupError(f"no layer {name!r}")
+
+
+def explore_then_similar(ctx, prompt, similarity=4) -> dict:
+    """Explore (two results, in a group) on the photo layer, then Explore similar called on
+    the second result's layer with no source id given, then on the photo layer and on the
+    group (none carries an id: refused with what to do). The image saved as .xcf and opened
+    again: the ids are still on the layers."""
+    image, photo = picture()
+    try:
+        got = {"explore": call("plug-in-recraft-explore", image, [photo], {"prompt": prompt})}
+        group = image.get_layers()[0]
+        results = group.get_children()
+        got["explored"] = {layer.get_name(): image_id(layer) for layer in results}
+        got["group_id"] = image_id(group)
+        second = results[1]
+        got["started_from"] = second.get_name()
+        args = {"similarity": similarity}
+        got["similar"] = call("plug-in-recraft-explore-similar", image, [second], args)
+        # Above the layer it started from: inside Explore's group.
+        (made,) = [c for c in group.get_children() if c.get_name().startswith("Recraft explore s")]
+        made = made.get_children() if made.is_group() else [made]
+        got["similar_made"] = {layer.get_name(): image_id(layer) for layer in made}
+        got["started"] = time.time()  # what follows must send nothing
+        got["on_photo"] = call("plug-in-recraft-explore-similar", image, [photo], args)
+        got["on_group"] = call("plug-in-recraft-explore-similar", image, [group], args)
+        got["after"] = describe(ctx, image, pixels=False)
+        path = os.path.join(ctx.work, f"{ctx.name}.xcf")
+        file = Gio.File.new_for_path(path)
+        if not Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, file, None):
+            raise RuntimeError("could not save the .xcf")
+        opened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, file)
+        try:
+            got["reopened"] = {
+                name: image_id(_layer_named(opened, name)) for name in got["explored"]
+            }
+        finally:
+            opened.delete()
+        return got
+    finally:
+        image.clean_all()
+        image.delete()
+
+
+# -- dialogs as they are drawn -----------------------------------------------------------------
+
+
+def _gtk():
+    gi.require_version("GimpUi", "3.0")
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import GimpUi, Gtk
+
+    GimpUi.init("recraft-checks")
+    return Gtk
+
+
+def _pump(Gtk, seconds: float) -> None:
+    """Let GTK draw and run its callbacks for `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        while Gtk.events_pending():
+            Gtk.main_iteration_do(False)
+        time.sleep(0.02)
+
+
+def _drawn(Gtk, widget) -> dict:
+    """What a window shows: its visible labels' texts and how many radio buttons, menus and
+    text entries it has."""
+    seen = {"labels": [], "radio_buttons": 0, "combo_boxes": 0, "entries": 0}
+
+    def walk(w) -> None:
+        if not w.get_visible():
+            return
+        if isinstance(w, Gtk.Label) and w.get_text().strip():
+            seen["labels"].append(w.get_text())
+        seen["radio_buttons"] += isinstance(w, Gtk.RadioButton)
+        seen["combo_boxes"] += isinstance(w, Gtk.ComboBox)
+        seen["entries"] += isinstance(w, Gtk.Entry) and not isinstance(w, Gtk.SpinButton)
+        if isinstance(w, Gtk.Container):
+            for child in w.get_children():
+                walk(child)
+
+    walk(widget)
+    return seen
+
+
+def _hold(Gtk, marker, hold: float) -> None:
+    """Write `marker` (the test grabs the screen) and keep drawing for `hold` seconds."""
+    if marker:
+        Path(marker).write_text("")
+        _pump(Gtk, hold)
+
+
+def operation_dialog(ctx, procedure, layer="photo", marker=None, hold=0.0, press_ok=False):
+    """The installed plug-in's dialog for `procedure`, shown as a menu run shows it, on the
+    photo layer or (layer "explored") on the second layer an Explore run here made; Explore
+    similar's source taken as the plug-in takes it from the layer. Reports what the dialog
+    draws; with `marker`, the test grabs it meanwhile. With `press_ok`, OK is pressed (and
+    Cancel a moment later, for a dialog that stays open on a refusal): whether it ran, and
+    the refusal it showed."""
+    Gtk = _gtk()
+    _plugin_on_path()
+    import recraft
+
+    image, photo = picture()
+    try:
+        source = photo
+        if layer == "explored":
+            call("plug-in-recraft-explore", image, [photo], {"prompt": "a lighthouse"})
+            source = image.get_layers()[0].get_children()[1]
+        pdb_procedure = Gimp.get_pdb().lookup_procedure(procedure)
+        op = recraft.procedures()[procedure][0]
+        config = pdb_procedure.create_config()
+        start = (None, None)
+        if op.field(recraft.SOURCE_ID):
+            start = recraft._similar_source(config, source, Gimp.RunMode.INTERACTIVE)
+        dialog = recraft.OperationDialog(pdb_procedure, config, op, *start)
+        try:
+            dialog.dialog.show_all()
+            _pump(Gtk, 1.0)
+            got = {"layer": source.get_name(), "start": list(start)}
+            got.update(_drawn(Gtk, dialog.dialog))
+            if op.field(recraft.SOURCE_ID):
+                got["source_id"] = config.get_property(recraft._arg(recraft.SOURCE_ID))
+            _hold(Gtk, marker, hold)
+            if press_ok:
+                from gi.repository import GLib
+
+                GLib.timeout_add(300, dialog.dialog.response, Gtk.ResponseType.OK)
+                GLib.timeout_add(1500, dialog.dialog.response, Gtk.ResponseType.CANCEL)
+                got["ran"] = dialog.run()
+                got["refusal"] = dialog.problem.get_text()
+            return got
+        finally:
+            dialog.destroy()
+    finally:
+        image.clean_all()
+        image.delete()
+
+
+def settings_check(ctx, cases, marker=None, hold=0.0) -> dict:
+    """The installed plug-in's Settings dialog, shown; for each case ({"token", "server"})
+    the fields filled in and Check pressed, then GTK's loop run until the answer shows: how
+    long pressing Check took, the longest any one turn of the loop took meanwhile (the dialog
+    stays responsive), what it said while waiting and after. With `marker`, the test grabs
+    the dialog after the last case."""
+    Gtk = _gtk()
+    _plugin_on_path()
+    import settings_dialog
+
+    dialog = settings_dialog.SettingsDialog()
+    try:
+        dialog.dialog.show_all()
+        _pump(Gtk, 0.5)
+        out = []
+        for case in cases:
+            dialog.widgets["token"].set_text(case["token"])
+            dialog.widgets["base_url"].set_text(case["server"])
+            began = time.monotonic()
+            dialog.button.clicked()
+            pressed = time.monotonic() - began
+            during = dialog.status.get_text()
+            longest = turns = 0
+            while dialog.status.get_text() == during and time.monotonic() - began < 60:
+                turn = time.monotonic()
+                Gtk.main_iteration_do(False)
+                longest = max(longest, time.monotonic() - turn)
+                turns += 1
+                time.sleep(0.005)
+            out.append(
+                {
+                    "pressed": round(pressed, 3),
+                    "during": during,
+                    "said": dialog.status.get_text(),
+                    "seconds": round(time.monotonic() - began, 2),
+                    "longest_turn": round(longest, 3),
+                    "turns": turns,
+                    "button_sensitive": dialog.button.get_sensitive(),
+                }
+            )
+        _hold(Gtk, marker, hold)
+        kinds = {name: type(value).__name__ for name, value in dialog.values().items()}
+        return {"cases": out, "drawn": _drawn(Gtk, dialog.dialog), "kinds": kinds}
+    finally:
+        dialog.destroy()
+
+
+# -- the results library: killed before inserting, History ------------------------------------
+
+
+def killed_after_keeping(ctx, procedure, library, args=None, image=None) -> dict:
+    """Run `procedure` on `picture(**image)`'s photo layer and SIGKILL the plug-in the moment
+    its result is kept in the library at `library` (its record.json appears), before it can
+    be inserted. So that the moment is sure, not a race, this check holds the library index's
+    write lock meanwhile: the plug-in writes the record, then waits to index it (sqlite's busy
+    wait), and is killed there. Reports the entry's id and the image before and after."""
+    import sqlite3
+    import threading
+
+    _plugin_on_path()
+    from recraft_core.library import Library
+
+    Library(library).close()  # its folder and index exist, as after any earlier job
+    root = Path(library)
+    before = set(root.rglob("record.json"))
+    index = sqlite3.connect(str(root / "index.sqlite3"), isolation_level=None, timeout=5)
+    index.execute("BEGIN EXCLUSIVE")
+    found = {}
+
+    def watch() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "record" not in found:
+            new = set(root.rglob("record.json")) - before
+            if new:
+                found["record"] = str(new.pop())
+                found["killed"] = _kill_plugin()
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    picture_, photo = picture(**(image or {}))
+    try:
+        got = {"before": describe(ctx, picture_, pixels=False)}
+        got["call"] = call(procedure, picture_, [photo], args or {})
+        watcher.join(10)
+        got["after"] = describe(ctx, picture_, pixels=False)
+        got["killed"] = found.get("killed", [])
+        got["entry_id"] = Path(found["record"]).parent.name if "record" in found else None
+        return got
+    finally:
+        index.execute("ROLLBACK")
+        index.close()
+        picture_.delete()
+
+
+def history_dialog(ctx, search, insert, marker=None, hold=0.0, image=None) -> dict:
+    """The installed plug-in's History dialog, as Filters › Recraft › History… shows it over
+    `picture(**image)` (its photo layer active): the rows it lists, then those a search for
+    `search` leaves, then the entry `insert` inserted as a new layer and opened as a new image
+    with its buttons. With `marker`, the test grabs the dialog (the whole list) first."""
+    Gtk = _gtk()
+    _plugin_on_path()
+    import history_dialog as module
+
+    image_, photo = picture(**(image or {}))
+    known = {i.get_id() for i in Gimp.get_images()}
+    dialog = module.HistoryDialog(image_, photo)
+    try:
+        dialog.dialog.show_all()
+
+        def listed(what: str) -> dict:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and dialog._listing != dialog.shown:
+                _pump(Gtk, 0.1)
+            _pump(Gtk, 0.3)
+            rows = [
+                {
+                    "id": row[4],
+                    "text": row[1],
+                    "when": row[2],
+                    "credits": row[3],
+                    "thumbnail": row[0] is not None,
+                }
+                for row in dialog.store
+            ]
+            return {
+                "what": what,
+                "rows": rows,
+                "spent": dialog.spent.get_text(),
+                "status": dialog.status.get_text(),
+                "selected": dialog.selected().id if dialog.selected() else None,
+            }
+
+        got = {"all": listed("all")}
+        got["drawn"] = _drawn(Gtk, dialog.dialog)
+        _hold(Gtk, marker, hold)
+        dialog.search.set_text(search)
+        _pump(Gtk, 0.5)  # the search box waits a moment for more typing
+        got["searched"] = listed(search)
+        dialog.search.set_text("")
+        _pump(Gtk, 0.5)
+        listed("")
+        for row in dialog.store:
+            if row[4] == insert:
+                dialog.view.get_selection().select_iter(row.iter)
+        got["insert_sensitive"] = dialog.insert_button.get_sensitive()
+        for new_image in (False, True):
+            done = len(dialog.inserted)
+            (dialog.open_button if new_image else dialog.insert_button).clicked()
+            deadline = time.monotonic() + 30
+            while len(dialog.inserted) == done and time.monotonic() < deadline:
+                _pump(Gtk, 0.1)
+            got["status_new_image" if new_image else "status_inserted"] = dialog.status.get_text()
+        got["after"] = describe(ctx, image_)
+        opened = [i for i in Gimp.get_images() if i.get_id() not in known | {image_.get_id()}]
+        got["opened"] = [describe(ctx, i) for i in opened]
+        return got
+    finally:
+        dialog.destroy()
+        for image_ in Gimp.get_images():
+            if image_.get_id() not in known:
+                image_.clean_all()
+                image_.delete()
+
+
 CHECKS = {
     "registered": registered,
+    "killed_after_keeping": killed_after_keeping,
+    "history_dialog": history_dialog,
+    "operation_dialog": operation_dialog,
+    "settings_check": settings_check,
+    "explore_then_similar": explore_then_similar,
     "operate": operate,
     "show_off": show_off,
     "decode_results": decode_results,

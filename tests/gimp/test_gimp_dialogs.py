@@ -25,7 +25,10 @@ from fixtures_more import (
 )
 from PIL import Image
 
+from recraft_core import settings
 from recraft_core.api import catalog, forms
+from recraft_core.api.operations import OPERATIONS
+from recraft_server.testing import TEST_TOKEN as TOKEN
 
 pytestmark = pytest.mark.timeout(900)
 FIXTURES = (gimp_gui, x_display, xvfb_display)  # for pytest, which finds them by name
@@ -203,3 +206,139 @@ def test_settings_dialog_opens_and_cancels(gimp_gui, x_display, tmp_path):
     # A real dialog: four rows of widgets and words, many colours, well taller than wide/4.
     assert len(np.unique(shot.reshape(-1, 3), axis=0)) > 50
     assert not (gimp_gui.home / "recraft" / "settings.json").exists(), "Escape saved"
+
+
+# -- dialogs as drawn: one-choice rows, Explore similar's source, the token check -------------
+
+SHOTS = {  # check name -> the title of the window the test grabs while it holds
+    "inpaint_drawn": "^Recraft: Inpaint",
+    "similar_from_layer": "^Recraft: Explore similar",
+    "similar_no_source": "^Recraft: Explore similar",
+    "settings_checked": "^Recraft settings",
+}
+UNREACHABLE = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+CHECK_DELAY = 3  # seconds the server sits on the first token check
+
+
+def _shooter(screen: Screen, markers: dict, seen: dict, stop: threading.Event) -> None:
+    """Grabs each dialog of SHOTS when its check says it is shown (its marker file)."""
+    try:
+        for name, title in SHOTS.items():
+            wait_for(markers[name], 300, stop)
+            window = screen.window(title, timeout=30, gone=stop)
+            seen[name] = screen.grab(screen.geometry(window))
+    except Exception as e:
+        seen["error"] = repr(e)
+
+
+@pytest.fixture(scope="session")
+def drawn(gimp_gui, x_display, tmp_path_factory):
+    """One GUI launch: the Inpaint dialog (one model only), Explore similar's on a layer
+    Explore made and on one it did not (OK pressed on each), and Settings checking four
+    tokens; each dialog grabbed from the screen while it is shown."""
+    folder = tmp_path_factory.mktemp(f"{gimp_gui.editor}-drawn")
+    markers = {name: folder / f"{name}.shown" for name in SHOTS}
+    hold = {"hold": 3.0}
+    token, server = gimp_gui.server.token, gimp_gui.server.base_url
+    cases = [
+        {"token": token, "server": server},  # the server waits CHECK_DELAY s on this one
+        {"token": "wrong-token", "server": server},
+        {"token": token, "server": UNREACHABLE},
+        {"token": token, "server": server},
+    ]
+    checks = [
+        ("inpaint_drawn", "operation_dialog", {"procedure": PREFIX + "inpaint"}),
+        (
+            "similar_from_layer",
+            "operation_dialog",
+            {"procedure": PREFIX + "explore-similar", "layer": "explored", "press_ok": True},
+        ),
+        (
+            "similar_no_source",
+            "operation_dialog",
+            {"procedure": PREFIX + "explore-similar", "press_ok": True},
+        ),
+        ("settings_checked", "settings_check", {"cases": cases}),
+    ]
+    for name, _, args in checks:
+        args.update(hold, marker=str(markers[name]))
+    seen, stop = {}, threading.Event()
+    screen = Screen(x_display)
+    shooter = threading.Thread(target=_shooter, args=(screen, markers, seen, stop), daemon=True)
+    shooter.start()
+    delay = {"kind": "delay", "seconds": CHECK_DELAY, "path": "/users/me"}
+    try:
+        launch = gimp_gui.launch("drawn", checks, faults=[delay])
+    finally:
+        stop.set()
+        shooter.join(60)
+    for name, picture in seen.items():
+        if isinstance(picture, np.ndarray):
+            Image.fromarray(picture).save(folder / f"{name}.png")
+    return launch, seen, folder, gimp_gui.server.credits
+
+
+def test_a_model_menu_of_one_choice_reads_as_a_line(drawn):
+    """Inpaint can use one model only (the vector one cannot fill a selection): the dialog
+    says "Model: Recraft V3" in words, not as a lone radio button (GIMP 3.2 draws a menu of
+    three choices or fewer as radio buttons) nor as a menu offering nothing to choose."""
+    launch, seen, folder, _ = drawn
+    assert "error" not in seen, seen.get("error")
+    got = launch.check("inpaint_drawn").value
+    (only,) = [m for m in OPERATIONS["inpaint"].models if not catalog.MODELS[m].vector]
+    assert f"Model: {catalog.MODELS[only].label}" in got["labels"], got["labels"]
+    assert got["radio_buttons"] == 0, f"radio buttons drawn: {got}"
+    assert "Model" not in got["labels"], "a Model row of GIMP's own is still drawn"
+    assert (folder / "inpaint_drawn.png").exists()
+
+
+def test_explore_similar_dialog_takes_the_layers_image(drawn):
+    """On a layer Explore made: the dialog says which layer it starts from, shows no id field
+    to fill, and OK runs with that layer's id. On another layer: it says what to do before
+    anything is sent, and OK with nothing pasted says it again and stays open."""
+    launch = drawn[0]
+    got = launch.check("similar_from_layer").value
+    assert "#2" in got["layer"], got["layer"]
+    name, advice = got["start"]
+    assert name == got["layer"] and advice is None
+    assert got["source_id"], "the layer's id was not taken"
+    assert any(f"starts from the layer “{name}”" in text for text in got["labels"]), got
+    assert got["entries"] == 0, "an id field is shown although the layer gave the id"
+    assert got["ran"] is True
+
+    got = launch.check("similar_no_source").value
+    name, advice = got["start"]
+    assert name is None and "was not made by Explore" in advice, got["start"]
+    assert advice in got["labels"], "the dialog does not say what to do"
+    assert got["source_id"] == ""
+    assert got["ran"] is False and got["refusal"] == advice
+    explored = [r for r in launch.requests if r.path.endswith("/images/explore/similar")]
+    assert explored == [], "pressing OK sent something"
+
+
+def test_settings_check_says_whether_the_token_works(drawn):
+    """Check in Settings asks the server typed with the token typed: "Token works: N credits"
+    (the server's balance), the wrong token and an unreachable server in plain words; the
+    dialog keeps drawing while the server takes its time (a thread, then an idle callback)."""
+    launch, _, folder, credits = drawn
+    got = launch.check("settings_checked").value
+    slow, wrong, unreachable, right = got["cases"]
+    for case in got["cases"]:
+        assert case["pressed"] < 0.1, f"pressing Check blocked the dialog: {case}"
+        assert case["during"] == "Checking…"
+        assert case["button_sensitive"]
+    assert slow["seconds"] >= CHECK_DELAY - 0.5, slow
+    assert slow["longest_turn"] < 0.1 and slow["turns"] > 50, f"the dialog froze: {slow}"
+    assert slow["said"] == right["said"] == f"Token works: {credits} credits."
+    assert wrong["said"].startswith("Wrong token: Recraft refused it."), wrong
+    assert unreachable["said"].startswith("Cannot reach the server: "), unreachable
+    assert "127.0.0.1:9" in unreachable["said"]
+    assert not [c for c in got["cases"] if TOKEN in c["said"]], "the token shown"
+    sent = [r for r in launch.requests if r.path.endswith("/users/me")]
+    assert [r.authorized for r in sent] == [True, False, True]
+    assert "Traceback" not in launch.output
+    assert (folder / "settings_checked.png").exists()
+    # Each row as its kind wants: numbers in spin boxes, the switch a check box.
+    kinds = {"pixels": "int", "gigabytes": "int", "switch": "bool"}
+    expected = {e.name: kinds.get(e.kind, "str") for e in settings.ENTRIES}
+    assert got["kinds"] == expected

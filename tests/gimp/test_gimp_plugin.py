@@ -491,7 +491,7 @@ def test_generate_two_gives_a_group(main_launch):
     group = after[0]
     assert group["group"], f"{name} is not a layer group"
     children = group["children"]
-    assert names(children) == [f"{name} #1", f"{name} #2"], "#1 is not on top"
+    assert names(children) == [f"{name} #1 of 2", f"{name} #2 of 2"], "#1 is not on top"
     width, height = map(int, size.split("x"))
     images = []
     for child in children:
@@ -778,7 +778,7 @@ def test_generate_with_no_image_open_opens_one(main_launch):
     name = f"Recraft generate: {PROMPT}"
     assert names(opened["layers"]) == [name]
     group = opened["layers"][0]
-    assert group["group"] and names(group["children"]) == [f"{name} #1", f"{name} #2"]
+    assert group["group"] and names(group["children"]) == [f"{name} #1 of 2", f"{name} #2 of 2"]
     for child in group["children"]:
         assert (child["offsets"], child["size"]) == ([0, 0], opened["size"])
     assert_nothing_added(replace(check, value={**got, "opened": []}))
@@ -815,6 +815,9 @@ MORE = {
     "creative_upscale": operate("creative-upscale"),
     "remix": operate("remix", {"size": "1536x768", "model": "recraftv4_1"}),
     "explore": operate("explore", {"prompt": PROMPT}),
+    # Explore, then Explore similar from one of its layers: the server must know the id it
+    # starts from, so both run in this launch (the server forgets its images on a reset).
+    "explore_similar": ("explore_then_similar", {"prompt": PROMPT}),
 }
 
 
@@ -880,3 +883,85 @@ def test_outpaint_grows_the_image_to_hold_the_result(outpaint_launch):
     for layer in before["layers"]:
         lx, ly = layer["offsets"]
         assert moved[layer["name"]] == [lx + shift, ly]
+
+
+def _answers(check, path: str) -> list:
+    """The requests of the check to exactly this path (explore's is the start of explore
+    similar's)."""
+    return [r for r in check.requests if r.path.endswith(path)]
+
+
+def test_explore_similar_starts_from_the_layer_explore_made(outpaint_launch):
+    """Each Explore result's layer carries the id Recraft gave that image (saved in the .xcf
+    too); Explore similar run on the second one, with no id typed or passed, sends that id.
+    On a layer Explore did not make (or on the group of its results) it says what to select,
+    and sends nothing."""
+    check = outpaint_launch.check("explore_similar")
+    got = check.value
+    assert got["explore"]["status"] == "success", got["explore"]
+    (explored,) = _answers(check, "/images/explore")
+    given = [d["image_id"] for d in explored.response["data"]]
+    assert list(got["explored"].values()) == given, "each layer its own image's id, in order"
+    assert "#2" in got["started_from"] and got["explored"][got["started_from"]] == given[1]
+    assert got["group_id"] is None
+    assert got["reopened"] == got["explored"], "the ids did not survive a save as .xcf"
+
+    assert got["similar"]["status"] == "success", got["similar"]
+    (similar,) = _answers(check, "/images/explore/similar")
+    assert similar.status == 200 and similar.fields["source_image_id"] == given[1]
+    made = [d["image_id"] for d in similar.response["data"]]
+    assert list(got["similar_made"].values()) == made, "its results carry their ids too"
+
+    for case, words in (("on_photo", "was not made by Explore"), ("on_group", "is a group of")):
+        refused = got[case]
+        assert refused["status"] == "execution-error", refused
+        assert words in refused["message"], refused["message"]
+        assert "select" in refused["message"], refused["message"]
+    assert "Filters › Recraft › Explore…" in got["on_photo"]["message"]
+    late = [f"{r.method} {r.path}" for r in check.requests if r.started >= got["started"]]
+    assert late == [], "refused, yet sent"
+
+
+# -- a server that quotes the token back ------------------------------------------------------
+
+QUOTED = {
+    "json_body": operate("remove-background"),
+    "reason_phrase": operate("vectorize"),
+}
+
+
+def _quoting(token: str) -> list[dict]:
+    """Recraft refusing with the token in its answer: in a JSON error's message, and (no body)
+    in the status line's reason phrase."""
+    message = {"code": "invalid_token", "message": f"Invalid token {token}, check it."}
+    return [
+        {
+            "kind": "body", "path": "/images/removeBackground", "status": 400,
+            "content_type": "application/json", "body": json.dumps(message),
+        },
+        {
+            "kind": "body", "path": "/images/vectorize", "status": 400,
+            "content_type": "text/plain", "body": "", "reason": f"Bad token {token}",
+        },
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def quoting_launch(gimp):
+    return gimp.launch("token-quoted", _checks(QUOTED), faults=_quoting(gimp.server.token))
+
+
+@pytest.mark.parametrize("case", QUOTED)
+def test_a_server_quoting_the_token_is_shown_without_it(quoting_launch, gimp, case):
+    """The message GIMP gets names the failure (Recraft refused, with what it said) but not
+    the token; nor does anything GIMP or the plug-in printed (the harness keeps both)."""
+    token = gimp.server.token
+    check = quoting_launch.check(case)
+    assert any(r.fault == "body" and r.status == 400 for r in check.requests), check.paths()
+    call = check.value["call"]
+    assert call["status"] == "execution-error", call
+    assert call["message"].startswith("Recraft refused the request"), call["message"]
+    assert "***" in call["message"], call["message"]
+    assert token not in call["message"]
+    assert_nothing_added(check)
+    assert token not in quoting_launch.output, "the token in GIMP's or the plug-in's output"

@@ -204,6 +204,8 @@ def settings_dialog(out_dir, values):
                 value=widget.value(),
                 suffix=widget.suffix(),
             )
+        elif isinstance(widget, QtWidgets.QCheckBox):
+            row.update(checked=widget.isChecked())
         else:
             row.update(
                 placeholder=widget.placeholderText(),
@@ -223,6 +225,8 @@ def settings_dialog(out_dir, values):
         widget = dialog.inputs[name]
         if isinstance(widget, QtWidgets.QSpinBox):
             widget.setValue(value)
+        elif isinstance(widget, QtWidgets.QCheckBox):
+            widget.setChecked(value)
         else:
             widget.setText(value)
     dialog.save()
@@ -1338,7 +1342,9 @@ def explore_then_similar(out_dir, width, height, prompt, similarity):
         return panel.form.fields["source_image_id"].value()
 
     # 1. An Explore layer active when Explore similar is chosen and run.
-    second = find_node(doc, f"{group} #2")
+    folder = find_node(doc, group)
+    children = folder.childNodes() if folder is not None else []
+    second = next((c for c in children if c.name().startswith(f"{group} #2 of ")), None)
     assert second is not None, names_of(doc)
     assert set_active_node(doc, second), "could not make #2 active"
     panel.choose("explore_similar")

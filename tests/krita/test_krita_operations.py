@@ -345,7 +345,7 @@ def test_explore_then_explore_similar_from_a_layer_or_the_strip(operations):
     tree = paint_layers(got["explore"]["layers"])
     assert names(tree) == ["Background", "photo", group]
     assert [c["name"] for c in tree[2]["children"]] == [
-        f"{group} #{i + 1}" for i in range(len(ids))
+        f"{group} #{i + 1} of {len(ids)}" for i in range(len(ids))
     ]
 
     similar = [

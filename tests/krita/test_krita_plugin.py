@@ -251,7 +251,13 @@ def test_settings_dialog(krita):
     """The Settings dialog has one row per settings.ENTRIES, in order, with its words and
     range, the saved values (none yet: the defaults) and the note; Save writes what was typed,
     empty text as not set. Pictures of it and of the docker: settings-dialog.png, docker.png."""
-    values = {"token": "  pasted-token ", "base_url": "", "grow": 20, "feather": 0}
+    values = {
+        "token": "  pasted-token ",
+        "base_url": "",
+        "grow": 20,
+        "feather": 0,
+        "bake_edges": True,
+    }
     got = krita.run("settings_dialog", values=values).value
     assert got["order"] == [entry.name for entry in settings.ENTRIES]
     defaults = Options()
@@ -259,16 +265,20 @@ def test_settings_dialog(krita):
         row = got["rows"][entry.name]
         assert row["label"] == entry.label
         assert row["tip"].lower() == entry.help.lower()
-        if entry.kind == "pixels":
+        if entry.kind in ("pixels", "gigabytes"):
             assert (row["low"], row["high"]) == (entry.low, entry.high)
-            assert row["value"] == getattr(defaults, entry.name)
-            assert row["suffix"] == " px"
+            default = getattr(defaults, entry.name) if entry.default is None else entry.default
+            assert row["value"] == default
+            assert row["suffix"] == f" {entry.unit}"
+        elif entry.kind == "switch":
+            assert row["checked"] is False
         else:
-            assert row["placeholder"] == entry.placeholder
+            library = str(krita.home / ".local" / "share" / "recraft" / "library")
+            assert row["placeholder"] == (library if entry.kind == "folder" else entry.placeholder)
             assert row["text"] == ""
             assert row["hidden"] == (entry.kind == "secret")
     assert got["notes"] == [settings.NOTE]
-    assert got["saved"] == {"token": "pasted-token", "grow": 20, "feather": 0}
+    assert got["saved"] == {"token": "pasted-token", "grow": 20, "feather": 0, "bake_edges": True}
     saved = json.loads((krita.home / ".config" / "recraft" / "settings.json").read_text())
     assert saved == got["saved"]
     for name, size in got["screenshots"].items():

@@ -442,8 +442,8 @@ def test_generate_two_into_a_group(edits):
     folder = paint_layers(got["after"])[2]
     assert folder["type"] == "grouplayer"
     assert [(c["name"], c["type"]) for c in folder["children"]] == [
-        (f"{group} #1", "paintlayer"),
-        (f"{group} #2", "paintlayer"),
+        (f"{group} #1 of 2", "paintlayer"),
+        (f"{group} #2 of 2", "paintlayer"),
     ]
     # (It failed now and then on Krita 6 until the payload waited for the image to be idle
     # before pressing Undo: Krita drops an Undo pressed while a stroke runs. See

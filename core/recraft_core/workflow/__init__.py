@@ -6,10 +6,21 @@ upload      what a job sends: the source read within the limits, masks, files un
 placing     what its answer becomes: results decoded, blended and placed (Outcome)
 editor      what an editor's Settings give a job: its Client, the results library
 references  layers read small for create_style
+variations  n results as one group, one showing at a time: names, flipping, keeping one
+queue       many jobs at once: JobQueue, and Batch summaries
+history     results from the library back into a canvas or a form (the History views)
 memory      a Canvas in memory: the example to follow and the tests' canvas
 """
 
-from .canvas import Canvas, Codec, NewDocument, NewLayer, NewVector, PurePythonCodec
+from .canvas import (
+    Canvas,
+    Codec,
+    NewCutout,
+    NewDocument,
+    NewLayer,
+    NewVector,
+    PurePythonCodec,
+)
 from .job import Job, Options, Outcome, editor_client, layer_name, missing_selection
 from .memory import MemoryCanvas, MemoryLayer
 from .references import REFERENCE_SIDE, read_reference
@@ -21,6 +32,7 @@ __all__ = [
     "Job",
     "MemoryCanvas",
     "MemoryLayer",
+    "NewCutout",
     "NewDocument",
     "NewLayer",
     "NewVector",

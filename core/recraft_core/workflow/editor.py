@@ -76,7 +76,7 @@ class Keeper:
                 front_end=self.front_end or "cli",
                 credits=result.credits,
                 source=upload.preview if upload is not None else None,
-                placement={"canvas": list(canvas_size)} if canvas_size else None,
+                placement=_placement(upload, canvas_size),
             )
         except _FAILURES as e:
             log.warning("recraft: the result was not kept in the library: %s", e)
@@ -177,3 +177,15 @@ WRITER = Writer()
 # A process that ends (GIMP's plug-in, as its procedure returns) first lets the library's
 # last writes finish: a daemon thread would be stopped midway.
 atexit.register(WRITER.settle)
+
+
+def _placement(upload: Upload | None, canvas_size) -> dict | None:
+    """Where the results went, for inserting them again from the library
+    (workflow.history): the canvas's size, and the region that was sent at what size."""
+    if not canvas_size:
+        return None
+    place = {"canvas": list(canvas_size)}
+    if upload is not None and upload.plan is not None:
+        place["box"] = list(upload.plan.box)
+        place["sent"] = [upload.plan.width, upload.plan.height]
+    return place

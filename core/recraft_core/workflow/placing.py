@@ -15,6 +15,7 @@ from ..api.progress import Progress
 from ..api.results import EnhancedPrompt, Image, ImageResult, Style, User
 from ..imaging import masks, pixels, planning, svg
 from ..imaging.png import Raster
+from . import variations
 from .canvas import Canvas, Codec, NewCutout, NewDocument, NewLayer, NewVector
 from .upload import Upload
 
@@ -130,7 +131,7 @@ class Placer:
             out.group = name
         for i, image in enumerate(result.images):
             check()
-            label = f"{name} #{i + 1}" if many else name
+            label = variations.label(name, i, len(result.images)) if many else name
             report(Progress("decoding", i, len(result.images)))
             self._place(image, label, out)
         report(Progress("decoding", len(result.images), len(result.images)))

@@ -54,12 +54,15 @@ class Options:
     cutout: str = ""
 
     @classmethod
-    def saved(cls) -> Options:
-        """The amounts saved in the editors' Settings, the defaults where none are saved."""
+    def saved(cls, masks: bool = False) -> Options:
+        """The amounts saved in the editors' Settings, the defaults where none are saved.
+        `masks`: the editor inserts layer masks, so soft edges come as masks unless the
+        Settings say to bake them."""
         saved, defaults = settings.load(), cls()
         return cls(
             grow=defaults.grow if saved.grow is None else saved.grow,
             feather=defaults.feather if saved.feather is None else saved.feather,
+            edge_masks=masks and not saved.bake_edges,
         )
 
 
