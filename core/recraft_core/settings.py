@@ -29,6 +29,8 @@ class Settings:
     library_off: bool = False
     # Soft edges baked into results' pixels, not given as editable masks (workflow.Options).
     bake_edges: bool = False
+    # How many of an editor's queued jobs run at once (None: workflow.queue's default).
+    jobs_at_once: int | None = None
 
     def __repr__(self) -> str:
         shown = "***" if self.token else None
@@ -36,7 +38,7 @@ class Settings:
             f"Settings(token={shown}, base_url={self.base_url!r}, "
             f"grow={self.grow}, feather={self.feather}, library_folder={self.library_folder!r}, "
             f"library_cap_gb={self.library_cap_gb}, library_off={self.library_off}, "
-            f"bake_edges={self.bake_edges})"
+            f"bake_edges={self.bake_edges}, jobs_at_once={self.jobs_at_once})"
         )
 
 
@@ -212,6 +214,7 @@ def load() -> Settings:
         return value if ok else None
 
     folder, cap = data.get("library_folder"), data.get("library_cap_gb")
+    jobs = data.get("jobs_at_once")
     return Settings(
         token if isinstance(token, str) and token else None,
         base_url if isinstance(base_url, str) and base_url else None,
@@ -221,6 +224,7 @@ def load() -> Settings:
         cap if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0 else None,
         data.get("library_off") is True,
         data.get("bake_edges") is True,
+        jobs if isinstance(jobs, int) and not isinstance(jobs, bool) and 1 <= jobs <= 8 else None,
     )
 
 
@@ -237,6 +241,7 @@ def save(settings: Settings) -> Path:
         ("library_cap_gb", settings.library_cap_gb),
         ("library_off", settings.library_off or None),
         ("bake_edges", settings.bake_edges or None),
+        ("jobs_at_once", settings.jobs_at_once),
     )
     body = {k: v for k, v in fields if v is not None and v != ""}
     # mkstemp creates the file 0600 from the start: the token is never briefly world-readable.

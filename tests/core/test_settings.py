@@ -98,3 +98,14 @@ def test_library_settings_round_trip_and_survive_a_dialog(private_settings):
     assert again.token == "new" and again.base_url is None and again.library_folder == "/srv/lib"
     settings.save(settings.Settings("tok", library_off=True))
     assert settings.load().library_off is True
+
+
+@pytest.mark.parametrize(
+    ("saved", "read"), [(3, 3), (1, 1), (8, 8), (0, None), (9, None), (True, None)]
+)
+def test_jobs_at_once_round_trips_within_its_range(private_settings, saved, read):
+    private_settings.parent.mkdir(parents=True, exist_ok=True)
+    private_settings.write_text(json.dumps({"jobs_at_once": saved}))
+    assert settings.load().jobs_at_once == read
+    settings.save(settings.load())
+    assert json.loads(private_settings.read_text()).get("jobs_at_once") == read
