@@ -14,10 +14,12 @@ read (recraft history), 2 usage, 3 invalid input, 4 the API refused, 5 network f
 unreadable answer, 7 a result could not be written where asked (it was saved elsewhere, named
 on stderr), 130 cancelled.
 
-Several images (or a folder) make a batch: results named from their inputs alone, files whose
-results exist skipped (so a rerun resumes), one line per file on stdout. Its exit codes: 0
-every file done or skipped, 8 some failed or were left undone (the rest are done), 2 usage, 3
-refused before anything was sent (results that would share a name), 130 Ctrl+C.
+Several images (or a folder) make a batch: results named from their input and the operation
+(out/photo.remove-background.png), files whose results exist skipped (so a rerun resumes),
+one line per file on stdout. Its exit codes: 0 every file done or skipped, 8 some failed,
+were refused or were left undone (the rest are done), 2 usage (-o naming a file), 3 refused
+before anything was sent (a missing input, results that would share a name, an output
+folder that cannot be written), 130 Ctrl+C.
 
 `recraft history` is cli_history's; a batch's running and naming are batch's.
 
@@ -30,17 +32,34 @@ files are written; larger results, JPEG and WEBP are kept without one.
 
 from __future__ import annotations
 
+# ruff: noqa: E402  (the imports below come after the Ctrl+C handler that covers them)
+import signal
+
+
+def _quit_quietly(signum, frame) -> None:
+    raise SystemExit(130)
+
+
+# Ctrl+C while the modules below load (half a second on a slow disk) ends the command as it
+# does later: quietly, with 130, not with a traceback of whichever import it fell in. The
+# handler that was there is back once they have loaded (main() then takes KeyboardInterrupt).
+try:
+    _INTERRUPT_BEFORE = signal.signal(signal.SIGINT, _quit_quietly)
+except ValueError:  # imported off the main thread: no handler of ours
+    _INTERRUPT_BEFORE = None
+
 import argparse
 import contextlib
 import getpass
 import io
 import json
 import logging
+import math
 import os
-import signal
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -48,13 +67,15 @@ import requests
 
 from . import batch, cli_history, settings
 from ._version import __version__
-from .api import catalog
+from .api import catalog, forms
 from .api.client import Client
 from .api.operations import OPERATIONS, Field, Operation
 from .api.progress import STAGES
 from .api.results import ImageResult
-from .api.transport import CancelToken
+from .api.transport import CancelToken, GateClosed
 from .exceptions import (
+    CHARGED,
+    MAYBE_CHARGED,
     APIError,
     AuthenticationError,
     Cancelled,
@@ -64,12 +85,16 @@ from .exceptions import (
     ProtocolError,
     RateLimitError,
     RecraftError,
+    ResultExpired,
     ServerError,
     TransportError,
     ValidationError,
 )
 from .imaging import imageinfo, planning, png, svg
 from .library import Library, open_library
+
+if _INTERRUPT_BEFORE is not None:
+    signal.signal(signal.SIGINT, _INTERRUPT_BEFORE)
 
 # What each kind of failure is called on stderr, and the exit code it gives.
 _FAILURES = {
@@ -376,22 +401,32 @@ def _open_library(args) -> Library | None:
 
 
 def _record(library: Library, op: Operation, params: dict, result: ImageResult, source):
-    """The entry id the result is kept as, or None (a warning) when it cannot be."""
+    """The entry id the result is kept as, or None (a warning) when it cannot be. The
+    input's path is kept with it (`placement["input"]`: editors read only their own keys
+    there), for `recraft history show`."""
     files = {spec.name for spec in op.files}
     sent = {k: v for k, v in params.items() if k not in files and v is not None}
+    named = isinstance(source, str)
     try:
         return library.record(
             op.name,
             result.images,
             model=sent.get("model") or op.default_model,
             params=sent,
-            document=Path(source).name if isinstance(source, str) else None,
+            document=Path(source).name if named else None,
             front_end="cli",
             credits=result.credits,
+            placement={"input": str(Path(source).resolve())} if named else None,
         )
     except Exception as e:
         _say(f"warning: the result is not kept in the history: {e}")
         return None
+
+
+def _mark_written(library: Library, entry_id: str, paths: list[Path]) -> None:
+    """Note in the entry where its results were written (`recraft history show`)."""
+    for i, path in enumerate(paths):
+        library.mark_inserted(entry_id, str(Path(path).resolve()), i if len(paths) > 1 else None)
 
 
 def _add_thumbnails(library: Library, entry_id: str, result: ImageResult) -> None:
@@ -568,6 +603,10 @@ def run(argv: list[str] | None = None) -> int:
     if op.models:
         params["model"] = args.model
 
+    source = next(
+        (params[spec.name] for spec in op.files if isinstance(params.get(spec.name), str)), None
+    )
+    about = f"{source}: " if source else ""  # which file an error is about
     try:
         if getattr(args, "fit", False):
             _fit(op, params)
@@ -590,9 +629,8 @@ def run(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
         result = client.call(op.name, cancel=cancel, progress=_stages(), **params)
     except RecraftError as e:
-        label, code = _failure(e)
-        _say(f"recraft {op.cli_name}: {label}{e}")
-        return code
+        _say(f"recraft {op.cli_name}: {about}{_describe(e)}")
+        return _failure(e)[1]
 
     if args.json:
         # Scrubbed once decoded (a token holding " or \ is escaped in JSON text), then as
@@ -601,8 +639,13 @@ def run(argv: list[str] | None = None) -> int:
     code = 0
     if isinstance(result, ImageResult):
         library, entry_id = _keep(op, args, params, result)
-        code = _save(op, args, result, entry_id)
+        written: list[Path] = []
+        code = _save(op, args, result, entry_id, written)
         if library is not None:
+            try:
+                _mark_written(library, entry_id, written)
+            except Exception as e:  # the result is written and kept: a note is no failure
+                _say(f"warning: the history does not say where the result was written: {e}")
             _add_thumbnails(library, entry_id, result)
             library.close()
     elif not args.json:
@@ -619,9 +662,12 @@ def run(argv: list[str] | None = None) -> int:
     return code
 
 
-def _save(op: Operation, args, result: ImageResult, entry_id: str | None) -> int:
+def _save(
+    op: Operation, args, result: ImageResult, entry_id: str | None, written_to: list | None = None
+) -> int:
     """Write the results where they go; the exit code. `entry_id`: the library's entry that
-    holds them already, for the message when they cannot be written."""
+    holds them already, for the message when they cannot be written. `written_to` gets the
+    paths written."""
     code = 0
     kept = f"; it is kept in the history: recraft history export {entry_id} -o DIR"
     kept = kept if entry_id else ""
@@ -636,6 +682,8 @@ def _save(op: Operation, args, result: ImageResult, entry_id: str | None) -> int
         except RecraftError as e:  # an SVG the sanitiser refuses is not written at all
             _say(f"recraft {op.cli_name}: the result was not saved: {e}{kept}")
             return 7
+        if written_to is not None:
+            written_to.append(written)
         if written != path:
             _say(f"saved the result to {written} instead")
             code = 7
@@ -653,12 +701,49 @@ def _image_spec(op: Operation):
     return next(spec for spec in op.files if spec.kind == "image")
 
 
+def _describe(error: RecraftError) -> str:
+    """A failure in a line: what it is called, what it says and, where the user can do
+    something about it, what."""
+    if isinstance(error, RateLimitError):
+        wait = error.retry_after
+        when = f"in {math.ceil(wait)} s" if wait else "in a minute"
+        return f"rate limited by Recraft; try again {when}"
+    text = f"{_failure(error)[0]}{error}"
+    if isinstance(error, AuthenticationError):
+        text += "; run `recraft login` (or set RECRAFT_API_TOKEN) with a token Recraft takes"
+    return text
+
+
 def _stops_the_batch(error: RecraftError) -> bool:
     """Failures every further file would meet too: the token refused, no credits left, the
     rate limit past what is waited out, no connection to the server at all."""
     if isinstance(error, AuthenticationError | InsufficientCreditsError | RateLimitError):
         return True
     return isinstance(error, ConnectionFailed) and not isinstance(error, ConnectionBroken)
+
+
+def _once(error: RecraftError) -> str:
+    """After a failure that stopped the batch: when the same command would do the rest."""
+    if isinstance(error, AuthenticationError):
+        return "once the token works (recraft login, or RECRAFT_API_TOKEN)"
+    if isinstance(error, InsufficientCreditsError):
+        return "once the account has credits again (recraft.ai)"
+    if isinstance(error, RateLimitError):
+        wait = error.retry_after
+        return f"after {math.ceil(wait)} s" if wait else "after a minute"
+    return "once the server can be reached"
+
+
+def _fails_again(error: RecraftError) -> bool:
+    """Refused for what was sent (invalid input, a 4xx that is no matter of the account or
+    of timing): the same file sent again is refused again."""
+    if isinstance(error, ValidationError):
+        return True
+    if not isinstance(error, APIError) or isinstance(
+        error, AuthenticationError | InsufficientCreditsError | RateLimitError | ResultExpired
+    ):
+        return False
+    return 400 <= error.status < 500 and error.status not in (408, 409, 425)
 
 
 def _batch_session(jobs: int) -> requests.Session:
@@ -673,9 +758,35 @@ def _batch_session(jobs: int) -> requests.Session:
     return session
 
 
-def _check_folders(items: list[batch.Item]) -> None:
-    """Before anything is sent: every results' folder can be written (or made)."""
-    for folder in {item.folder for item in items}:
+# An -o that names a file of these kinds is a mistake with several inputs, not a new folder.
+_FILE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".svg", ".gif", ".tif", ".tiff", ".bmp")
+
+
+def _not_a_folder(output: str | None) -> str | None:
+    """Why -o cannot take a batch's results (a usage error), or None."""
+    if not output:
+        return None
+    path = Path(output)
+    if path.is_dir():
+        return None
+    ends = output.endswith(("/", os.sep, *((os.altsep,) if os.altsep else ())))
+    if path.exists() or (not ends and path.suffix.lower() in _FILE_SUFFIXES):
+        what = "is a file" if path.exists() else "names a file"
+        return f"-o {output} {what}: several inputs need -o to be a folder (end it with /)"
+    return None
+
+
+def _check_folders(items: list[batch.Item], make: bool) -> None:
+    """Before anything is sent: every results' folder can be written. `make`: made, and
+    written to for real (a probe file); else (a dry run) judged by its permissions."""
+    for folder in dict.fromkeys(item.folder for item in items):
+        if make:
+            try:
+                batch.prepare_folder(folder)
+            except OSError as e:
+                reason = e.strerror or type(e).__name__
+                raise ValidationError("--output", f"cannot write into {folder}: {reason}") from None
+            continue
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent  # made when the results are written
         if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
@@ -685,31 +796,48 @@ def _check_folders(items: list[batch.Item]) -> None:
 def _batch(op: Operation, args) -> int:
     """Several images (or folders of them) through one operation: recraft_core.batch."""
     label = f"recraft {op.cli_name}"
+    began = time.time()
+    if (wrong := _not_a_folder(args.output)) is not None:
+        _say(f"{label}: {wrong}")
+        return 2
     spec = _image_spec(op)
     params = {f.name: getattr(args, f.name) for f in op.fields}
-    others = []
+    others = {}  # the other files sent with each (a mask), by their option
     for other in op.files:
         if other is not spec:
             params[other.name] = getattr(args, other.name)
-            others.append(Path(params[other.name]))
+            if isinstance(params[other.name], str):
+                flag = "--mask" if other.kind == "mask" else other.name
+                others[flag] = Path(params[other.name])
     if op.models:
         params["model"] = args.model
     try:
         given = getattr(args, spec.name)
-        sources = batch.inputs(op, given)
+        for flag, path in others.items():
+            if not path.is_file():
+                raise ValidationError(flag, f"{path}: no such file")
+        sources, beside = batch.inputs(op, given)
+        if beside:
+            _say(
+                f"left out {len(beside)} earlier result(s) lying beside their inputs in the "
+                f"folder(s) given ({beside[0].name}...); name them as files to send them"
+            )
         if not sources:
             raise ValidationError(spec.name, f"no images in {', '.join(given)}")
         count = params.get("n") or 1
         items, left_out = batch.plan(
-            op, sources, args.output, count, params.get("model"), tuple(others)
+            op, sources, args.output, count, params.get("model"), tuple(others.values())
         )
-        _check_folders(items)
+        _check_folders(items, make=not args.dry_run)
     except RecraftError as e:
-        label_, code = _failure(e)
-        _say(f"{label}: {label_}{e}")
-        return code
+        _say(f"{label}: {_describe(e)}")
+        return _failure(e)[1]
     if left_out:
         _say(f"left out {len(left_out)} input(s) named as results of this command: {left_out[0]}")
+    if not args.dry_run:
+        stale = sum(batch.remove_stale(folder, began) for folder in {i.folder for i in items})
+        if stale:
+            _say(f"removed {stale} temporary file(s) left by an earlier run stopped midway")
     if args.force:
         for item in items:
             item.existing = []
@@ -722,30 +850,61 @@ def _batch(op: Operation, args) -> int:
             base_url=args.base_url, timeout=(10.0, args.timeout), session=_batch_session(args.jobs)
         )
     except RecraftError as e:
-        label_, code = _failure(e)
-        _say(f"{label}: {label_}{e}")
-        return code
+        _say(f"{label}: {_describe(e)}")
+        return _failure(e)[1]
     library = _open_library(args) if any(not item.done for item in items) else None
     kept = threading.Lock()  # one library entry written at a time
     # Thumbnails are made on a thread of their own: a worker goes on to its next file.
     thumbnails = ThreadPoolExecutor(1, thread_name_prefix="recraft-thumbnails")
 
-    def add_thumbnails(entry_id: str, result: ImageResult) -> None:
+    def after_written(entry_id: str, result: ImageResult, written: list[Path]) -> None:
+        with kept, contextlib.suppress(Exception):  # a note is never a failure
+            _mark_written(library, entry_id, written)
         pixels = _thumbnail_pixels(result)
         if any(pixels):
             with kept, contextlib.suppress(Exception):  # a thumbnail is never a failure
                 library.add_thumbnails(entry_id, pixels)
 
-    def work(item: batch.Item, cancel: CancelToken) -> batch.Outcome:
+    def failed(item: batch.Item, e: RecraftError) -> batch.Outcome:
+        message = _describe(e)
+        if isinstance(e, GateClosed):  # the batch stopped before this one was sent (again)
+            if not e.may_have_cost:
+                return batch.Outcome(item, batch.UNSENT)
+            return batch.Outcome(item, batch.CANCELLED, message=message, maybe_charged=True)
+        cost = e.cost if e.charged == CHARGED else None
+        # Charged by an amount no answer said, or maybe charged: "up to" in the summary.
+        maybe = e.charged in (CHARGED, MAYBE_CHARGED) or e.earlier is not None
+        if isinstance(e, Cancelled):
+            maybe = maybe or "may still be charged" in str(e)
+            return batch.Outcome(
+                item,
+                batch.CANCELLED,
+                message=message,
+                credits=cost,
+                maybe_charged=maybe and cost is None,
+            )
+        if isinstance(e, ValidationError):  # checked before sending: nothing went out
+            return batch.Outcome(item, batch.REFUSED, message=message, again=False)
+        fatal = _stops_the_batch(e)
+        return batch.Outcome(
+            item,
+            batch.FAILED,
+            message=message,
+            credits=cost,
+            fatal=fatal,
+            stop=_once(e) if fatal else "",
+            maybe_charged=maybe and cost is None,
+            again=not _fails_again(e),
+        )
+
+    def work(item: batch.Item, cancel: CancelToken, progress) -> batch.Outcome:
         sent = {**params, spec.name: str(item.source)}
         try:
             if getattr(args, "fit", False):
                 _fit(op, sent)
-            result = client.call(op.name, cancel=cancel, **sent)
+            result = client.call(op.name, cancel=cancel, progress=progress, **sent)
         except RecraftError as e:
-            state = "cancelled" if isinstance(e, Cancelled) else "failed"
-            message = f"{_failure(e)[0]}{e}"
-            return batch.Outcome(item, state, message=message, fatal=_stops_the_batch(e))
+            return failed(item, e)
         entry_id = None
         if library is not None:
             with kept:
@@ -765,30 +924,45 @@ def _batch(op: Operation, args) -> int:
                 else "the result is lost"
             )
             message = f"the result was not written ({reason}); {where}"
-            return batch.Outcome(item, "failed", written, message, result.credits)
+            # A folder (a disk) that failed one result fails the next: nothing more is sent
+            # to be paid for. An SVG the sanitiser refuses is that result's own matter.
+            folder = isinstance(e, OSError)
+            stop = f"once {item.folder} can take the results (free space, or another -o)"
+            return batch.Outcome(
+                item,
+                batch.FAILED,
+                written,
+                message,
+                result.credits,
+                fatal=folder,
+                stop=stop if folder else "",
+            )
         if entry_id is not None:
-            thumbnails.submit(add_thumbnails, entry_id, result)
+            thumbnails.submit(after_written, entry_id, result, written)
         answer = client.scrub(result.raw) if args.json else None
-        return batch.Outcome(item, "done", written, credits=result.credits, answer=answer)
+        return batch.Outcome(item, batch.DONE, written, credits=result.credits, answer=answer)
 
     display = batch.Display(len(items), as_json=args.json, scrub=client.scrub)
+    gate = client.gate  # the Client's own: closed when the batch stops sending
     try:
-        summary = batch.run(items, work, args.jobs, display)
+        summary = batch.run(items, work, args.jobs, display, gate)
     finally:
         display.close()
         client.close()
         thumbnails.shutdown(wait=True)
         if library is not None:
             library.close()
-    display.summary(summary, label)
-    if library is not None and summary.count("done"):
+    charged = [o.credits for o in summary.outcomes if o.state == batch.DONE and o.credits]
+    price = max(charged) if charged else forms.cost(op, params)
+    display.summary(summary, label, force=args.force, price=price)
+    if library is not None and summary.count(batch.DONE):
         _say("the results are kept in the history too: recraft history --day today")
     return summary.exit_code
 
 
 def _batch_dry_run(op: Operation, args, items: list[batch.Item], params: dict, spec) -> int:
-    """What a batch would do, checked as it would be sent: one line per file; 3 when any
-    file is refused."""
+    """What a batch would do, checked as it would be sent: one line per file, in the words
+    of a real run (skipped, refused); 3 when any file is refused, as a single dry run."""
     try:
         client = Client(base_url=args.base_url)
     except ValidationError:
@@ -796,18 +970,21 @@ def _batch_dry_run(op: Operation, args, items: list[batch.Item], params: dict, s
     refused = 0
     for item in items:
         if item.done:
-            print(f"skip      {item.source}: {', '.join(map(str, item.existing))} exists")
+            print(f"skipped   {item.source}: {', '.join(map(str, item.existing))} exists")
             continue
+        sent = {**params, spec.name: str(item.source)}
         try:
-            client.prepare(op.name, **{**params, spec.name: str(item.source)})
+            if getattr(args, "fit", False):
+                _fit(op, sent)
+            client.prepare(op.name, **sent)
         except RecraftError as e:
             refused += 1
-            print(f"refused   {item.source}: {_failure(e)[0]}{e}")
+            print(f"refused   {item.source}: {_describe(e)}")
             continue
-        print(f"send      {item.source} -> {', '.join(map(str, item.planned()))}")
+        print(f"to send   {item.source} -> {', '.join(map(str, item.planned()))}")
     todo = sum(not item.done for item in items)
     _say(
-        f"recraft {op.cli_name}: {todo - refused} to send, {refused} refused, "
+        f"recraft {op.cli_name}: dry run: {todo - refused} to send, {refused} refused, "
         f"{len(items) - todo} skipped"
     )
     return 3 if refused else 0
@@ -819,4 +996,9 @@ def _failure(error: RecraftError) -> tuple[str, int]:
 
 
 def main() -> None:
-    sys.exit(run())
+    try:
+        code = run()
+    except KeyboardInterrupt:  # before a command took Ctrl+C over, or after
+        _say("recraft: cancelled")
+        code = 130
+    sys.exit(code)

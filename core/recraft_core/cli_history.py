@@ -64,7 +64,11 @@ def add_parser(sub) -> None:
         description="The paid results kept in the results library (the plug-ins' too), newest "
         "first. RECRAFT_LIBRARY or the plug-ins' Settings say where it is.",
     )
-    history.add_argument("--search", metavar="TEXT", help="entries whose prompt has these words")
+    history.add_argument(
+        "--search",
+        metavar="TEXT",
+        help="entries whose prompt or file name has these words (IMG_0005 finds IMG_0005.jpg)",
+    )
     history.add_argument(
         "--op", type=_operation_name, metavar="OPERATION", help="one operation's entries"
     )
@@ -188,9 +192,31 @@ def _entry_json(entry) -> dict:
     }
 
 
+def _search(library: Library, args, limit: int | None) -> tuple[list, int | None]:
+    """(the entries listed, how many match in all when that is more than `limit`, else
+    None). A search matches the prompt or the document (the input file's name) by the
+    prompt search's rule: every word begins a word of either ("IMG_0005" finds
+    IMG_0005.jpg). The library's index searches prompts only, so the entries of the other
+    filters are matched here (a library of thousands takes a fraction of a second)."""
+    if not args.search:
+        entries = library.list(operation=args.op, day=args.day, limit=limit)
+        if limit is None or len(entries) < limit:
+            return entries, None
+        return entries, library.count(operation=args.op, day=args.day)
+    terms = library_records.words(args.search)
+    found = [
+        e
+        for e in library.list(operation=args.op, day=args.day, limit=None)
+        if library_records.matches_text(f"{e.prompt} {e.document or ''}", terms)
+    ]
+    if limit is None or len(found) <= limit:
+        return found, None
+    return found[:limit], len(found)
+
+
 def _history_list(library: Library, args) -> int:
     limit = args.limit or None
-    entries = library.list(search=args.search, operation=args.op, day=args.day, limit=limit)
+    entries, total = _search(library, args, limit)
     if args.json:
         print(json.dumps([_entry_json(e) for e in entries], indent=2, ensure_ascii=False))
     else:
@@ -206,10 +232,8 @@ def _history_list(library: Library, args) -> int:
     filtered = args.search or args.op or args.day
     if not entries:
         _say(f"no entries{' match' if filtered else ''} in {library.root}")
-    elif limit is not None and len(entries) == limit:
-        total = library.count(search=args.search, operation=args.op, day=args.day)
-        if total > limit:
-            _say(f"the newest {limit} of {total} entries; --limit 0 for all")
+    elif total is not None and total > len(entries):
+        _say(f"the newest {limit} of {total} entries; --limit 0 for all")
     return 0
 
 
@@ -225,6 +249,7 @@ def _history_show(library: Library, args) -> int:
         ("model", entry.model or "-"),
         ("front end", entry.front_end),
         ("document", entry.document or "-"),
+        *_input_row(entry),
         ("credits", "unknown" if entry.credits is None else str(entry.credits)),
         ("folder", str(entry.folder)),
     ]
@@ -240,13 +265,22 @@ def _history_show(library: Library, args) -> int:
             rows.append(("  thumbnail", str(entry.path(r.thumbnail))))
     if entry.source_thumbnail:
         rows.append(("source", str(entry.source_thumbnail_path)))
+    # Where the CLI wrote a result is its insertion: a path, said as such.
+    written = "written to" if entry.front_end == "cli" else "inserted"
     for insertion in entry.inserted:
         which = "" if insertion.result is None else f" (result {insertion.result + 1})"
-        rows.append(("inserted", f"{_local(insertion.time)} {insertion.where}{which}"))
+        rows.append((written, f"{_local(insertion.time)} {insertion.where}{which}"))
     width = max(len(key) for key, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}".rstrip())
     return 0
+
+
+def _input_row(entry) -> list[tuple[str, str]]:
+    """The input file's path, where the record has it (the CLI's keeps it in placement)."""
+    place = entry.placement if isinstance(entry.placement, dict) else {}
+    source = place.get("input")
+    return [("input", source)] if isinstance(source, str) and source else []
 
 
 def _history_export(library: Library, args) -> int:

@@ -62,6 +62,15 @@ class _HTTPServer(ThreadingHTTPServer):
         self.app._track(request, False)
         super().shutdown_request(request)
 
+    def handle_error(self, request, client_address):
+        """A client that went away (a cancelled request, a killed CLI) is one log line, not
+        socketserver's traceback; anything else is still printed whole."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+            return
+        self.app._write_line(f"{client_address[0]} closed the connection ({type(error).__name__})")
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -521,6 +530,11 @@ class RecraftServer:
             line += f" fault={rec.fault}"
         if rec.error:
             line += f" {rec.error.get('code')}: {rec.error.get('message')}"
+        self._write_line(line)
+
+    def _write_line(self, line: str) -> None:
+        if not self.verbose:
+            return
         with self._print_lock:
             print(printable(line), file=sys.stderr, flush=True)
 

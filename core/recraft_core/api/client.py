@@ -99,6 +99,12 @@ class Client(Methods):
     def base_url(self) -> str:
         return self._transport.base_url
 
+    @property
+    def gate(self):
+        """The RateGate every request of this Client waits at: one 429 holds them all for
+        the time Recraft asks; closing it stops what has not been sent (a batch's Ctrl+C)."""
+        return self._transport.gate
+
     def close(self) -> None:
         self._transport.close()
 

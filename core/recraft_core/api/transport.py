@@ -91,13 +91,26 @@ def _silent(progress: Progress) -> None:
     pass
 
 
+class GateClosed(Cancelled):
+    """The gate was closed before this request went out: this try was not sent (an earlier
+    try of the same request may have been: `error.earlier` says when it may be charged)."""
+
+
 class RateGate:
     """The moment before which no API request of one Transport is sent: set when one of them
-    is answered 429, waited for by all of them, whichever thread sends."""
+    is answered 429, waited for by all of them, whichever thread sends.
+
+    close() stops every request not yet sent for good (a CLI batch stopping on Ctrl+C, or
+    on a failure every further file would meet): those waiting here and those still to come
+    raise GateClosed, while those already sent go on to their answers and downloads (which
+    do not pass the gate). close() only sets a flag, so a signal handler may call it."""
+
+    POLL = 0.05  # seconds between looks at close() while a hold is waited out
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._until = 0.0  # time.monotonic()
+        self._closed: str | None = None  # why, once closed
 
     def hold(self, seconds: float) -> None:
         """Send nothing for `seconds` from now (a longer hold already set stays)."""
@@ -109,11 +122,21 @@ class RateGate:
         with self._lock:
             return max(0.0, self._until - time.monotonic())
 
+    def close(self, reason: str = "stopped before it was sent") -> None:
+        """Send nothing more: the requests waiting here and any to come raise GateClosed."""
+        self._closed = reason
+
     def wait(self, cancel: CancelToken) -> None:
-        """Return once the gate is open; Cancelled as soon as `cancel` is set."""
+        """Return once the gate is open; Cancelled as soon as `cancel` is set, GateClosed as
+        soon as the gate is closed."""
         # Looped: another thread may be answered 429 meanwhile and hold the gate longer.
-        while (left := self.remaining) > 0:
-            cancel.sleep(left)
+        while True:
+            if self._closed is not None:
+                raise GateClosed(self._closed).charge(NOT_CHARGED)
+            left = self.remaining
+            if left <= 0:
+                return
+            cancel.sleep(min(left, self.POLL))
 
 
 class _Upload:
@@ -361,7 +384,12 @@ class Transport:
         server_failures = 0  # 500, 502 and 504 answers to this POST so far
         while True:
             cancel.check()
-            self.gate.wait(cancel)
+            try:
+                self.gate.wait(cancel)
+            except GateClosed as e:  # this try was not sent; an earlier one may have been
+                error = _told(e, attempt, failed)
+                error.attempts = attempt  # the tries that went out
+                raise error from None
             started = time.monotonic()
             upload = None if body is None else _Upload(body, cancel, report)
             try:
