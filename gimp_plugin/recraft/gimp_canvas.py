@@ -291,6 +291,8 @@ class GimpCanvas:
                     if new.scaled:  # its mask with it
                         layer.scale(new.width, new.height, False)
                     layer.set_offsets(new.x + dx, new.y + dy)
+                if group:  # not the last variation, hidden: the group they are in
+                    self.image.set_selected_layers([parent])
             except BaseException:
                 if grow is not None:  # as it was: the same size, its layers where they were
                     self.image.resize(*size, -dx, -dy)
@@ -309,10 +311,13 @@ class GimpCanvas:
         if not cutout.as_mask:
             pixels = alpha.multiply(pixels, fmt.layout(), cutout.alpha)
         kind = _LAYER_TYPE.get(self.image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
+        mode = source.get_mode()
+        if mode == Gimp.LayerMode.PASS_THROUGH:  # a group's: no mode of a layer's own
+            mode = Gimp.LayerMode.NORMAL
         with self._insertion(None) as (parent, position, added):
             layer = Gimp.Layer.new(
                 self.image, cutout.name, cutout.width, cutout.height, kind,
-                source.get_opacity(), source.get_mode(),
+                source.get_opacity(), mode,
             )  # fmt: skip
             made = native.format_of(layer)
             if (made.channels, made.sample) != (fmt.channels, fmt.sample):

@@ -21,6 +21,7 @@ import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
+import each_layer  # noqa: E402
 import from_history  # noqa: E402
 import native  # noqa: E402
 import result_ids  # noqa: E402
@@ -214,12 +215,17 @@ def _in_dialog_words(op, error: ValidationError) -> str:
     return ValidationError(labels.get(error.field, error.field), rule).user_message
 
 
-def _cost_text(op, config) -> str:
-    """ "Cost: about N credits." for the dialog's model and number of images, or ""."""
+def _cost_text(op, config, layers: int = 1) -> str:
+    """ "Cost: about N credits." for the dialog's model and number of images (and of layers
+    it runs on, each a call), or ""."""
     priced = ("model", "n")  # what a price depends on: a menu and a number, always readable
     values = {f.name: _read(f, config) for f in _fields(op) if f.name in priced}
     cost = forms.cost(op, values)
-    return f"Cost: about {cost} credits." if cost is not None else ""
+    if cost is None:
+        return ""
+    if layers > 1:
+        return f"Cost: about {cost * layers} credits ({cost} for each of {layers} layers)."
+    return f"Cost: about {cost} credits."
 
 
 def _error(procedure, message: str):
@@ -347,7 +353,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             return self._variation_procedure(name)
         op, menu, label = procedures()[name]
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.run, None)
-        if "layers" in op.roles:
+        if "layers" in op.roles or each_layer.runs_on_each(op):  # one layer, or several
             procedure.set_sensitivity_mask(
                 Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
             )
@@ -444,6 +450,9 @@ class RecraftPlugIn(Gimp.PlugIn):
         layers = [_layer_of(d) for d in drawables or []]
         if op.reads_layer and not layers:
             raise ValidationError("layer", "select a layer first")
+        each = each_layer.distinct(layers) if each_layer.runs_on_each(op) else []
+        if image is not None and len(each) > 1:
+            return self._run_each(procedure, run_mode, image, each, config, op)
         references = canvas = None
         keep_ids = result_ids.feeds_similar(op)  # their layers carry Recraft's image ids
         if "layers" in op.roles:  # style references: each layer whole, as it is
@@ -459,13 +468,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             start = _similar_source(config, layers[0] if layers else None, run_mode)
         if interactive and _fields(op) and not self._dialog(procedure, config, op, *start):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
-        params = _values(op, config)
-        if canvas is not None and op.field("size") and not op.extends and not params.get("size"):
-            # No size chosen: the one of the model's that fits the picture's shape best.
-            x0, y0, x1, y1 = canvas.source_bounds() if op.reads_layer else (0, 0, *canvas.size())
-            size = forms.nearest_size(op, params.get("model"), x1 - x0, y1 - y0)
-            if size:
-                params["size"] = size
+        params = _sized(op, _values(op, config), canvas)
         job = Job(
             _client(),
             op.name,
@@ -511,11 +514,43 @@ class RecraftPlugIn(Gimp.PlugIn):
             return _success(procedure, outcome.prompt)
         return _success(procedure, opened)
 
-    def _dialog(self, procedure, config, op, source=None, advice=None) -> bool:
+    def _run_each(self, procedure, run_mode, image, layers, config, op):
+        """The operation on each of several layers (each_layer): its dialog once, with the
+        cost of all of them; then a job a layer, and one summary."""
+        interactive = run_mode == Gimp.RunMode.INTERACTIVE
+        asked = interactive and _fields(op)
+        if asked and not self._dialog(procedure, config, op, layers=len(layers)):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        values, client = _values(op, config), _client()
+        keep_ids = result_ids.feeds_similar(op)
+
+        def make_job(layer) -> Job:
+            canvas = GimpCanvas(image, layer, interactive, keep_ids)
+            options = _options(op, procedure.get_name(), layer)
+            params = _sized(op, dict(values), canvas)
+            job = Job(
+                client, op.name, canvas, params, options=options, front_end="gimp",
+                document=image.get_name(),
+            )  # fmt: skip
+            try:
+                job.prepare()
+            except ValidationError as e:
+                raise _in_gimp_words(e, layer) from None
+            return job
+
+        batch, opened, notes = each_layer.run_each(op.title, layers, make_job)
+        summary = f"Recraft {op.title.lower()}: {batch.summary()}."
+        if not batch.ok:  # from a menu, GIMP shows it; a script gets it as the error
+            return _error(procedure, "\n".join([summary, *notes]))
+        if run_mode != Gimp.RunMode.NONINTERACTIVE:
+            Gimp.message("\n".join([summary, *notes]))
+        return _success(procedure, opened[-1] if opened else None)
+
+    def _dialog(self, procedure, config, op, source=None, advice=None, layers=1) -> bool:
         from gi.repository import GimpUi
 
         GimpUi.init("recraft")
-        dialog = OperationDialog(procedure, config, op, source, advice)
+        dialog = OperationDialog(procedure, config, op, source, advice, layers)
         try:
             return dialog.run()
         finally:
@@ -545,11 +580,12 @@ class OperationDialog:
     is then not shown), or `advice` says what to select (the field is shown, for a pasted id,
     and OK without one says the advice again)."""
 
-    def __init__(self, procedure, config, op, source=None, advice=None) -> None:
+    def __init__(self, procedure, config, op, source=None, advice=None, layers=1) -> None:
         from gi.repository import GimpUi
 
         self.op = op
         self.config = config
+        self.layers = layers  # it runs on each of them: the cost is theirs together
         self.source = source
         self.advice = advice
         self.dialog = GimpUi.ProcedureDialog.new(procedure, config, f"Recraft: {op.title}")
@@ -584,7 +620,9 @@ class OperationDialog:
         lines = [self.op.about]
         if self.source:
             lines.append(f"It starts from the layer “{self.source}”.")
-        cost = _cost_text(self.op, self.config)
+        if self.layers > 1:
+            lines.append(f"It runs on each of the {self.layers} selected layers.")
+        cost = _cost_text(self.op, self.config, self.layers)
         return "\n".join([*lines, cost] if cost else lines)
 
     def _changed(self, config, pspec) -> None:
@@ -636,12 +674,22 @@ class OperationDialog:
         self.dialog.destroy()
 
 
+def _sized(op, params: dict, canvas) -> dict:
+    """The parameters, with the size of the model's that fits the picture's shape best when
+    the operation takes a size and none was chosen."""
+    if canvas is not None and op.field("size") and not op.extends and not params.get("size"):
+        x0, y0, x1, y1 = canvas.source_bounds() if op.reads_layer else (0, 0, *canvas.size())
+        size = forms.nearest_size(op, params.get("model"), x1 - x0, y1 - y0)
+        if size:
+            params["size"] = size
+    return params
+
+
 def _options(op, name: str, layer) -> Options:
     """The saved amounts; edges as layer masks unless the Settings bake them; a cut-out keeps
     the layer's own pixels (as a mask for the as-mask procedures), where GIMP's format of
     them is one imaging.alpha multiplies (else Recraft's 8-bit pixels, as before)."""
-    saved = settings.load()
-    options = replace(Options.saved(), edge_masks=getattr(saved, "edge_masks", True) is not False)
+    options = Options.saved(masks=True)  # soft edges as layer masks, unless baked
     if not (op.cuts_out and layer is not None and native.available()):
         return options
     if name.endswith(AS_MASK):

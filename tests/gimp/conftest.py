@@ -166,6 +166,8 @@ class Gimp:
         else:
             unpack_release(from_zip, self.profile / "plug-ins")
         self.checks = Path(shutil.copy(CHECKS, home / CHECKS.name))  # where GIMP sees it
+        for more in HERE.glob("checks_*.py"):  # gimp_checks.main takes their CHECKS too
+            shutil.copy(more, home / more.name)
 
     def command(self, code: str, token: str, display: str | None = None) -> list[str]:
         """gimp-console with `code` as batch code; GIMP's GUI on `display` when given."""

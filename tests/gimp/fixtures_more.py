@@ -56,6 +56,9 @@ def on_display(gimp, display: str, home: Path):
             return command
 
     gui = OnDisplay(gimp.editor, home, gimp.server)
+    # Where its windows are: each test module that imports the X display fixture gets an X
+    # server of its own, and this GIMP is made once, on the first module's.
+    gui.display = display
     # No welcome dialog over the plug-in's on a first start.
     (gui.profile / "gimprc").write_text("(show-welcome-dialog no)\n")
     return gui

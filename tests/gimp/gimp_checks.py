@@ -168,6 +168,8 @@ def layer_tree(ctx, item, pixels: bool) -> dict:
         node["children"] = [layer_tree(ctx, c, pixels) for c in item.get_children()]
     elif pixels:
         node["pixels"] = ctx.dump(item, (0, 0, w, h))
+        if item.get_mask() is not None:  # a result's soft edge, say: what shows of it
+            node["mask"] = ctx.dump(item.get_mask(), (0, 0, w, h), MASK)
     return node
 
 
@@ -852,9 +854,24 @@ CHECKS = {
 }
 
 
+def _more_checks() -> dict:
+    """CHECKS of every checks_*.py beside this file (conftest copies them along), importable
+    from here: they take their helpers from this file as the module gimp_checks."""
+    import importlib
+
+    folder = os.path.dirname(os.path.abspath(__file__))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    found = {}
+    for path in sorted(Path(folder).glob("checks_*.py")):
+        found.update(importlib.import_module(path.stem).CHECKS)
+    return found
+
+
 def main(spec_path: str) -> None:
     with open(spec_path) as f:
         spec = json.load(f)
+    CHECKS.update(_more_checks())
     report = {"gimp": Gimp.version(), "python": sys.version.split()[0], "checks": {}}
     for check in spec["checks"]:
         started = time.time()

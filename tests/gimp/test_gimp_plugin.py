@@ -171,10 +171,10 @@ def broken_launch(gimp):
 
 
 def shape(tree: list[dict]) -> list[dict]:
-    """A layer tree without its pixel dumps, to compare structure."""
+    """A layer tree without its pixel and mask dumps, to compare structure."""
     out = []
     for node in tree:
-        node = {k: v for k, v in node.items() if k != "pixels"}
+        node = {k: v for k, v in node.items() if k not in ("pixels", "mask")}
         if "children" in node:
             node["children"] = shape(node["children"])
         out.append(node)
@@ -206,6 +206,16 @@ def on_canvas(check, node: dict, size=CANVAS) -> np.ndarray:
     x0, y0, x1, y1 = max(0, x), max(0, y), min(size[0], x + w), min(size[1], y + h)
     out[y0:y1, x0:x1] = pixels[y0 - y : y1 - y, x0 - x : x1 - x]
     return out
+
+
+def shown_alpha(check, node: dict, size=CANVAS) -> np.ndarray:
+    """A layer's alpha where it sits on the canvas, times its layer mask where it has one
+    (a mask operation's soft edge comes as one): how much of it shows."""
+    alpha = on_canvas(check, node, size)[..., 3].astype(int)
+    if node.get("mask") is None:
+        return alpha
+    mask = on_canvas(check, {**node, "pixels": node["mask"]}, size)[..., 0].astype(int)
+    return (alpha * mask + 127) // 255
 
 
 def box_mask(box, pad=0, size=CANVAS) -> np.ndarray:
@@ -392,7 +402,7 @@ def test_inpaint_rectangle_on_offset_layer(main_launch):
     after = got["after"]["layers"]
     assert names(after) == [f"Recraft inpaint: {PROMPT}", "photo", "Background"]
     assert_source_untouched(check)
-    alpha = on_canvas(check, after[0])[..., 3]
+    alpha = shown_alpha(check, after[0])
     assert (alpha[selection] == 255).all()
     outside = ~box_mask(RECTANGLE[1:], Options().feather)
     assert (alpha[outside] == 0).all(), "the result covers more than the selection's border"
@@ -412,7 +422,7 @@ def test_inpaint_antialiased_ellipse_fades_like_a_hard_selection(main_launch):
     half = strength >= 128
     mask = upload(check.sent("/images/inpaint"), "mask")
     assert (mask == np.where(dilate(half, Options().grow), 255, 0)).all()
-    alpha = on_canvas(check, got["after"]["layers"][0])[..., 3]
+    alpha = shown_alpha(check, got["after"]["layers"][0])
     assert (alpha[half] == 255).all()
     ring = dilate(half, Options().feather // 2) & ~dilate(half, 1)
     assert (alpha[ring] > 0).all() and (alpha[ring] < 255).any(), "no soft edge beyond it"
@@ -439,7 +449,7 @@ def test_inpaint_feathered_selection_on_offset_layer(main_launch):
     after = got["after"]["layers"]
     assert names(after) == [f"Recraft inpaint: {PROMPT}", "photo", "Background"]
     assert_source_untouched(check)
-    alpha = on_canvas(check, after[0])[..., 3]
+    alpha = shown_alpha(check, after[0])
     unselected = strength == 0
     assert (alpha[unselected] == 0).all(), "the result shows where nothing is selected"
     assert (alpha[strength == 255] == 255).all()
@@ -643,11 +653,14 @@ def test_large_canvas_sends_a_crop(main_launch):
         ay0 - py : ay1 - py, ax0 - px : ax1 - px
     ]
     assert (np.atleast_3d(image) == crop[..., : np.atleast_3d(image).shape[2]]).all()
-    # The new layer holds what shows of the result: the selection and its feathered edge,
-    # at exactly its place.
+    # The new layer holds the result over the crop that went up, at exactly its place, and
+    # shows only the selection and its feathered edge: its layer mask is white only there.
     new = layer(check.value["after"]["layers"], f"Recraft inpaint: {PROMPT}")
     f = Options().feather
-    assert (new["offsets"], new["size"]) == ([x - f, y - f], [w + 2 * f, h + 2 * f])
+    assert (new["offsets"], new["size"]) == ([x0, y0], [x1 - x0, y1 - y0])
+    rows, columns = np.nonzero(check.pixels(new["mask"])[..., 0])
+    shows = (x0 + columns.min(), y0 + rows.min(), x0 + columns.max() + 1, y0 + rows.max() + 1)
+    assert shows == (x - f, y - f, x + w + f, y + h + f)
     assert_source_untouched(check)
 
 
