@@ -14,10 +14,11 @@ from recraft_core.api import catalog, forms
 from recraft_core.api.operations import IMPROVE_PROMPT, OPERATIONS, offered
 from recraft_core.workflow import read_reference
 
-from . import history, jobs
+from . import history, job_queue, jobs, variations
 from .canvas import KritaCanvas, float_message, thumbnail
 from .form import OperationForm, narrow
 from .qt import QtCore, QtGui, QtWidgets
+from .queue_list import QueueList
 from .settings_dialog import SettingsDialog
 
 DOCKER_ID = "recraft_docker"
@@ -57,7 +58,7 @@ class RecraftDocker(DockWidget):
         super().__init__()
         self.setWindowTitle("Recraft")
         DOCKERS.append(self)
-        self.runner = jobs.runner()
+        self.runner = job_queue.runner()
         # The form in a scroll area, so that a short docker overlaps nothing; what must stay
         # in sight (Run, Cancel, the cost, the progress, the messages) pinned below it.
         panel = QtWidgets.QWidget(self)
@@ -96,6 +97,7 @@ class RecraftDocker(DockWidget):
             "What is sent to Recraft: the active layer's pixels, or the image as you see it "
             "(all visible layers). The result goes above the active layer either way."
         )
+        self.source.currentIndexChanged.connect(self._source_changed)
         source_row.addWidget(self.source_label)
         source_row.addWidget(self.source, 1)
         layout.addLayout(source_row)
@@ -146,10 +148,17 @@ class RecraftDocker(DockWidget):
         bottom = QtWidgets.QVBoxLayout(pinned)
         bottom.setContentsMargins(6, 4, 6, 4)
         bottom.setSpacing(3)
+        # The queue: each job in flight or waiting, with its own cancel button.
+        self.queue_list = QueueList(pinned, self.runner.cancel_job)
+        bottom.addWidget(self.queue_list)
+        self.variation_buttons = variations.Buttons(pinned)
+        bottom.addWidget(self.variation_buttons)
         buttons = QtWidgets.QHBoxLayout()
         self.run_button = QtWidgets.QPushButton("Run", pinned)
+        self.run_button.setToolTip("Run now, or after the jobs before it (the queue)")
         self.run_button.clicked.connect(self.run)
-        self.cancel_button = QtWidgets.QPushButton("Cancel", pinned)
+        self.cancel_button = QtWidgets.QPushButton("Cancel all", pinned)
+        self.cancel_button.setToolTip("Cancel every job, running or waiting")
         self.cancel_button.clicked.connect(self.cancel)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -182,6 +191,13 @@ class RecraftDocker(DockWidget):
         self._layer_id: str | None = None  # Source image id as filled from a layer
         self._spent: int | None = None  # credits spent today, by every front end
         self._was_busy = False
+        self._layers_selected = 1
+        # Krita tells nobody when the selected layers change: looked at twice a second, for
+        # the cost of an operation that runs on each of them.
+        self._layers_timer = QtCore.QTimer(self)
+        self._layers_timer.setInterval(500)
+        self._layers_timer.timeout.connect(self._watch_layers)
+        self._layers_timer.start()
         self.runner.changed.connect(self._refresh)
         self._operation_changed()
         self.runner.refresh_balance()
@@ -251,10 +267,22 @@ class RecraftDocker(DockWidget):
             return
         self.show_message("", error=False)
         visible = bool(self.source.currentData()) and self.source.isVisible()
-        self.runner.start(name, params, references=references, on_done=self._done, visible=visible)
+        op = OPERATIONS[name]
+        if job_queue.per_layer(op) and not visible:
+            job_queue.start_on_layers(op, params, self._done, self._batch_done)
+        else:
+            self.runner.start(
+                name, params, references=references, on_done=self._done, visible=visible
+            )
         self._refresh()
 
+    @property
+    def queue_texts(self) -> list[str]:
+        """The queue's rows as shown: operation, layer or prompt, stage, cost."""
+        return self.queue_list.texts
+
     def cancel(self) -> None:
+        """Every job, running or waiting."""
         self.runner.cancel()
 
     # -- Krita -----------------------------------------------------------------------------------
@@ -337,6 +365,9 @@ class RecraftDocker(DockWidget):
             params = {}
         credits = forms.cost(name, params)
         cost = "Cost: shown after the run" if credits is None else f"Cost: {credits} credits"
+        layers = self._layers_selected if self._on_every_layer() else 1
+        if credits is not None and layers > 1:
+            cost = f"Cost: {layers} layers × {credits} = {layers * credits} credits"
         balance = self.runner.balance
         words = [] if self._on_history() else [cost]
         if balance is not None:
@@ -344,6 +375,24 @@ class RecraftDocker(DockWidget):
         if self._spent is not None:
             words.append(f"Spent today: {self._spent}")
         self.cost.setText("  ·  ".join(words))
+
+    def _on_every_layer(self) -> bool:
+        """Whether Run makes one job per selected layer."""
+        name = self.operation.currentData()
+        visible = bool(self.source.currentData()) and self.source.isVisible()
+        return name is not None and job_queue.per_layer(OPERATIONS[name]) and not visible
+
+    def _source_changed(self, *_) -> None:
+        self._layers_selected = 0  # counted again
+        self._watch_layers(force=True)
+
+    def _watch_layers(self, force: bool = False) -> None:
+        if not force and not self.isVisible():
+            return
+        count = len(job_queue.selected_layers()) if self._on_every_layer() else 1
+        if count != self._layers_selected:
+            self._layers_selected = count
+            self._update_cost()
 
     def _on_history(self) -> bool:
         return self.pages.currentWidget() is self.history
@@ -414,6 +463,10 @@ class RecraftDocker(DockWidget):
             text = f"Style created: {style.id}. {text}"
         self.show_message(text, error)
 
+    def _batch_done(self, batch) -> None:
+        """One operation on several layers ended: one summary of them all."""
+        self.show_message(batch.summary(), error=not batch.ok)
+
     def show_message(self, text: str, error: bool, on_canvas: bool = True) -> None:
         """In the docker, under Run (always in sight); an error also over the canvas,
         `on_canvas` unless the caller put it there."""
@@ -431,10 +484,11 @@ class RecraftDocker(DockWidget):
     def _refresh(self) -> None:
         runner = self.runner
         busy = runner.busy
-        self.run_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
-        if busy:
-            event = runner.job.progress
+        self.queue_list.refresh(runner.entries)
+        running = runner.queue.running or runner.queue.waiting
+        if running:
+            event = running[0].progress
             if event.fraction is None:
                 self.progress.setRange(0, 0)  # Qt's "working" animation
             else:

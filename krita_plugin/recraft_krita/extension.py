@@ -1,5 +1,6 @@
-"""Tools › Recraft: one-click operations on the active layer (those the operations table gives
-a Tools action, in its order), flipping through variations and keeping one, and Settings."""
+"""Tools › Recraft: one-click operations (those the operations table gives a Tools action, in
+its order; those that read a layer run on every selected layer, one queued job each),
+flipping through variations and keeping one, and Settings."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from recraft_core.api import forms
 from recraft_core.api.operations import Operation, offered
 from recraft_core.workflow import missing_selection
 
-from . import docker, jobs, variations
+from . import docker, job_queue, jobs, layered, variations
 from .canvas import float_message
 from .qt import QtWidgets
 from .settings_dialog import SettingsDialog
@@ -23,13 +24,22 @@ VARIATIONS = (
     (variations.KEEP, "Keep this variation", "keep_variation"),
 )
 SETTINGS = ("recraft_settings", "Settings…", "settings")
+# The operation that cuts out (remove background), offered once more with its cut-out as a
+# transparency mask on a copy of the layer, to repair hair and edges by painting.
+CUTS_OUT = next((op for op in offered() if op.cuts_out and op.offer.action), None)
+AS_MASK = (
+    (f"{CUTS_OUT.action_id}_mask", f"{CUTS_OUT.offer.action} as Mask", "cut_out_as_mask")
+    if CUTS_OUT is not None
+    else None
+)
 
 
 def actions() -> list[tuple[str, str, Operation | str]]:
     """(action id, menu text, what it does) of each Tools › Recraft entry, in menu order: an
     operation of the table, or the name of the RecraftExtension method that does it."""
     ops = [(op.action_id, op.offer.action, op) for op in offered() if op.offer.action]
-    return [*ops, *VARIATIONS, SETTINGS]
+    masked = [AS_MASK] if CUTS_OUT is not None else []
+    return [*ops, *masked, *VARIATIONS, SETTINGS]
 
 
 class RecraftExtension(Extension):
@@ -49,7 +59,13 @@ class RecraftExtension(Extension):
 
     # -- the actions ---------------------------------------------------------------------------
 
-    def run(self, op: Operation) -> None:
+    def cut_out_as_mask(self) -> None:
+        if not layered.can_mask():
+            _say(layered.NO_MASKS.format(Krita.instance().version()))
+            return
+        self.run(CUTS_OUT, cutout="mask")
+
+    def run(self, op: Operation, cutout: str | None = None) -> None:
         """An operation on the active layer, after asking what the table says it needs."""
         params = {}
         if op.offer.asks == "prompt":
@@ -65,9 +81,13 @@ class RecraftExtension(Extension):
             size = forms.nearest_size(op, None, document.width(), document.height())
             if size is not None:
                 params["size"] = size
-        job = jobs.runner().start(op.name, params, on_done=_tell)
-        if job is None:
-            _say(jobs.runner().last_error)
+        if job_queue.per_layer(op):
+            started = job_queue.start_on_layers(op, params, _tell, _tell_batch, cutout)
+        else:
+            job = job_queue.runner().start(op.name, params, on_done=_tell)
+            started = [job] if job is not None else []
+        if not started and job_queue.runner().last_error:
+            _say(job_queue.runner().last_error)
 
     def _ask_prompt(self, op: Operation) -> str:
         """The prompt typed in a dialog; "" when cancelled, left empty, or (said first, so
@@ -110,6 +130,11 @@ def _tell(job) -> None:
     job's words), and on the canvas when it is more than "done"."""
     text, error = jobs.summary(job)
     _say(text, error, on_canvas=error or bool(job.outcome and job.outcome.notes))
+
+
+def _tell_batch(batch) -> None:
+    """After a one-click action on several layers: one summary of them all."""
+    _say(batch.summary(), error=not batch.ok)
 
 
 def _say(text: str, error: bool = True, on_canvas: bool = True) -> None:

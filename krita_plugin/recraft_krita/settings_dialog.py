@@ -7,14 +7,19 @@ hears of it (to ask for the balance with the new token).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from krita import Krita
 
 from recraft_core import settings
 from recraft_core.library import default_root
 from recraft_core.workflow import Options
+from recraft_core.workflow.queue import DEFAULT_LIMIT
 
 from . import jobs
 from .qt import QtWidgets
+
+JOBS_AT_ONCE = (1, 8)  # what settings.load() accepts
 
 
 class SettingsDialog(QtWidgets.QDialog):
@@ -36,6 +41,14 @@ class SettingsDialog(QtWidgets.QDialog):
             widget.setToolTip(entry.help[:1].upper() + entry.help[1:])
             layout.addRow(entry.label, widget)
             self.inputs[entry.name] = widget
+        # The docker's queue: not an ENTRIES row (GIMP has no queue), so it is this dialog's.
+        self.jobs_at_once = QtWidgets.QSpinBox(self)
+        self.jobs_at_once.setRange(*JOBS_AT_ONCE)
+        self.jobs_at_once.setValue(saved.jobs_at_once or DEFAULT_LIMIT)
+        self.jobs_at_once.setToolTip(
+            "How many queued Recraft jobs run at the same time; the others wait their turn"
+        )
+        layout.addRow("Jobs at once", self.jobs_at_once)
         note = QtWidgets.QLabel(settings.NOTE, self)
         note.setWordWrap(True)
         layout.addRow(note)
@@ -96,6 +109,10 @@ class SettingsDialog(QtWidgets.QDialog):
         return out
 
     def save(self) -> None:
-        settings.save(settings.with_values(self.values()))
+        chosen = settings.with_values(self.values())
+        at_once = self.jobs_at_once.value()
+        if at_once == DEFAULT_LIMIT and chosen.jobs_at_once is None:
+            at_once = None  # left at the default: not set, as the other rows' defaults
+        settings.save(replace(chosen, jobs_at_once=at_once))
         self.accept()
         jobs.runner().refresh_balance()

@@ -466,8 +466,24 @@ def save_result(doc, name, out_dir, box):
     """The layer `name` and, when it exists, its pixels in box as out_dir/result.png."""
     result = find_node(doc, name)
     if result is not None:
-        save_png(result, os.path.join(out_dir, "result.png"), tuple(box))
+        save_shown_png(result, os.path.join(out_dir, "result.png"), tuple(box))
     return result
+
+
+def save_shown_png(node, path, box):
+    """The node's pixels in box as a PNG, as they show: with a transparency mask (a soft edge
+    as a mask, Krita 5.2 and later), its alpha multiplied by the mask's, as the mask does."""
+    masks = [c for c in node.childNodes() if c.type() == "transparencymask"]
+    if not masks or not hasattr(masks[0], "selection"):
+        return save_png(node, path, box)
+    x, y, width, height = box
+    data = bytearray(read_rgba(node, x, y, width, height))
+    mask = bytes(masks[0].selection().pixelData(x, y, width, height))
+    data[3::4] = bytes((a * m + 127) // 255 for a, m in zip(data[3::4], mask, strict=True))
+    image = QtGui.QImage(bytes(data), width, height, width * 4, QtGui.QImage.Format.Format_RGBA8888)
+    if not image.save(path, "PNG"):
+        raise OSError(f"could not write {path}")
+    return path
 
 
 def feathered_inpaint(out_dir, width, height, box, selection, feather, prompt):
@@ -994,12 +1010,12 @@ def cancel_inpaint(out_dir, width, height, selection, prompt):
 
     doc, panel, job, state = yield from started_inpaint(width, height, selection, prompt, "cancel")
     found = buttons(panel)
-    during = {"run": found["Run"].isEnabled(), "cancel": found["Cancel"].isEnabled()}
+    during = {"run": found["Run"].isEnabled(), "cancel": found["Cancel all"].isEnabled()}
     spin(0.3)  # a few of the runner's ticks: the docker shows the stage
     words = shown_words(panel)
     screenshot(os.path.join(out_dir, "waiting.png"), panel)
     pressed = time.monotonic()
-    found["Cancel"].click()
+    found["Cancel all"].click()
     idle(api)
     took = time.monotonic() - pressed
     spin(0.3)
@@ -1009,7 +1025,10 @@ def cancel_inpaint(out_dir, width, height, selection, prompt):
         "stage": state["stage"],
         "words_while_waiting": words,
         "enabled_during": during,
-        "enabled_after": {"run": found["Run"].isEnabled(), "cancel": found["Cancel"].isEnabled()},
+        "enabled_after": {
+            "run": found["Run"].isEnabled(),
+            "cancel": found["Cancel all"].isEnabled(),
+        },
         "seconds_to_idle": took,
         "before": state["before"],
         "after": layers(doc),
@@ -1149,7 +1168,7 @@ def first_start(out_dir, squeezed):
         return {
             "height": dock.height(),
             "run": in_sight(found["Run"], dock),
-            "cancel": in_sight(found["Cancel"], dock),
+            "cancel": in_sight(found["Cancel all"], dock),
             "message": in_sight(panel.message_label, dock),
             "cost": in_sight(panel.cost, dock),
             "progress": in_sight(panel.progress, dock),
@@ -1208,7 +1227,8 @@ def docker_operation(out_dir, operation, values, width, height, box, selection=N
     made = [x for x in after if x["name"] not in {y["name"] for y in before}]
     if made and made[0]["type"] == "paintlayer":
         node = find_node(doc, made[0]["name"])
-        save_png(node, os.path.join(out_dir, "result.png"), (0, 0, doc.width(), doc.height()))
+        canvas = (0, 0, doc.width(), doc.height())
+        save_shown_png(node, os.path.join(out_dir, "result.png"), canvas)
     shapes = {}
     for layer in made:
         node = find_node(doc, layer["name"])
@@ -1365,7 +1385,7 @@ def explore_then_similar(out_dir, width, height, prompt, similarity):
     }
     # 3. A thumbnail of Explore's chosen in the strip (the photo still active).
     items = [panel.results.item(i) for i in range(panel.results.count())]
-    item = next((i for i in items if i.toolTip() == f"{group} #3"), None)
+    item = next((i for i in items if i.toolTip().startswith(f"{group} #3 ")), None)
     assert item is not None, [i.toolTip() for i in items]
     tree = layers(doc)
     panel.results.itemClicked.emit(item)

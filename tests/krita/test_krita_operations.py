@@ -344,8 +344,9 @@ def test_explore_then_explore_similar_from_a_layer_or_the_strip(operations):
     group = f"Recraft explore: {GENERATE_PROMPT}"
     tree = paint_layers(got["explore"]["layers"])
     assert names(tree) == ["Background", "photo", group]
+    # Bottom to top: #1 on top (variations to flip through).
     assert [c["name"] for c in tree[2]["children"]] == [
-        f"{group} #{i + 1} of {len(ids)}" for i in range(len(ids))
+        f"{group} #{i + 1} of {len(ids)}" for i in reversed(range(len(ids)))
     ]
 
     similar = [
@@ -365,7 +366,7 @@ def test_explore_then_explore_similar_from_a_layer_or_the_strip(operations):
 
     strip = got["from_strip"]
     assert strip["field"] == ids[2] and not strip["inserted"], strip
-    assert "“" + f"{group} #3" + "”" in strip["message"]
+    assert "“" + f"{group} #3 of {len(ids)}" + "”" in strip["message"]
     assert from_strip["source_image_id"] == ids[2]
 
 

@@ -27,6 +27,7 @@ PLUGIN = ROOT / "krita_plugin" / "recraft_krita"
 # Tools › Recraft as it has always been: the ids are where Krita saves users' shortcuts.
 ACTIONS = {
     "recraft_remove_background": "Remove Background",
+    "recraft_remove_background_mask": "Remove Background as Mask",
     "recraft_crisp_upscale": "Crisp Upscale",
     "recraft_creative_upscale": "Creative Upscale",
     "recraft_vectorize": "Vectorize",
@@ -96,7 +97,8 @@ def test_plugin_loads(krita):
     # docker's) then Settings, where Krita keeps that order (5.1, 5.2); 5.3 and 6.0 sort it.
     in_order = [op.offer.action for op in offered() if op.offer.action]
     variations = [ACTIONS[f"recraft_{k}_variation"] for k in ("next", "previous", "keep")]
-    made = [*in_order, *variations, ACTIONS["recraft_settings"]]
+    mask = ACTIONS["recraft_remove_background_mask"]
+    made = [*in_order, mask, *variations, ACTIONS["recraft_settings"]]
     assert got["menu"] in (made, sorted(made)), got["menu"]
     assert sorted(got["menu"]) == sorted(ACTIONS.values())
     # The docker: the same operations in the same order; Improve prompt where the form has a

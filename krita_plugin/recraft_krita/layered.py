@@ -1,0 +1,128 @@
+"""Results that stay editable in Krita (issue 21): a soft edge as a transparency mask on the
+result layer, a removed background that keeps the source's own pixels (its depth and colour
+model: only the alpha comes from Recraft), or the same as a mask on a copy, and variations in a
+group with #1 on top and only #1 showing.
+
+`LayeredCanvas` is the KritaCanvas the plug-in's jobs use: it adds these to canvas.py's
+insertion (the nodes are still made whole before the document changes, one undo step each).
+"""
+
+from __future__ import annotations
+
+from recraft_core.imaging import alpha, masks
+from recraft_core.workflow import NewCutout, NewLayer
+
+from .canvas import KritaCanvas, handle_events, off_gui
+from .qt import QtCore
+
+MASK_NAME = "Recraft edge"  # the transparency mask a soft edge comes as
+CUTOUT_MASK_NAME = "Recraft cut-out"
+# Samples a pixel of each of Krita's colour models (alpha last, as pixelData gives them).
+CHANNELS = {"RGBA": 4, "CMYKA": 5, "LABA": 4, "GRAYA": 2, "XYZA": 4, "YCbCrA": 4}
+SAMPLES = {"U8": "u8", "U16": "u16", "F16": "f16", "F32": "f32"}
+OFF_GUI_PIXELS = 1 << 18  # a quarter megapixel: larger cut-outs multiply on a thread of ours
+BAND_BYTES = 2 << 20
+
+
+def layout_of(node) -> alpha.Layout:
+    """How `node`'s pixelData holds a pixel."""
+    model, depth = node.colorModel(), node.colorDepth()
+    if model not in CHANNELS or depth not in SAMPLES:
+        raise ValueError(f"a {model} {depth} layer cannot be cut out here")
+    return alpha.Layout(CHANNELS[model], SAMPLES[depth])
+
+
+def can_mask() -> bool:
+    """Whether this Krita's Python makes transparency masks with pixels: from 5.2 on
+    (Document.createTransparencyMask, TransparencyMask.setSelection). In 5.1 a mask made by
+    createNode takes no pixels (pixelData stays empty), so soft edges stay baked there."""
+    from krita import Document
+
+    return hasattr(Document, "createTransparencyMask")
+
+
+NO_MASKS = "Krita 5.2 or later is needed for a transparency mask from Python; this is Krita {}."
+
+
+def write_banded(node, pixels, x: int, y: int, width: int, height: int, pixel_bytes: int):
+    """setPixelData in bands of rows, Qt's events handled between them (the node is not
+    attached yet: nothing draws it half-written)."""
+    view = memoryview(pixels)
+    stride = width * pixel_bytes
+    rows = max(1, BAND_BYTES // max(1, stride))
+    for top in range(0, height, rows):
+        h = min(rows, height - top)
+        part = bytes(view[top * stride : (top + h) * stride])
+        node.setPixelData(QtCore.QByteArray(part), x, y + top, width, h)
+        if top + h < height:
+            handle_events()
+
+
+def add_mask(document, node, mask: bytes, x: int, y: int, width: int, height: int, name: str):
+    """A transparency mask under `node` (not yet attached: no undo step of its own) holding
+    `mask`, one byte a pixel of the box, 255 shows."""
+    from krita import Selection
+
+    child = document.createTransparencyMask(name)
+    selection = Selection()
+    selection.setPixelData(QtCore.QByteArray(bytes(mask)), x, y, width, height)
+    child.setSelection(selection)
+    # setChildNodes records no undo step (addChildNode does, attached or not, in 5.2): the
+    # layer and its mask go in with the layer's one step.
+    node.setChildNodes([*node.childNodes(), child])
+    return child
+
+
+class LayeredCanvas(KritaCanvas):
+    """KritaCanvas with masks, cut-outs and variations to flip through."""
+
+    def _paint_node(self, layer: NewLayer):
+        node = super()._paint_node(layer)
+        if layer.mask is not None:
+            mask = layer.mask
+            if layer.scaled:  # scaled with the layer
+                mask = masks.resize_nearest(
+                    mask, layer.image.width, layer.image.height, layer.width, layer.height
+                )
+            add_mask(
+                self.document, node, mask, layer.x, layer.y, layer.width, layer.height, MASK_NAME
+            )
+        return node
+
+    def _attach(self, nodes: list, group: str | None) -> None:
+        """A group of variations: #1 on top and the only one showing (KritaCanvas puts them
+        bottom to top as they come)."""
+        if group:
+            for i, node in enumerate(nodes):
+                node.setVisible(i == 0)
+            nodes = list(reversed(nodes))
+        super()._attach(nodes, group)
+
+    def insert_cutout(self, cutout: NewCutout) -> None:
+        """The source layer's own pixels (its depth, its colour model) whose alpha is
+        multiplied by Recraft's, as a new layer above it; or, `as_mask`, a copy of the layer
+        with Recraft's alpha as its transparency mask. One undo step: the node is whole
+        before it is attached."""
+        source = self.node
+        dx, dy = self.shift
+        x, y, w, h = cutout.x + dx, cutout.y + dy, cutout.width, cutout.height
+        if cutout.as_mask:
+            node = source.duplicate()  # pixels, depth and colour model untouched
+            node.setName(cutout.name)
+            add_mask(self.document, node, cutout.alpha, x, y, w, h, CUTOUT_MASK_NAME)
+        else:
+            layout = layout_of(source)
+            pixels = bytes(source.pixelData(x, y, w, h))
+            if w * h > OFF_GUI_PIXELS:
+                cut = off_gui(alpha.multiply, pixels, layout, cutout.alpha)
+            else:
+                cut = alpha.multiply(pixels, layout, cutout.alpha)
+            node = self.document.createNode(cutout.name, "paintlayer")
+            space = (source.colorModel(), source.colorDepth(), source.colorProfile())
+            if (node.colorModel(), node.colorDepth(), node.colorProfile()) != space:
+                node.setColorSpace(*space)
+            write_banded(node, cut, x, y, w, h, layout.pixel_bytes)
+        parent = source.parentNode() or self.document.rootNode()
+        parent.addChildNode(node, source)
+        if cutout.image_id:
+            self.placed.append((node.uniqueId().toString(), cutout.image_id))
