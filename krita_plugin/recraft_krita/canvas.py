@@ -6,12 +6,17 @@ layers. Planning, masks, compositing and naming are the core's (recraft_core.wor
 
 from __future__ import annotations
 
+import logging
+import queue
+import struct
 import sys
+import threading
 from dataclasses import replace
 
 from krita import Krita
 
 from recraft_core.exceptions import ProtocolError, RecraftError, ValidationError
+from recraft_core.imaging import png
 from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import NewDocument, NewLayer, NewVector
 from recraft_core.workflow.canvas import PurePythonCodec
@@ -19,6 +24,7 @@ from recraft_core.workflow.canvas import PurePythonCodec
 from .qt import QImage, Qt, QtCore, QtGui
 
 SRGB_U8 = ("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc")
+log = logging.getLogger("recraft_krita")
 
 
 # Krita's 8-bit RGBA layers are BGRA in memory, whatever the machine. QImage's ARGB32 is too
@@ -34,17 +40,21 @@ _FORMATS = {
 COPY_BAND = 4 << 20
 
 
-def _bytes(image: QImage) -> bytearray:
-    """The pixels of a 4-byte-a-pixel QImage (rows never padded), copied 4 MB at a time: one
-    copy of a 64 MB image holds the GIL for 50 ms (page faults), and the GUI thread waits."""
+def _copies(image: QImage) -> list[bytes]:
+    """The pixels of a 4-byte-a-pixel QImage (rows never padded) as copies of COPY_BAND
+    bytes: one copy of a 64 MB image holds the GIL for 50 ms (page faults), and the GUI
+    thread waits for it."""
     size = image.width() * image.height() * 4
     bits = image.constBits()
     bits.setsize(size)
     view = memoryview(bits)
-    out = bytearray()
-    for start in range(0, size, COPY_BAND):
-        out += view[start : start + COPY_BAND]
-    return out
+    return [bytes(view[start : start + COPY_BAND]) for start in range(0, size, COPY_BAND)]
+
+
+def _bytes(image: QImage) -> bytearray:
+    """The pixels of a 4-byte-a-pixel QImage, copied in bands; joining bytes lets the GIL go
+    (a bytearray of that size made whole would be zero-filled with the GIL held)."""
+    return bytearray().join(_copies(image))
 
 
 def _view(raster: Raster) -> QImage:
@@ -58,12 +68,77 @@ def _view(raster: Raster) -> QImage:
 def _raster(image: QImage) -> Raster:
     """A Raster of a QImage's pixels in the native byte order."""
     fmt = _FORMATS[NATIVE][0]
-    # RGB32 is ARGB32 with every alpha byte 0xff: the same bytes, no conversion (which would
-    # hold the GIL for 50 ms on 16 MP).
+    # RGB32 is ARGB32 with every alpha byte 0xff: the same bytes, no conversion.
     same = {fmt, QImage.Format.Format_RGB32} if NATIVE == "BGRA" else {fmt}
-    if image.format() not in same:
-        image = image.convertToFormat(fmt)
-    return Raster(image.width(), image.height(), NATIVE, _bytes(image))
+    width, height = image.width(), image.height()
+    if image.format() in same:
+        return Raster(width, height, NATIVE, _bytes(image))
+    # Converted a band of rows at a time (each pixel on its own: the same bytes as one
+    # conversion), since one over 16 MP holds the GIL for 40 ms.
+    rows = max(1, COPY_BAND // (4 * width))
+    parts = []
+    for top in range(0, height, rows):
+        band = image.copy(0, top, width, min(rows, height - top)).convertToFormat(fmt)
+        parts += _copies(band)
+    return Raster(width, height, NATIVE, bytearray().join(parts))
+
+
+# -- work off the GUI thread ----------------------------------------------------------------------
+
+
+class Worker:
+    """One thread of our own that runs what it is given, in order. Started once: starting a
+    thread makes the caller wait until the new one runs, up to tens of milliseconds on a
+    busy machine, and the caller is often Krita's GUI thread."""
+
+    def __init__(self, name: str) -> None:
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, task) -> None:
+        self._tasks.put(task)
+
+    def _serve(self) -> None:
+        while True:
+            task = self._tasks.get()
+            try:
+                task()
+            except Exception:  # a task reports its own failures; this one must not end
+                log.exception("recraft: %s", self._thread.name)
+
+
+# Started with the plug-in, so that no job waits for it to come up.
+PIXELS = Worker("recraft-pixels")
+
+
+def off_gui(work, *args):
+    """work(*args), on a thread of ours when called on the GUI thread, which meanwhile
+    handles Qt's events (not user input, as between bands): for work that lets the GIL go
+    often (Qt's image readers, joins of bytes, passes in bands), so that Krita's slots, in
+    Python, keep running. Elsewhere (a job's worker), right here."""
+    if threading.current_thread() is not threading.main_thread():
+        return work(*args)
+    done = threading.Event()
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work(*args)
+        except BaseException as e:  # raised again on the GUI thread
+            box["error"] = e
+        finally:
+            done.set()
+
+    PIXELS.submit(run)
+    while not done.wait(SPIN_SECONDS):
+        handle_events()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+SPIN_SECONDS = 0.004
 
 
 def float_message(text: str) -> None:
@@ -75,13 +150,14 @@ def float_message(text: str) -> None:
 
 
 def native(raster: Raster) -> bytes:
-    """The raster as the BGRA bytes Krita's setPixelData takes."""
+    """The raster as the BGRA bytes Krita's setPixelData takes (another order converted on
+    a thread of ours: a pass over every pixel)."""
     if raster.mode == "BGRA":
         return raster.pixels
-    return swap_red_blue(raster.to_rgba().pixels)
+    return off_gui(lambda: swap_red_blue(raster.to_rgba().pixels))
 
 
-BAND_BYTES = 4 << 20  # about 10 ms of setPixelData: Krita repaints and ticks between bands
+BAND_BYTES = 2 << 20  # a few ms of setPixelData (tens when memory is short): Krita ticks between
 
 
 def _bands(width: int, height: int):
@@ -94,9 +170,14 @@ def _bands(width: int, height: int):
         h = min(rows, height - top)
         yield top, h, slice(top * stride, (top + h) * stride)
         if top + h < height:
-            QtCore.QCoreApplication.processEvents(
-                QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
-            )
+            handle_events()
+
+
+def handle_events() -> None:
+    """Let Qt handle paint and timer events, not user input, between two long Krita calls."""
+    QtCore.QCoreApplication.processEvents(
+        QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+    )
 
 
 def write_in_bands(node, pixels: bytes, x: int, y: int, width: int, height: int) -> None:
@@ -108,21 +189,70 @@ def write_in_bands(node, pixels: bytes, x: int, y: int, width: int, height: int)
 
 
 def read_in_bands(read, width: int, height: int) -> bytearray:
-    """A layer's 4-byte pixels read in bands of rows, `read(top, rows)` giving one band."""
-    out = bytearray(width * 4 * height)
-    for top, rows, part in _bands(width, height):
-        out[part] = read(top, rows)
-    return out
+    """A layer's 4-byte pixels read in bands of rows, `read(top, rows)` giving one band,
+    joined into one buffer on a thread of ours while Krita handles its events: a buffer
+    made whole first is zero-filled holding the GIL (60 ms on 16 MP), and one grown band
+    by band is now and then copied whole as it grows (70 ms seen)."""
+    parts = [bytes(read(top, rows)) for top, rows, _ in _bands(width, height)]
+    return off_gui(bytearray().join, parts)
+
+
+def _learned(raster: Raster) -> Raster:
+    """The raster, with what a job asks of a read right after, on the GUI thread, worked out
+    on a thread of ours while Krita handles its events (the answers stay on the raster):
+    whether it is empty, whether its alpha goes, how large it will encode. Passes over 16 MP
+    that would hold the GUI thread for tens of milliseconds."""
+
+    def learn() -> Raster:
+        if not raster.blank:
+            png.estimate(raster, opaque=png.drops_alpha(raster))
+        return raster
+
+    return off_gui(learn)
 
 
 def scaled(raster: Raster, width: int, height: int) -> Raster:
-    """The raster resized by Qt's smooth scaling (C++, not Python)."""
-    image = _view(raster).scaled(
-        width,
-        height,
-        Qt.AspectRatioMode.IgnoreAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+    """The raster resized by Qt's smooth scaling (C++, not Python), with the GIL let go
+    (see _smooth_scaled); called on the GUI thread, it handles Qt's events meanwhile."""
+    if raster.mode != "BGRA" or NATIVE != "BGRA":  # not from Krita or QImage: direct
+        return _raster(_view(raster).scaled(width, height, *_SMOOTH))
+    return off_gui(_smooth_scaled, raster, width, height)
+
+
+_SMOOTH = (Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+# BMP's header for 32-bit pixels with alpha, rows top to bottom: BITMAPV4HEADER, bit fields.
+_BMP_MASKS = struct.pack("<4I", 0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000)
+
+
+def _smooth_scaled(raster: Raster, width: int, height: int) -> Raster:
+    """QImage.scaled holds the GIL in Debian 12's PyQt5 and in PyQt6 (Krita 5.1 and 6: 60 to
+    270 ms on 16 MP, and more converting the premultiplied result), and Krita's GUI thread,
+    waiting for the GIL, stalls: measured, trixie's and sid's PyQt5 let it go. QImageReader
+    lets it go while it reads, and scales with that same QImage.scaled (smooth, exact size)
+    when the format has no scaling of its own: BMP. So the pixels go through an uncompressed
+    BMP in memory, built in bands, and come out in bands: the same pixels as a direct
+    QImage.scaled, in C++ with the GIL free."""
+    w, h = raster.width, raster.height
+    size = w * h * 4
+    info = struct.pack("<IiiHHIIiiII", 108, w, -h, 1, 32, 3, size, 2835, 2835, 0, 0)
+    info += _BMP_MASKS + struct.pack("<I", 0x73524742) + bytes(48)  # sRGB, no endpoints
+    head = b"BM" + struct.pack("<IHHI", 14 + len(info) + size, 0, 0, 14 + len(info))
+    data = QtCore.QByteArray()
+    data.reserve(len(head) + len(info) + size)
+    data.append(head + info)
+    view = memoryview(raster.pixels)
+    for start in range(0, size, COPY_BAND):
+        data.append(bytes(view[start : start + COPY_BAND]))
+    buffer = QtCore.QBuffer()
+    buffer.setData(data)
+    del data
+    buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
+    reader = QtGui.QImageReader(buffer, b"bmp")
+    reader.setScaledSize(QtCore.QSize(width, height))
+    image = reader.read()
+    if image.isNull() or (image.width(), image.height()) != (width, height):
+        # Not expected of any Qt 5 or 6: the direct way then, GIL and all.
+        return _raster(_view(raster).scaled(width, height, *_SMOOTH))
     return _raster(image)
 
 
@@ -211,7 +341,7 @@ class KritaCanvas:
                 lambda top, rows: _raster(doc.projection(x0, y0 + top, w, rows)).pixels, w, h
             )
             raster = Raster(w, h, NATIVE, pixels)
-            return raster if size is None else scaled(raster, *size)
+            return _learned(raster if size is None else scaled(raster, *size))
         node = self.node
         # A paint layer's own pixels; any other layer (a group, a vector, file or fill layer)
         # has none of its own, only what it shows: its projection.
@@ -234,7 +364,7 @@ class KritaCanvas:
         raster = Raster(w, h, "BGRA", pixels)
         if size is not None and size != (raster.width, raster.height):
             raster = scaled(raster, *size)
-        return raster
+        return _learned(raster)
 
     def selection_bounds(self):
         selection = self.document.selection()
@@ -347,14 +477,20 @@ def open_document(document: NewDocument, resolution: float = 300.0, placed: list
     above Krita's background layer as into any canvas. A single picture (an upscale) goes into
     the background layer itself instead: nothing is removed, so the new document's history
     holds no "Remove Layer" for an Undo to empty it with. The view comes first: Krita 5.1's
-    addShapesFromSvg crashes without one. `placed` gets (layer id, image id) of each result
-    layer, as KritaCanvas.placed."""
+    addShapesFromSvg crashes without one, and a view opened on the empty canvas draws it
+    faster than one opened on the result (Krita draws a new view's whole canvas on its GUI
+    thread: 0.7 s against 1.3 s on 24 MP). `placed` gets (layer id, image id) of each
+    result layer, as KritaCanvas.placed."""
     krita = Krita.instance()
     size = (document.width, document.height)
+    # Each step below is one long call into Krita (a new document, its view, composing it):
+    # Qt handles its events between them, so that they stall Krita one at a time.
     new = krita.createDocument(*size, document.name, *SRGB_U8, float(resolution))
+    handle_events()
     window = krita.activeWindow() or next(iter(krita.windows()), None)
     if window is not None:
         window.addView(new)
+        handle_events()
     background = next(iter(new.rootNode().childNodes()), None)
     alone = document.image is not None and document.group is None
     if alone and background is not None and background.type() == "paintlayer":
@@ -375,5 +511,6 @@ def open_document(document: NewDocument, resolution: float = 300.0, placed: list
             canvas.insert_vectors(list(document.vectors), document.group)
         if placed is not None:
             placed.extend(canvas.placed)
+    handle_events()
     new.refreshProjection()
     return new

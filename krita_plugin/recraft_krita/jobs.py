@@ -13,12 +13,13 @@ from recraft_core import Client, RecraftError
 from recraft_core.api.operations import ACCOUNT, OPERATIONS, Operation, offered
 from recraft_core.workflow import Job, Options, Outcome, editor_client
 
-from .canvas import KritaCanvas, node_id, open_document
+from .canvas import KritaCanvas, Worker, node_id, open_document
 from .qt import QtCore
 
 log = logging.getLogger("recraft_krita")
 
 POLL_MS = 50
+JOB_THREAD, BALANCE_THREAD = "recraft-job", "recraft-balance"
 ORPHANED = "The image was closed while Recraft worked: the result opened as a new image."
 
 
@@ -76,7 +77,13 @@ class Runner(QtCore.QObject):
         self._timer.timeout.connect(self._poll)
         self._on_done = None
         self._applying = False
+        self._ending = False  # a job applied, its records and callback still to come
+        self._applied: tuple | None = None  # (job, outcome, orphaned) for _end
         self._balance: Job | None = None  # a quiet GET beside the user's job, never blocking it
+        # Threads of our own, started once, so that starting a job never waits for a new
+        # thread to come up (Thread.start does, on the GUI thread); the balance has its own,
+        # so that it never holds up the user's job.
+        self._workers = {name: Worker(name) for name in (JOB_THREAD, BALANCE_THREAD)}
 
     @property
     def busy(self) -> bool:
@@ -124,7 +131,7 @@ class Runner(QtCore.QObject):
             return None
         self.job, self.canvas, self._on_done = job, canvas, on_done
         self.last_error = ""
-        job.start()
+        self._run(job, JOB_THREAD)
         self._timer.start()
         self.changed.emit()
         return job
@@ -133,12 +140,19 @@ class Runner(QtCore.QObject):
         if self.job is not None:
             self.job.cancel()
 
+    def _run(self, job: Job, worker: str) -> None:
+        """job.run on our worker of that name (what job.start does on a new thread)."""
+        self._workers[worker].submit(job.run)
+
     # -- the timer's steps -----------------------------------------------------------------------
 
     def _poll(self) -> None:
         """Each tick: the balance, then the user's job (its progress, or its end); the timer
         stops once neither runs."""
         if self._applying:  # inserting lets Qt run timers between bands: not this one again
+            return
+        if self._ending:  # applied on the last tick: what the session makes of it now
+            self._end(*self._applied)
             return
         self._poll_balance()
         job = self.job
@@ -151,9 +165,16 @@ class Runner(QtCore.QObject):
             self._timer.stop()
 
     def _finish(self, job: Job) -> None:
-        """An ended job: its results in place, the session's records, the caller told."""
+        """An ended job: its results in place on this tick; the session's records and the
+        caller told on the timer's next (_end). Krita redraws what went in as this tick ends
+        (its own work, tens of milliseconds on a large image), and the docker's refresh right
+        after it would make that one stall longer."""
         orphaned = self.canvas is not None and not self.canvas.is_open
         outcome = self._apply(job, orphaned)
+        self._ending, self._applied = True, (job, outcome, orphaned)
+
+    def _end(self, job: Job, outcome: Outcome | None, orphaned: bool) -> None:
+        self._ending, self._applied = False, None
         self.job, self.canvas = None, None
         if outcome is None:
             if job.error is not None:
@@ -248,7 +269,7 @@ class Runner(QtCore.QObject):
         except RecraftError:
             return
         self._balance = job
-        job.start()
+        self._run(job, BALANCE_THREAD)
         self._timer.start()
 
     def _poll_balance(self) -> None:

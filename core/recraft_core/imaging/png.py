@@ -111,18 +111,20 @@ class Raster:
         if self.mode not in ("RGBA", "BGRA"):
             return self
         n = self.width * self.height
-        out = bytearray(n * 3)
         # Strided memoryviews copy channel by channel with no intermediate slice (half the
         # time of bytes slicing), a band at a time: one copy over 16 MP holds the GIL for
-        # 50 ms, and an editor's GUI thread waits for it.
-        target, source = memoryview(out), memoryview(self.pixels)
+        # 50 ms, and an editor's GUI thread waits for it. The bands are joined at the end,
+        # with the GIL let go (a whole bytearray made first is zero-filled holding it).
+        source = memoryview(self.pixels)
         order = (0, 1, 2) if self.mode == "RGBA" else (2, 1, 0)
+        parts = []
         for start in range(0, n, BAND_PIXELS):
             end = min(n, start + BAND_PIXELS)
-            to, of = target[3 * start : 3 * end], source[4 * start : 4 * end]
+            to, of = bytearray(3 * (end - start)), source[4 * start : 4 * end]
             for c, channel in enumerate(order):
                 to[c::3] = of[channel::4]
-        return Raster(self.width, self.height, "RGB", out)
+            parts.append(bytes(to))
+        return Raster(self.width, self.height, "RGB", bytearray().join(parts))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -252,7 +254,16 @@ def estimate(image: Raster, opaque: bool = False) -> int:
     """About how many bytes encode() will make of this image, from the sample of rows it
     picks its method on: to scale an image down before the one full encode, not after.
     With `opaque`, of the image without its alpha channel, as it is uploaded. Only the
-    sample rows are read, nothing is copied whole."""
+    sample rows are read, nothing is copied whole. Kept on the raster, as its other facts
+    (its pixels do not change): an editor can work it out on a thread of its own right
+    after reading, and the job, asking again on the editor's GUI thread, finds it there."""
+    known = image.__dict__.setdefault("_estimates", {})  # frozen: not through setattr
+    if opaque not in known:
+        known[opaque] = _estimate(image, opaque)
+    return known[opaque]
+
+
+def _estimate(image: Raster, opaque: bool) -> int:
     width, height, mode, pixels = image.width, image.height, image.mode, image.pixels
     rows = _sample(height)
     scale = height / len(rows)
@@ -413,16 +424,17 @@ class _Stream:
 def swap_red_blue(pixels: bytes, channels: int = 4) -> bytearray:
     """BGRA to RGBA and back (or BGR/RGB): Krita's 8-bit layers and QImage's ARGB32 are BGRA
     in memory. Strided memoryviews run in C, not per pixel in Python; in bands, as in
-    without_alpha, so the GIL passes between them."""
-    out = bytearray(len(pixels))
-    target, source = memoryview(out), memoryview(pixels)
+    without_alpha, so the GIL passes between them, joined with the GIL let go."""
+    source = memoryview(pixels)
     band = channels * BAND_PIXELS
+    parts = []
     for start in range(0, len(pixels), band):
-        to, of = target[start : start + band], source[start : start + band]
-        to[:] = of
+        of = source[start : start + band]
+        to = bytearray(of)
         to[0::channels] = of[2::channels]
         to[2::channels] = of[0::channels]
-    return out
+        parts.append(bytes(to))
+    return bytearray().join(parts)
 
 
 class PNGError(RecraftError, ValueError):
