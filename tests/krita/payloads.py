@@ -42,6 +42,7 @@ from recraft_probe.qt import QtCore, QtGui, QtWidgets
 DOCKER_ID = "recraft_docker"
 ACTIONS = (
     "recraft_remove_background",
+    "recraft_remove_background_mask",
     "recraft_crisp_upscale",
     "recraft_creative_upscale",
     "recraft_vectorize",
