@@ -160,11 +160,12 @@ def native(raster: Raster) -> bytes:
 BAND_BYTES = 2 << 20  # a few ms of setPixelData (tens when memory is short): Krita ticks between
 
 
-def _bands(width: int, height: int):
-    """(first row, rows, byte slice) of each band of about BAND_BYTES of 4-byte pixels,
-    letting Qt handle paint and timer events (not user input) between them: one Krita call
-    over a 16 MP layer holds the GUI thread for over 100 ms."""
-    stride = width * 4
+def _bands(width: int, height: int, pixel_bytes: int = 4):
+    """(first row, rows, byte slice) of each band of about BAND_BYTES of pixels (4 bytes
+    each unless said: 8-bit RGBA), letting Qt handle paint and timer events (not user
+    input) between them: one Krita call over a 16 MP layer holds the GUI thread for over
+    100 ms."""
+    stride = width * pixel_bytes
     rows = max(1, BAND_BYTES // max(1, stride))
     for top in range(0, height, rows):
         h = min(rows, height - top)
@@ -180,20 +181,23 @@ def handle_events() -> None:
     )
 
 
-def write_in_bands(node, pixels: bytes, x: int, y: int, width: int, height: int) -> None:
-    """node.setPixelData in bands of rows. The node is not attached yet, so nothing draws it
-    half-written."""
+def write_in_bands(
+    node, pixels: bytes, x: int, y: int, width: int, height: int, pixel_bytes: int = 4
+) -> None:
+    """node.setPixelData in bands of rows (of `pixel_bytes` a pixel: the node's depth). The
+    node is not attached yet, so nothing draws it half-written."""
     view = memoryview(pixels)
-    for top, rows, part in _bands(width, height):
+    for top, rows, part in _bands(width, height, pixel_bytes):
         node.setPixelData(bytes(view[part]), x, y + top, width, rows)
 
 
-def read_in_bands(read, width: int, height: int) -> bytearray:
-    """A layer's 4-byte pixels read in bands of rows, `read(top, rows)` giving one band,
+def read_in_bands(read, width: int, height: int, pixel_bytes: int = 4) -> bytearray:
+    """A layer's pixels (`pixel_bytes` each: its depth) read in bands of rows,
+    `read(top, rows)` giving one band,
     joined into one buffer on a thread of ours while Krita handles its events: a buffer
     made whole first is zero-filled holding the GIL (60 ms on 16 MP), and one grown band
     by band is now and then copied whole as it grows (70 ms seen)."""
-    parts = [bytes(read(top, rows)) for top, rows, _ in _bands(width, height)]
+    parts = [bytes(read(top, rows)) for top, rows, _ in _bands(width, height, pixel_bytes)]
     return off_gui(bytearray().join, parts)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from recraft_core.imaging import alpha, masks
 from recraft_core.workflow import NewCutout, NewLayer
 
-from .canvas import KritaCanvas, handle_events, off_gui
+from .canvas import KritaCanvas, off_gui, read_in_bands, write_in_bands
 from .qt import QtCore
 
 MASK_NAME = "Recraft edge"  # the transparency mask a soft edge comes as
@@ -21,7 +21,6 @@ CUTOUT_MASK_NAME = "Recraft cut-out"
 CHANNELS = {"RGBA": 4, "CMYKA": 5, "LABA": 4, "GRAYA": 2, "XYZA": 4, "YCbCrA": 4}
 SAMPLES = {"U8": "u8", "U16": "u16", "F16": "f16", "F32": "f32"}
 OFF_GUI_PIXELS = 1 << 18  # a quarter megapixel: larger cut-outs multiply on a thread of ours
-BAND_BYTES = 2 << 20
 
 
 def layout_of(node) -> alpha.Layout:
@@ -42,20 +41,6 @@ def can_mask() -> bool:
 
 
 NO_MASKS = "Krita 5.2 or later is needed for a transparency mask from Python; this is Krita {}."
-
-
-def write_banded(node, pixels, x: int, y: int, width: int, height: int, pixel_bytes: int):
-    """setPixelData in bands of rows, Qt's events handled between them (the node is not
-    attached yet: nothing draws it half-written)."""
-    view = memoryview(pixels)
-    stride = width * pixel_bytes
-    rows = max(1, BAND_BYTES // max(1, stride))
-    for top in range(0, height, rows):
-        h = min(rows, height - top)
-        part = bytes(view[top * stride : (top + h) * stride])
-        node.setPixelData(QtCore.QByteArray(part), x, y + top, width, h)
-        if top + h < height:
-            handle_events()
 
 
 def add_mask(document, node, mask: bytes, x: int, y: int, width: int, height: int, name: str):
@@ -112,7 +97,9 @@ class LayeredCanvas(KritaCanvas):
             add_mask(self.document, node, cutout.alpha, x, y, w, h, CUTOUT_MASK_NAME)
         else:
             layout = layout_of(source)
-            pixels = bytes(source.pixelData(x, y, w, h))
+            pixels = read_in_bands(
+                lambda top, rows: source.pixelData(x, y + top, w, rows), w, h, layout.pixel_bytes
+            )
             if w * h > OFF_GUI_PIXELS:
                 cut = off_gui(alpha.multiply, pixels, layout, cutout.alpha)
             else:
@@ -121,7 +108,7 @@ class LayeredCanvas(KritaCanvas):
             space = (source.colorModel(), source.colorDepth(), source.colorProfile())
             if (node.colorModel(), node.colorDepth(), node.colorProfile()) != space:
                 node.setColorSpace(*space)
-            write_banded(node, cut, x, y, w, h, layout.pixel_bytes)
+            write_in_bands(node, cut, x, y, w, h, layout.pixel_bytes)
         parent = source.parentNode() or self.document.rootNode()
         parent.addChildNode(node, source)
         if cutout.image_id:
