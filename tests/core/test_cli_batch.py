@@ -424,6 +424,9 @@ def test_the_first_ctrl_c_stops_the_files_held_by_a_429(
     """Files waiting out a 429 at the gate are not sent after Ctrl+C, and the wait ends at
     once; the note counts only what is really in flight (none here)."""
     names = shots(tmp_path / "shots", 6)
+    # Faults go to requests in the order they arrive: the first two are slow, the third gets
+    # the 429 only once both are in flight (a 429 that came first would hold them at the gate).
+    recraft_server.fault("delay", seconds=1.5, times=2, path=OP)
     recraft_server.fault("status", status=429, retry_after=30, times=1, path=OP)
     recraft_server.fault("delay", seconds=1.5, times=20, path=OP)
     child = popen(recraft_server, checkout_env, tmp_path, "remove-background", *names,
