@@ -282,7 +282,9 @@ def _outputs(op: Operation, args, exts: list[str]) -> list[Path]:
     out = getattr(args, "output", None)
     source = getattr(args, "image", None)
     if out and (Path(out).is_dir() or out.endswith(os.sep)):
-        folder, stem = Path(out), Path(source).stem if source else op.cli_name
+        # Named as a batch names it, so a single file and a folder run agree on what is done.
+        folder = Path(out)
+        stem = f"{Path(source).stem}.{op.cli_name}" if source else op.cli_name
     elif out:
         target = Path(out)
         if count == 1:

@@ -325,11 +325,17 @@ def test_results_that_would_share_a_name_are_refused_before_sending(cli, tmp_pat
 
 def test_one_file_is_a_single_run_as_before(cli, tmp_path, recraft_server):
     (tmp_path / "p.png").write_bytes(png(300, 260))
+    (tmp_path / "q.png").write_bytes(png(300, 260, value=90))
     for expected in ("p.remove-background.png", "p.remove-background-2.png"):
         r = cli("remove-background", "p.png", "--jobs", "4")
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == expected
     assert len(sent(recraft_server)) == 2
+    # Into a folder it is named as a batch names it, so a later batch there counts it as done.
+    r = cli("remove-background", "p.png", "-o", "out/")
+    assert r.returncode == 0 and r.stdout.strip() == f"out/p.{RB}.png", r.stderr
+    r = cli("remove-background", "p.png", "q.png", "-o", "out/")
+    assert "1 done, 1 skipped" in r.stderr and len(sent(recraft_server)) == 4, r.stderr
 
 
 def test_no_history_keeps_nothing(cli, tmp_path, recraft_server, private_library):

@@ -170,13 +170,18 @@ def test_an_svg_result_is_saved_sanitised(cli, tmp_path, recraft_server):
 
 
 def test_an_svg_answer_to_an_svg_is_planned_as_svg(cli, tmp_path, recraft_server):
-    """Remove background answers SVG with SVG: with --force into the input's own folder, it
-    would replace the input itself. Refused before anything is sent."""
-    (tmp_path / "logo.svg").write_text(
+    """Remove background answers SVG with SVG: into the input's own folder it is named after
+    the operation; named as the input itself (with --force) it is refused before sending."""
+    source = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512">'
         '<rect width="512" height="512" fill="#123456"/></svg>'
     )
-    r = cli("remove-background", "logo.svg", "-o", "./", "--force")
+    (tmp_path / "logo.svg").write_text(source)
+    r = cli("remove-background", "logo.svg", "-o", "logo.svg", "--force")
     clean(r)
     assert r.returncode != 0 and "is an input of this command" in r.stderr, r.stderr
     assert charged(recraft_server) == []
+    r = cli("remove-background", "logo.svg", "-o", "./", "--force")
+    clean(r)
+    assert r.returncode == 0 and r.stdout.strip() == "logo.remove-background.svg", r.stderr
+    assert (tmp_path / "logo.svg").read_text() == source
