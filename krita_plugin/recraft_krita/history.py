@@ -23,6 +23,7 @@ from recraft_core.library import open_library
 from recraft_core.workflow import history
 
 from .canvas import KritaCanvas, open_document
+from .layered import LayeredCanvas
 from .qt import QtCore, QtGui, QtWidgets
 
 log = logging.getLogger("recraft_krita")
@@ -449,7 +450,8 @@ class HistoryView(QtWidgets.QWidget):
         open_now = document is not None and any(d == document for d in Krita.instance().documents())
         try:
             if open_now:
-                outcome.insert_into(KritaCanvas(document, node), None)
+                # As a fresh job's: several results are a group of variations, #1 showing.
+                outcome.insert_into(LayeredCanvas(document, node), None)
                 names = [item.name for item in (outcome.layers or outcome.vectors)]
                 if outcome.document is not None:
                     names = [outcome.document.name + " (a new image)"]

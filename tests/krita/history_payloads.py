@@ -118,7 +118,7 @@ def earlier_session_then_killed(out_dir, width, height, square, generate, librar
 
 
 def history_after_restart(
-    out_dir, width, height, square, killed, cli, earlier, other_size, elsewhere, seeded
+    out_dir, width, height, square, killed, cli, earlier, three, other_size, elsewhere, seeded
 ):
     """The next Krita: the History page lists the results of the killed session, the earlier
     job and the CLI; each inserted as a user does it (select, Insert); Use these settings
@@ -141,7 +141,7 @@ def history_after_restart(
     stalls = Stalls()
     panel.show_history()
     view = panel.history
-    wait_until(lambda: not view.busy and len(view.entries) >= 3, 30, "History's first page")
+    wait_until(lambda: not view.busy and len(view.entries) >= 4, 30, "History's first page")
     stalls.stop()
     out = {
         "listed": [_entry(e) for e in view.entries],
@@ -178,6 +178,29 @@ def history_after_restart(
     # The command line's picture, Insert: centred, scaled down to cover the image.
     out["cli"] = insert(view, doc, photo, cli, out_dir, "cli.png", None)
 
+    # Three results of one job: a group of variations, as a fresh job's, that Next flips.
+    assert set_active_node(doc, photo), "could not make the layer active"
+    yield 0.1
+    before = {n["name"] for n in layers(doc)}
+    assert view.select(three), f"{three} is not listed"
+    view.insert_button.click()
+    wait_until(lambda: not view.busy and len(layers(doc)) > len(before), 30, "three inserted")
+    settle(doc)
+    added = [n for n in layers(doc) if n["name"] not in before]
+    group = next(n for n in doc.rootNode().childNodes() if n.name() == added[0]["name"])
+    out["three"] = {"added": added, "above": _above(doc, photo, group)}
+    out["three"]["tree"] = [n.name() for n in doc.rootNode().childNodes()]
+    top = group.childNodes()[-1]
+    bounds = top.bounds()
+    box = (bounds.x(), bounds.y(), bounds.width(), bounds.height())
+    save_png(top, os.path.join(out_dir, "three.png"), box)
+    doc.setActiveNode(top)
+    yield 0.2
+    from recraft_krita import variations
+
+    out["three"]["next"] = variations.step(+1)
+    out["three"]["after_next"] = layers(group)
+
     # Use these settings: the earlier generate's operation and values back in the form.
     assert view.select(earlier), "the earlier job is not listed"
     view.reuse_button.click()
@@ -195,7 +218,7 @@ def history_after_restart(
     wait_until(lambda: not view.busy and len(view.entries) == 1, 10, "the search's answer")
     out["search"] = [e.id for e in view.entries]
     view.search.setText("")
-    wait_until(lambda: not view.busy and len(view.entries) >= 3, 10, "the whole list again")
+    wait_until(lambda: not view.busy and len(view.entries) >= 4, 10, "the whole list again")
 
     # Delete, confirmed by a second click.
     assert view.select(cli), "the CLI's result is not listed"

@@ -54,6 +54,7 @@ GENERATE = {
         "negative_prompt": "blur",
     },
 }
+VARIED = (40, 120, 200)  # the greys of the three results
 SEEDED = 70  # entries in the library Settings moves to: more than two pages
 _SCENES: dict = {}
 
@@ -151,6 +152,9 @@ def _play(new_krita, server, tmp_path_factory) -> Scene:
     }
     killed = _killed(krita, env, out, "earlier_session_then_killed", args, marker)
 
+    # Three results of one generate, as GIMP would record them: they come back as variations.
+    three = _seed_variations(library)
+
     # Another library, for Settings to move to: more than a page of GIMP's results.
     elsewhere = krita.out_dir / "restart" / "elsewhere"
     _seed(elsewhere, SEEDED)
@@ -164,6 +168,7 @@ def _play(new_krita, server, tmp_path_factory) -> Scene:
         "killed": ids["remove_background"],
         "cli": cli["id"],
         "earlier": ids["generate"],
+        "three": three,
         "other_size": OTHER_SIZE,
         "elsewhere": str(elsewhere),
         "seeded": SEEDED,
@@ -198,6 +203,23 @@ def _seed(folder: Path, n: int) -> None:
                 credits=1,
                 pixels=[picture],
             )
+
+
+def _seed_variations(folder: Path) -> str:
+    """A generate of three results (three greys) recorded in the library; its id."""
+    from recraft_core.imaging.png import Raster
+    from recraft_core.library import Library
+
+    pictures = [Raster(256, 256, "RGBA", bytes([v, v, v, 255]) * (256 * 256)) for v in VARIED]
+    with Library(folder) as library:
+        return library.record(
+            "generate",
+            [p.to_png() for p in pictures],
+            params={"prompt": "three greys", "n": 3},
+            front_end="gimp",
+            credits=3,
+            pixels=pictures,
+        )
 
 
 def _killed(krita, env, out: Path, call: str, args: dict, marker: Path) -> dict:
@@ -265,6 +287,25 @@ def test_a_result_kept_before_a_kill_is_listed_and_inserts_after_a_restart(scene
     assert any("Recraft remove background" in i["where"] for i in entry["inserted"]), entry
 
 
+def test_several_results_come_back_as_variations_to_flip(scene):
+    """A three-result entry goes in as a fresh job's results do: one group, "#1 of 3" on top
+    and the only one showing; Next variation then shows #2 alone."""
+    three = scene.after["three"]
+    (group,) = three["added"]
+    assert group["type"] == "grouplayer" and three["above"], three["tree"]
+    top_down = list(reversed(group["children"]))
+    assert [c["name"].rsplit(" ", 3)[-3:] for c in top_down] == [
+        ["#1", "of", "3"], ["#2", "of", "3"], ["#3", "of", "3"],
+    ]  # fmt: skip
+    assert [c["visible"] for c in top_down] == [True, False, False]
+    picture = np.asarray(Image.open(scene.restart.out_dir / "three.png").convert("RGBA"))
+    assert (picture[..., :3] == VARIED[0]).all()  # the group shows #1's grey
+    assert three["next"] == ["Variation 2 of 3", False]
+    after = list(reversed(three["after_next"]))
+    assert [c["visible"] for c in after] == [False, True, False]
+    assert [c["name"] for c in after] == [c["name"] for c in top_down]  # nothing else moved
+
+
 def test_on_an_image_of_another_size_a_result_is_centred(scene):
     """The same result on a 500 x 400 image: its 400 x 320 pixels centred, unscaled (the
     whole image's pixels compared: the offset is (50, 40))."""
@@ -280,26 +321,29 @@ def test_on_an_image_of_another_size_a_result_is_centred(scene):
 
 
 def test_history_lists_earlier_sessions_and_the_command_line(scene):
-    """Newest first: the killed job, the earlier Generate, the command line's picture, each
-    with a thumbnail; rows say the operation, the cost, the prompt, when and where."""
+    """Newest first: the three greys GIMP made after the kill, the killed job, the earlier
+    Generate, the command line's picture, each with a thumbnail; rows say the operation, the
+    cost, the prompt, when and where."""
     listed = scene.after["listed"]
     assert [(e["operation"], e["front_end"]) for e in listed] == [
+        ("generate", "gimp"),
         ("remove_background", "krita"),
         ("generate", "krita"),
         ("generate", "cli"),
     ]
-    assert listed[2]["id"] == scene.cli["id"] and listed[2]["prompt"] == CLI_PROMPT
-    assert listed[1]["prompt"] == GENERATE["values"]["prompt"]
+    assert listed[3]["id"] == scene.cli["id"] and listed[3]["prompt"] == CLI_PROMPT
+    assert listed[2]["prompt"] == GENERATE["values"]["prompt"]
     assert all(scene.after["icons"]), "a row without a thumbnail"
     rows = scene.after["rows"]
-    assert rows[2].split("\n") == [
-        f"Generate · {listed[2]['credits']} credits",
+    assert rows[3].split("\n") == [
+        f"Generate · {listed[3]['credits']} credits",
         CLI_PROMPT,
-        rows[2].split("\n")[2],
+        rows[3].split("\n")[2],
     ]
-    assert rows[2].split("\n")[2].startswith("today ") and rows[2].endswith("· command line")
-    assert rows[0].endswith("· Krita") and rows[0].split("\n")[1] == "from kill"
-    assert scene.after["count"] == "3 results"
+    assert rows[3].split("\n")[2].startswith("today ") and rows[3].endswith("· command line")
+    assert rows[1].endswith("· Krita") and rows[1].split("\n")[1] == "from kill"
+    assert rows[0].endswith("· GIMP · 3 images") and rows[0].startswith("Generate · 3 credits")
+    assert scene.after["count"] == "4 results"
     spent = sum(e["credits"] for e in listed)
     assert f"Spent today: {spent}" in scene.after["cost_label"], scene.after["cost_label"]
     assert scene.after["stall_ms"] < 250, f"the GUI thread stalled {scene.after['stall_ms']} ms"
@@ -333,7 +377,7 @@ def test_search_and_delete(scene):
     after = scene.after
     assert after["search"] == [scene.cli["id"]]
     assert after["asked"] == "Delete?" and after["kept_after_one_click"]
-    assert scene.cli["id"] not in after["after_delete"] and len(after["after_delete"]) == 2
+    assert scene.cli["id"] not in after["after_delete"] and len(after["after_delete"]) == 3
     gone = [p for p in scene.library.rglob("record.json") if scene.cli["id"] in str(p)]
     assert gone == []
 
