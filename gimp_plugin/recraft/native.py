@@ -25,17 +25,8 @@ except (ImportError, ValueError):
 
 from recraft_core.imaging import alpha  # noqa: E402
 
-# babl's sample types, by the names imaging.alpha gives them (u32 and f64 where it has them).
+# babl's sample types, by the names imaging.alpha gives them (it has every one GIMP uses).
 SAMPLE = {"u8": "u8", "u16": "u16", "half": "f16", "float": "f32", "u32": "u32", "double": "f64"}
-# Each sample kind's (struct format, value of an opaque alpha).
-OPAQUE = {
-    "u8": ("B", 255),
-    "u16": ("H", 65535),
-    "f16": ("e", 1.0),
-    "f32": ("f", 1.0),
-    "u32": ("I", 2**32 - 1),
-    "f64": ("d", 1.0),
-}
 
 
 @dataclass(frozen=True)
@@ -49,7 +40,7 @@ class Format:
 
     @property
     def sample_bytes(self) -> int:
-        return struct.calcsize("=" + OPAQUE[self.sample][0])
+        return alpha.SAMPLES[self.sample][0]
 
     @property
     def pixel_bytes(self) -> int:
@@ -57,7 +48,7 @@ class Format:
 
     @property
     def multipliable(self) -> bool:
-        """imaging.alpha can multiply its alpha (8 and 16-bit, half and float samples)."""
+        """imaging.alpha can multiply its alpha (any of GIMP's precisions)."""
         return self.has_alpha and self.sample in alpha.SAMPLES
 
     def layout(self) -> alpha.Layout:
@@ -107,7 +98,7 @@ def with_alpha(pixels: bytes, fmt: Format) -> tuple[bytes, Format]:
     out = bytearray(n * new)
     for b in range(old):  # byte lanes, each copied in one slice (C, not a loop a pixel)
         out[b::new] = pixels[b::old]
-    code, value = OPAQUE[fmt.sample]
+    _, code, value = alpha.SAMPLES[fmt.sample]
     opaque = struct.pack("=" + code, value)
     for k in range(size):
         out[old + k :: new] = opaque[k : k + 1] * n

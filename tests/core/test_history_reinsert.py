@@ -20,7 +20,7 @@ from recraft_core.api import forms
 from recraft_core.api.operations import OPERATIONS
 from recraft_core.imaging.png import Raster
 from recraft_core.library import Library
-from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer, Outcome, history
+from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer, Outcome, history, variations
 
 W, H = 400, 320
 
@@ -197,11 +197,35 @@ def test_with_no_image_open_results_open_as_a_new_image(client, library):
     assert document is not None and len(document.layers) == 2
     assert document.group == "Recraft generate: a lighthouse"
     assert [n.name for n in document.layers] == [
-        "Recraft generate: a lighthouse #1",
-        "Recraft generate: a lighthouse #2",
+        "Recraft generate: a lighthouse #1 of 2",
+        "Recraft generate: a lighthouse #2 of 2",
     ]
     side = decoded(entry.result_paths[0]).shape[1]
     assert (document.width, document.height) == (side, side)
+
+
+def test_several_results_go_back_as_the_group_of_variations_the_job_made(client, library):
+    """An entry of 3 results inserted again: the same group a fresh job's results make, its
+    layers named as variations ("#2 of 3", what Next/Previous/Keep variation look for), #1
+    on top and the only one showing, each with the job's pixels and place."""
+    fresh = empty_canvas()
+    entry, job = made(client, library, "generate", fresh, {"prompt": "a lighthouse", "n": 3})
+    canvas = empty_canvas()
+    outcome = insert(entry, canvas)
+    assert outcome.group == job.outcome.group == "Recraft generate: a lighthouse"
+
+    def inserted(c: MemoryCanvas) -> list:
+        return [
+            (layer.name, layer.group, layer.visible, layer.box, pixels(layer).tobytes())
+            for layer in c.layers[1:]
+        ]
+
+    assert inserted(canvas) == inserted(fresh)
+    top_down = list(reversed(canvas.layers[1:]))
+    names = [layer.name for layer in top_down]
+    assert names == [f"Recraft generate: a lighthouse #{k} of 3" for k in (1, 2, 3)]
+    assert variations.is_group_of_variations(names)
+    assert [layer.visible for layer in top_down] == [True, False, False]
 
 
 def test_a_damaged_or_foreign_result_is_left_out_and_said(library):

@@ -41,6 +41,7 @@ COVER = {"box": [0, 0, *CANVAS]}  # the photo layer covers the canvas
 KILLED = {**COVER, "colour": [30, 60, 220]}  # a blue square: another picture than COVER's
 CLI_PROMPT = "a lighthouse at dusk"
 EXPLORED = "a red fox in the snow"  # an earlier GIMP session's Explore: four results
+VARIED = "a kite over the dunes"  # an earlier GIMP session's Generate: three results
 CLI_SIZE = "1024x1024"
 BIG = {"width": 1200, "height": 1000, "box": [0, 0, 1200, 1000]}  # larger than the CLI's
 ELSEWHERE = {"width": 600, "height": 500, "box": [0, 0, 600, 500]}  # not COVER's size
@@ -90,12 +91,13 @@ def _operate(procedure, args=None, **kw) -> tuple:
 
 @pytest.fixture(scope="session")
 def earlier(history_gimp):
-    """An earlier GIMP session: Explore, and remove background kept and inserted; then
-    remove background again, killed between keeping and inserting."""
+    """An earlier GIMP session: Explore, Generate of three, and remove background kept and
+    inserted; then remove background again, killed between keeping and inserting."""
     killed = {"procedure": PREFIX + "remove-background", "image": KILLED}
     killed["library"] = str(history_gimp.library)
     checks = [
         ("explore", *_operate("explore", {"prompt": EXPLORED})),
+        ("varied", *_operate("generate", {"prompt": VARIED, "n": 3})),
         ("cover", *_operate("remove-background", image=COVER)),
         ("killed", "killed_after_keeping", killed),
     ]
@@ -122,6 +124,7 @@ def again(history_gimp, earlier, x_display, tmp_path_factory):
         ("cli_inserted", *history("cli", image=BIG)),
         ("cli_new_image", *history("cli", {"as-new-image": True}, image=COVER)),
         ("unknown", *history(UNKNOWN_ID)),
+        ("varied_flipped", "history_variations", {"entry_id": ids["varied"], "image": COVER}),
         ("dialog", "history_dialog", dialog),
         # From the menu, as a user: Insert (its mnemonic, Alt+I), then Escape.
         ("menu", "interactive", {"procedure": PREFIX + "history", "marker": str(menu)}),
@@ -165,7 +168,8 @@ def _ids(library: Path, earlier) -> dict:
     (cli,) = [e.id for e in entries if e.front_end == "cli"]
     gimp = [e for e in entries if e.front_end == "gimp" and e.id != killed]
     (cover,) = [e.id for e in gimp if e.operation == "remove_background"]
-    return {"cli": cli, "cover": cover, "killed": killed}
+    (varied,) = [e.id for e in gimp if e.operation == "generate"]
+    return {"cli": cli, "cover": cover, "killed": killed, "varied": varied}
 
 
 def _result(library: Path, entry_id: str) -> np.ndarray:
@@ -258,6 +262,38 @@ def test_history_opens_a_result_as_a_new_image(history_gimp, again):
     assert layer["name"] == f"Recraft generate: {CLI_PROMPT}"
     assert (_layer_pixels(check, layer) == _result(history_gimp.library, ids["cli"])).all()
     assert check.value["call"]["values"] == [{"image": check.value["opened_ids"][0]}]
+
+
+def _showing(layers: list) -> list[bool]:
+    return [child["visible"] for child in layers[0]["children"]]
+
+
+def test_history_inserts_several_results_as_variations_to_flip(again):
+    """An entry of three results (an earlier session's Generate) inserted from History: the
+    group a fresh job makes, named as variations, #1 on top and the only one showing; Next
+    variation on the group then shows #2 alone, and nothing else changes."""
+    launch, _, _ = again
+    check = launch.check("varied_flipped")
+    got = check.value
+    assert got["insert"]["status"] == "success", got["insert"]
+    name = f"Recraft generate: {VARIED}"
+    group, *rest = got["inserted"]
+    assert group["group"] and group["name"] == name
+    assert [n["name"] for n in rest] == ["photo", "Background"]
+    assert [c["name"] for c in group["children"]] == [f"{name} #{k} of 3" for k in (1, 2, 3)]
+    assert _showing(got["inserted"]) == [True, False, False]
+    (flip,) = got["flips"]
+    assert flip["call"]["status"] == "success", flip["call"]
+    assert flip["call"]["values"] == ["Variation 2 of 3"]
+    assert _showing(flip["layers"]) == [False, True, False]
+
+    def without_visibility(layers: list) -> list:
+        group, *rest = layers
+        children = [{k: v for k, v in c.items() if k != "visible"} for c in group["children"]]
+        return [{**group, "children": children}, *rest]
+
+    assert without_visibility(flip["layers"]) == without_visibility(got["inserted"])
+    assert check.requests == [], "History asked the server"
 
 
 def test_history_says_when_an_entry_is_not_there(again):

@@ -6,10 +6,10 @@ alpha samples' bytes are written here; every other byte is left as it was, so th
 stay bit for bit.
 
 Pixels are the editor's native buffer: `channels` samples a pixel, alpha last (as Krita's
-pixelData and GEGL's formats with alpha have it), each sample 8 or 16-bit unsigned, or a 16
-or 32-bit float, in the machine's byte order. As in pixels.py, whole buffers go through
-slices and bytes.translate, which run in C; per-pixel Python runs only for a source that is
-already partly transparent.
+pixelData and GEGL's formats with alpha have it), each sample 8, 16 or 32-bit unsigned, or a
+16, 32 or 64-bit float (GIMP's precisions, all of them), in the machine's byte order. As in
+pixels.py, whole buffers go through slices and bytes.translate, which run in C; per-pixel
+Python runs only for a source that is already partly transparent.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ SAMPLES = {
     "u16": (2, "H", 65535),
     "f16": (2, "e", 1.0),
     "f32": (4, "f", 1.0),
+    "u32": (4, "I", 2**32 - 1),
+    "f64": (8, "d", 1.0),
 }
+UNSIGNED = ("u8", "u16", "u32")
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def _multiply_band(band: memoryview, layout: Layout, mask: bytes) -> None:
     for k, lane in enumerate(lanes):
         packed[k::size] = lane
     old = struct.unpack(f"={n}{fmt}", packed)
-    if layout.sample == "u16":
+    if layout.sample in UNSIGNED:
         new = [(a * m * 2 + 255) // 510 for a, m in zip(old, mask, strict=True)]
     else:
         new = [a * m / 255 for a, m in zip(old, mask, strict=True)]
@@ -109,11 +112,12 @@ _TABLES: dict[str, list[bytes]] = {}
 
 def _tables(sample: str) -> list[bytes]:
     """For each byte of a sample, the bytes.translate table from a mask byte m to that byte
-    of the sample meaning alpha m / 255 (m * 257 in 16 bits: exact, as m * 65535 / 255)."""
+    of the sample meaning alpha m / 255: m * 257 in 16 bits and m * 16843009 in 32, exact (the
+    largest value is a multiple of 255 in both)."""
     if sample not in _TABLES:
-        size = SAMPLES[sample][0]
-        if sample == "u16":
-            values = [_sample_bytes(sample, m * 257) for m in range(256)]
+        size, _, full = SAMPLES[sample]
+        if sample in UNSIGNED:
+            values = [_sample_bytes(sample, m * (full // 255)) for m in range(256)]
         else:
             values = [_sample_bytes(sample, m / 255) for m in range(256)]
         _TABLES[sample] = [bytes(v[k] for v in values) for k in range(size)]

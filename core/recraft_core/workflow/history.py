@@ -34,6 +34,7 @@ from ..api.results import Image, ImageResult, check_image
 from ..exceptions import ProtocolError, RecraftError
 from ..imaging import imageinfo, planning
 from ..library import Entry
+from . import variations
 from .canvas import Codec, PurePythonCodec
 from .placing import Outcome, Placer, layer_name, same_shape
 from .upload import Options
@@ -187,13 +188,19 @@ def _read(entry: Entry) -> tuple[list[Image], list[str]]:
 
 
 def _name(out: Outcome, op: Operation, entry: Entry) -> None:
-    """Names as the job gave them: one layer "Recraft inpaint: a hat", several numbered in
-    a group of that name."""
+    """Names as the job gave them: one layer "Recraft inpaint: a hat", several as variations
+    ("#2 of 3") in a group of that name, which the canvas inserts as it does a job's (#1 on
+    top, the only one showing) and Next/Previous/Keep variation then take for theirs. Each
+    result was placed on its own (the Placer saw one image at a time), so the numbering is
+    done here, over the results that could be read."""
     name = layer_name(op, entry.params)
     items = out.layers or out.vectors
     if len(items) > 1:
         out.group = name
-        named = [replace(item, name=f"{name} #{i + 1}") for i, item in enumerate(items)]
+        count = len(items)
+        named = [
+            replace(item, name=variations.label(name, i, count)) for i, item in enumerate(items)
+        ]
     else:
         named = [replace(item, name=name) for item in items]
     if out.layers:
