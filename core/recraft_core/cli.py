@@ -92,6 +92,7 @@ from .exceptions import (
 )
 from .imaging import imageinfo, planning, png, svg
 from .library import Library, open_library
+from .workflow import styles
 
 if _INTERRUPT_BEFORE is not None:
     signal.signal(signal.SIGINT, _INTERRUPT_BEFORE)
@@ -390,6 +391,25 @@ def _keep(op: Operation, args, params: dict, result: ImageResult):
     return library, entry_id
 
 
+def _keep_style(op: Operation, args, params: dict, style) -> None:
+    """A created style kept in the results library: the editors offer it by name in Saved
+    style (a warning when it cannot be, never the command's failure)."""
+    library = _open_library(args)
+    if library is None:
+        return
+    files = {spec.name for spec in op.files}
+    sent = {k: v for k, v in params.items() if k not in files and v is not None}
+    names = [Path(p).name for name in files for p in params.get(name) or () if isinstance(p, str)]
+    try:
+        entry_id = styles.keep(library, style, sent, sources=names, front_end="cli")
+        if entry_id:
+            _say(f"kept in the history as {entry_id}")
+    except Exception as e:
+        _say(f"warning: the style is not kept in the history: {e}")
+    finally:
+        library.close()
+
+
 def _open_library(args) -> Library | None:
     """The results library, or None: --no-history, turned off in Settings, or one that cannot
     be opened (a warning)."""
@@ -639,6 +659,8 @@ def run(argv: list[str] | None = None) -> int:
         # printed: nothing the server sent may show the token, not even a number.
         print(client.scrub(json.dumps(client.scrub(result.raw), indent=2)))
     code = 0
+    if op.result == "style":
+        _keep_style(op, args, params, result)
     if isinstance(result, ImageResult):
         library, entry_id = _keep(op, args, params, result)
         written: list[Path] = []

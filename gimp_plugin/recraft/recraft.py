@@ -10,6 +10,7 @@ import functools
 import os
 import re
 import sys
+import threading
 from dataclasses import replace
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,16 +34,19 @@ from recraft_core import Client, RecraftError, ValidationError, settings  # noqa
 from recraft_core.api import catalog, forms, validation  # noqa: E402
 from recraft_core.api.operations import offered  # noqa: E402
 from recraft_core.imaging import alpha  # noqa: E402
+from recraft_core.library import LibraryError, open_library  # noqa: E402
 from recraft_core.workflow import (  # noqa: E402
     Job,
     Options,
     editor_client,
     missing_selection,
     read_reference,
+    styles,
 )
 from recraft_core.workflow.upload import MISSES_THE_LAYER, OFF_CANVAS  # noqa: E402
 
 SOURCE_ID = result_ids.SOURCE_ID
+STYLE_ID = "style_id"  # the field a created style's id goes into (forms.where_used)
 PREFIX = "plug-in-recraft-"
 MENU = "<Image>/Filters/Recraft"
 SETTINGS = PREFIX + "settings"
@@ -313,16 +317,42 @@ def _variation(procedure, image, drawables):
     return _success(procedure, variations.step(image, drawables, by))
 
 
-def _style_note(op, style_id: str) -> str:
-    used = forms.where_used(op, "style_id")
+def _style_note(op, style_id: str, saved: styles.SavedStyle | None) -> str:
+    """What a created style is, and where to use it: chosen by its name in Saved style's
+    list when the library keeps it, else its id to paste there."""
+    used = forms.where_used(op, STYLE_ID)
     note = f"Recraft made the style {style_id}."
     if used is not None:
         target, model = used
-        note += (
-            f" Paste it into Saved style in Filters › Recraft › {target.title}… "
-            f"(with {catalog.MODELS[model].label} or another model that takes it)."
-        )
+        where = f"Saved style in Filters › Recraft › {target.title}…"
+        with_model = f"with {catalog.MODELS[model].label} or another model that takes it"
+        if saved is not None:
+            note += (
+                f" Choose it in {where} (the arrow at the field's end; {with_model}), "
+                f"listed as: {saved.label}"
+            )
+        else:
+            note += f" Paste it into {where} ({with_model})."
     return note
+
+
+def _document_name(image) -> str | None:
+    """The image's name for the library's records; None for one never saved, which GIMP
+    calls "[Untitled]": no name to recognise anything by."""
+    saved = image is not None and image.get_file() is not None
+    return image.get_name() if saved else None
+
+
+def _saved_style(style):
+    """What the created style is offered as in the dialogs taking a style id (the job kept it
+    in the Settings' library, with its layers' names), or None: the library is off or
+    failed (logged)."""
+    try:
+        library = open_library()
+        return None if library is None else styles.find(styles.offered(library), style.id)
+    except (LibraryError, OSError, ValueError) as e:
+        print(f"recraft: the saved styles could not be read: {e}", file=sys.stderr)
+        return None
 
 
 class RecraftPlugIn(Gimp.PlugIn):
@@ -477,7 +507,8 @@ class RecraftPlugIn(Gimp.PlugIn):
             options=_options(op, procedure.get_name(), layers[0] if layers else None),
             references=references,
             front_end="gimp",  # its results are kept in the library the Settings name
-            document=image.get_name() if image is not None else None,
+            document=_document_name(image),
+            reference_names=[layer.get_name() for layer in layers] if references else None,
         )
         try:
             job.prepare()
@@ -502,8 +533,10 @@ class RecraftPlugIn(Gimp.PlugIn):
         # From a menu the user reads what came back; a script gets it as the return value.
         shown = run_mode != Gimp.RunMode.NONINTERACTIVE
         notes = list(outcome.notes)
-        if shown and outcome.style is not None:
-            notes.append(_style_note(op, outcome.style.id))
+        if outcome.style is not None:
+            saved = _saved_style(outcome.style)
+            if shown:
+                notes.append(_style_note(op, outcome.style.id, saved))
         if shown and outcome.prompt is not None:
             notes.append(f"The improved prompt:\n{outcome.prompt}")
         if notes:
@@ -530,7 +563,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             params = _sized(op, dict(values), canvas)
             job = Job(
                 client, op.name, canvas, params, options=options, front_end="gimp",
-                document=image.get_name(),
+                document=_document_name(image),
             )  # fmt: skip
             try:
                 job.prepare()
@@ -596,6 +629,10 @@ class OperationDialog:
         self.problem.set_max_width_chars(60)
         self.problem.set_xalign(0)
         rows = [self._row(f) for f in _fields(op) if not (source and f.name == SOURCE_ID)]
+        self.saved_styles = None
+        if _arg(STYLE_ID) in rows:  # the styles the artist made, offered by name
+            self.saved_styles = SavedStyleMenu(self.dialog, config)
+            rows.insert(rows.index(_arg(STYLE_ID)) + 1, SavedStyleMenu.LINE)
         self.dialog.fill(["recraft-about", *rows, "recraft-problem"])
         if advice:
             self.refuse(advice)
@@ -667,11 +704,125 @@ class OperationDialog:
         return False
 
     def destroy(self) -> None:
+        if self.saved_styles is not None:
+            self.saved_styles.close()
         self.config.disconnect(self._watch)
         if self._pending:
             GLib.source_remove(self._pending)
             self._pending = 0
         self.dialog.destroy()
+
+
+class SavedStyleMenu:
+    """Saved style's row offering the styles the artist made (styles.offered: kept in the
+    results library by GIMP, Krita and the recraft command): the arrow at the end of its
+    entry lists them by name; choosing one puts its id in the entry, which stays what is sent
+    (an id typed or pasted works as before). A line under it says which style the id is.
+    The library is read on a thread: the dialog never waits for the disk."""
+
+    LINE = "recraft-saved-style"
+    ICON = "pan-down-symbolic"
+
+    def __init__(self, dialog, config) -> None:
+        from gi.repository import Gtk
+
+        self.config = config
+        self.name = _arg(STYLE_ID)
+        self.offered: list[styles.SavedStyle] | None = None  # None: not read (yet)
+        self.library_off = False
+        self.menu = None
+        self._closed = False
+        self.entry = dialog.get_widget(self.name, GObject.TYPE_NONE).get_entry()
+        self.entry.set_placeholder_text("your saved styles (the arrow), or a style id")
+        self.entry.set_icon_from_icon_name(Gtk.EntryIconPosition.SECONDARY, self.ICON)
+        self.entry.set_icon_tooltip_text(Gtk.EntryIconPosition.SECONDARY, "Your saved styles")
+        self.entry.connect("icon-press", self._pressed)
+        self.line = dialog.get_label(self.LINE, "", False, False)
+        self.line.set_xalign(0)
+        self.line.set_line_wrap(True)
+        self.line.set_max_width_chars(60)
+        self._watch = config.connect(f"notify::{self.name}", self._changed)
+        threading.Thread(target=self._read, name="recraft-styles", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            library = open_library()
+            found = styles.offered(library)
+        except Exception as e:  # an unreadable library offers nothing; typing an id works
+            print(f"recraft: the saved styles could not be read: {e}", file=sys.stderr)
+            library, found = None, []
+        self._later(self._offer, found, library is None)
+
+    def _later(self, fn, *args) -> None:
+        """`fn(*args)` on the dialog's thread, from any thread, unless it closed by then."""
+
+        def run() -> bool:
+            if not self._closed:
+                fn(*args)
+            return GLib.SOURCE_REMOVE
+
+        GLib.idle_add(run)
+
+    def _offer(self, found: list, library_off: bool) -> None:
+        self.offered, self.library_off = found, library_off
+        self._show()
+
+    def _changed(self, config, pspec) -> None:
+        # The line changes after GIMP's widget has finished setting the config.
+        self._later(self._show)
+
+    def _show(self) -> None:
+        value = (self.config.get_property(self.name) or "").strip()
+        chosen = styles.find(self.offered or [], value)
+        if chosen is not None:
+            text = chosen.label
+        elif value:
+            text = "An id typed in: not one of your saved styles." if self.offered else ""
+        elif self.offered:
+            count = len(self.offered)
+            text = f"{count} saved style{'s' if count > 1 else ''}: the arrow lists them."
+        else:
+            text = ""
+        self.line.set_text(text)
+
+    def choices(self) -> list[tuple[str, str, bool]]:
+        """The menu's rows: (text, the id it puts in, whether it can be chosen)."""
+        if self.offered is None:
+            return [("Reading your saved styles…", "", False)]
+        rows = [(s.label, s.id, True) for s in self.offered]
+        if rows:
+            return [("No saved style", "", True), *rows]
+        if self.library_off:
+            return [("The results library is off (Settings): paste a style id", "", False)]
+        return [("No saved styles yet: Filters › Recraft › Create style from layers…", "", False)]
+
+    def choose(self, style_id: str) -> None:
+        self.config.set_property(self.name, style_id)
+
+    def _pressed(self, entry, position, event) -> None:
+        self.popup()
+
+    def popup(self) -> None:
+        from gi.repository import Gdk, Gtk
+
+        menu = Gtk.Menu()
+        for text, style_id, usable in self.choices():
+            item = Gtk.MenuItem.new_with_label(text)
+            item.set_sensitive(usable)
+            item.connect("activate", lambda _item, chosen=style_id: self.choose(chosen))
+            menu.append(item)
+        menu.show_all()
+        menu.attach_to_widget(self.entry, None)
+        south, north = Gdk.Gravity.SOUTH_EAST, Gdk.Gravity.NORTH_EAST
+        menu.popup_at_widget(self.entry, south, north, None)
+        self.menu = menu
+
+    def close(self) -> None:
+        self._closed = True
+        self.config.disconnect(self._watch)
+        if self.menu is not None:
+            self.menu.destroy()
+            self.menu = None
 
 
 def _sized(op, params: dict, canvas) -> dict:

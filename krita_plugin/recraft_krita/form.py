@@ -3,13 +3,21 @@ read back into parameters. No field, range or model rule is spelled out here."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from recraft_core import ValidationError
 from recraft_core.api import forms
+from recraft_core.workflow import styles
 
+from . import history
 from .qt import QtCore, QtWidgets
+
+log = logging.getLogger("recraft_krita")
 
 _NONE = "—"  # shown for "not set: the API's default"
 NARROW = 7  # characters a drop-down shows at the least: a docker may be narrow
+SAVED_STYLE = "style_id"  # the field that takes a style made with Create style
 
 
 def narrow(combo: QtWidgets.QComboBox) -> QtWidgets.QComboBox:
@@ -54,6 +62,9 @@ class FieldWidget:
             elif f.default is not None:
                 w.setValue(f.default)
             w.valueChanged.connect(on_change)
+        elif f.name == SAVED_STYLE:
+            w = SavedStyleBox(f, parent)
+            w.editTextChanged.connect(on_change)
         elif f.widget == "multiline":
             w = QtWidgets.QPlainTextEdit(parent)
             w.setMaximumHeight(72)
@@ -68,6 +79,8 @@ class FieldWidget:
 
     def value(self):
         f, w = self.field, self.widget
+        if isinstance(w, SavedStyleBox):
+            return w.style_id()
         if isinstance(w, QtWidgets.QComboBox):
             return w.currentData()
         if isinstance(w, QtWidgets.QCheckBox):
@@ -81,7 +94,9 @@ class FieldWidget:
 
     def set(self, value) -> None:
         w = self.widget
-        if isinstance(w, QtWidgets.QComboBox):
+        if isinstance(w, SavedStyleBox):
+            w.set_style_id(value)
+        elif isinstance(w, QtWidgets.QComboBox):
             # "Not set" is the first item of an optional field's list (findData cannot find
             # a None on every binding).
             index = 0 if value is None and self.field.optional else w.findData(value)
@@ -95,6 +110,72 @@ class FieldWidget:
             w.setPlainText(forms.shown(self.field, value))
         else:
             w.setText(forms.shown(self.field, value))
+
+
+class SavedStyleBox(QtWidgets.QComboBox):
+    """Saved style: the styles the artist made (styles.offered: kept in the results library
+    by Krita, GIMP and the recraft command), by name, newest first; or a style id typed or
+    pasted. The list shows names, the id of the one chosen is what is sent. The library is
+    read on History's thread (never Krita's UI thread); with the library off the list stays
+    empty and a typed id is what works."""
+
+    def __init__(self, field: forms.FormField, parent=None) -> None:
+        super().__init__(parent)
+        narrow(self)
+        self.field = field
+        self.offered: list[styles.SavedStyle] | None = None  # None: not read (yet)
+        self.setEditable(True)
+        self.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
+        self.lineEdit().setPlaceholderText("your saved styles, or a style id")
+        self._read()
+
+    def _read(self) -> None:
+        def done(found, error) -> None:
+            # RuntimeError: the form was rebuilt meanwhile, and this box is gone.
+            with contextlib.suppress(RuntimeError):
+                self._offer(found or [])
+            if error:
+                log.warning("recraft: the saved styles could not be read: %s", error)
+
+        history.worker().submit(styles.offered, done)
+
+    def _offer(self, found: list) -> None:
+        """Fill the list, keeping what the box holds (an id set before the list came)."""
+        keep = self.style_id(strict=False)
+        self.blockSignals(True)
+        try:
+            self.clear()
+            for style in found:
+                self.addItem(style.label, style.id)
+                self.setItemData(self.count() - 1, style.id, QtCore.Qt.ItemDataRole.ToolTipRole)
+            self.offered = list(found)
+            self.set_style_id(keep)
+        finally:
+            self.blockSignals(False)
+        tip = f"{len(found)} saved styles, newest first. " if found else ""
+        self.setToolTip(tip + self.field.help)
+        # The box may be narrow (a docker), its list is not: the names show whole there.
+        view = self.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 2 * view.frameWidth() + 8)
+
+    def style_id(self, strict: bool = True):
+        """The id to send: the chosen style's, or the text typed (checked when `strict`)."""
+        text = self.currentText().strip()
+        if not text:
+            return None
+        index = self.findText(text, QtCore.Qt.MatchFlag.MatchExactly)
+        if index >= 0 and self.itemData(index):
+            return self.itemData(index)
+        return forms.parse(self.field, text) if strict else text
+
+    def set_style_id(self, value) -> None:
+        """Show a style by its name when it is one of the list's, else the id as it is."""
+        found = styles.find(self.offered or [], value) if value else None
+        if found is not None:
+            self.setCurrentIndex(self.findData(found.id))
+        else:
+            self.setCurrentIndex(-1)
+            self.setEditText(str(value or ""))
 
 
 class OperationForm(QtWidgets.QWidget):

@@ -19,9 +19,10 @@ from collections import deque
 
 from ..api.client import Client
 from ..api.operations import Operation
-from ..api.results import ImageResult
+from ..api.results import ImageResult, Style
 from ..exceptions import ValidationError
 from ..library import LibraryError, open_library
+from . import styles
 from .placing import Outcome
 from .upload import Upload
 
@@ -51,16 +52,28 @@ class Keeper:
     """`library`: a Library, None (keep nothing), or SETTINGS: the one the Settings ask for,
     for an editor (a `front_end`), opened on the worker thread when a result arrives."""
 
-    def __init__(self, library, front_end: str | None, document: str | None) -> None:
+    def __init__(self, library, front_end: str | None, document: str | None, sources=()) -> None:
         self._library = library
         self.front_end = front_end
         self.document = document
+        self.sources = list(sources)  # a style's references, by name (layers, files)
         self.entry_id: str | None = None
         self._keeping_thread: int | None = None  # the worker's: it may write at once
 
-    def keep(self, op: Operation, result, params: dict, upload: Upload | None, canvas_size) -> None:
+    def keep(
+        self,
+        op: Operation,
+        result,
+        params: dict,
+        upload: Upload | None,
+        canvas_size,
+        references=(),
+    ) -> None:
+        if isinstance(result, Style):
+            self._keep_style(result, params, references)
+            return
         if not isinstance(result, ImageResult):
-            return  # styles, prompts and the balance are not pictures to keep
+            return  # prompts and the balance are not pictures to keep
         if self._library is SETTINGS:
             self._library = open_library() if self.front_end else None
         if self._library is None:
@@ -80,6 +93,24 @@ class Keeper:
             )
         except _FAILURES as e:
             log.warning("recraft: the result was not kept in the library: %s", e)
+
+    def _keep_style(self, style: Style, params: dict, references) -> None:
+        """A created style, kept so that every form taking a style id offers it by name
+        (styles.offered), in this editor, the other one and the recraft command."""
+        if self._library is SETTINGS:
+            self._library = open_library() if self.front_end else None
+        try:
+            self.entry_id = styles.keep(
+                self._library,
+                style,
+                params,
+                sources=self.sources,
+                document=self.document,
+                front_end=self.front_end or "cli",
+                reference=references[0] if references else None,
+            )
+        except _FAILURES as e:
+            log.warning("recraft: the style was not kept in the library: %s", e)
 
     def thumbnails(self, outcome: Outcome | None) -> None:
         """Thumbnails of the decoded results: at once on the worker that kept them (the

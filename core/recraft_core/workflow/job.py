@@ -50,6 +50,7 @@ class Job:
         front_end: str | None = None,
         library=SETTINGS,
         document: str | None = None,
+        reference_names: list[str] | None = None,
     ) -> None:
         if operation not in OPERATIONS:
             raise ValidationError("operation", f"{operation!r} is not a Recraft operation")
@@ -63,7 +64,9 @@ class Job:
         # can fail. An editor names itself (`front_end`) and gets the one its Settings ask
         # for; None: none; or a Library of the caller's.
         self.document = document
-        self._keeper = Keeper(library, front_end, document)
+        # `reference_names`: the references' layer or file names, for a created style's
+        # label in the forms that offer it.
+        self._keeper = Keeper(library, front_end, document, reference_names or ())
         self.error: RecraftError | None = None
         self.outcome: Outcome | None = None
         codec = (getattr(canvas, "codec", None) if canvas else None) or PurePythonCodec()
@@ -202,7 +205,9 @@ class Job:
             inputs = None
             self._result = result
             # Paid for: kept before a cancel or a failure can lose it.
-            self._keeper.keep(self.op, result, params, self._upload, self._canvas_size)
+            self._keeper.keep(
+                self.op, result, params, self._upload, self._canvas_size, self.references
+            )
             self._cancel.check()
             if not self._codec_on_ui:
                 self.outcome = self._placer.outcome(result, self._cancel.check, self._report)
