@@ -20,6 +20,7 @@ from recraft_core.imaging import png
 from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import NewDocument, NewLayer, NewVector
 from recraft_core.workflow.canvas import PurePythonCodec
+from recraft_core.workflow.upload import MISSES_THE_LAYER
 
 from .qt import QImage, Qt, QtCore, QtGui
 
@@ -471,6 +472,31 @@ class KritaCanvas:
         open_document(document, self.document.resolution())
 
 
+class Refused(RecraftError):
+    """Something to fix before anything is sent, said in Krita's words."""
+
+    def _message(self) -> str:
+        return self.detail
+
+
+def in_krita_words(error: RecraftError, canvas) -> RecraftError:
+    """The core's refusal of a selection that misses the source layer, naming the layer and
+    where in Krita to pick another (the core cannot name it); any other error as it is."""
+    node = getattr(canvas, "node", None)
+    if not isinstance(error, ValidationError) or error.rule != MISSES_THE_LAYER or node is None:
+        return error
+    if getattr(canvas, "visible", False):
+        return Refused(
+            "The selection covers no pixels of the visible image: select where the image "
+            "has pixels. Nothing was sent."
+        )
+    return Refused(
+        f"The selection covers no pixels of the layer “{node.name()}”: select where it has "
+        "pixels, pick the layer to repaint in the Layers docker, or set the docker's Source "
+        "to Visible image. Nothing was sent."
+    )
+
+
 def node_id(node) -> str:
     """A layer's unique id as text: the same for the layer's whole life, undo included."""
     return node.uniqueId().toString()
@@ -495,6 +521,11 @@ def open_document(document: NewDocument, resolution: float = 300.0, placed: list
     if window is not None:
         window.addView(new)
         handle_events()
+    # layered.py builds on this module: imported here, where both are loaded. Its canvas
+    # gives the new document what the closed one would have had: soft edges as transparency
+    # masks (Krita 5.2 and later), variations with #1 alone showing.
+    from .layered import MASK_NAME, LayeredCanvas, add_mask, mask_of
+
     background = next(iter(new.rootNode().childNodes()), None)
     alone = document.image is not None and document.group is None
     if alone and background is not None and background.type() == "paintlayer":
@@ -502,13 +533,16 @@ def open_document(document: NewDocument, resolution: float = 300.0, placed: list
         image = scaled(layer.image, layer.width, layer.height) if layer.scaled else layer.image
         write_in_bands(background, native(image), layer.x, layer.y, layer.width, layer.height)
         background.setName(layer.name)
+        if layer.mask is not None:  # as the layer had it: its full pixels, the edge a mask
+            box = (layer.x, layer.y, layer.width, layer.height)
+            add_mask(new, background, mask_of(layer), *box, MASK_NAME)
         if placed is not None and layer.image_id:
             placed.append((node_id(background), layer.image_id))
     else:
         if background is None:  # Krita always makes one; should it not, the layers need one
             background = new.createNode("Background", "paintlayer")
             new.rootNode().addChildNode(background, None)
-        canvas = KritaCanvas(new, background)
+        canvas = LayeredCanvas(new, background)
         if document.layers:
             canvas.insert_layers(list(document.layers), document.group)
         if document.vectors:

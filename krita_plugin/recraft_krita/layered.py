@@ -58,20 +58,22 @@ def add_mask(document, node, mask: bytes, x: int, y: int, width: int, height: in
     return child
 
 
+def mask_of(layer: NewLayer) -> bytes:
+    """The layer's mask at the size the layer goes in (scaled with it)."""
+    if not layer.scaled:
+        return layer.mask
+    image = layer.image
+    return masks.resize_nearest(layer.mask, image.width, image.height, layer.width, layer.height)
+
+
 class LayeredCanvas(KritaCanvas):
     """KritaCanvas with masks, cut-outs and variations to flip through."""
 
     def _paint_node(self, layer: NewLayer):
         node = super()._paint_node(layer)
         if layer.mask is not None:
-            mask = layer.mask
-            if layer.scaled:  # scaled with the layer
-                mask = masks.resize_nearest(
-                    mask, layer.image.width, layer.image.height, layer.width, layer.height
-                )
-            add_mask(
-                self.document, node, mask, layer.x, layer.y, layer.width, layer.height, MASK_NAME
-            )
+            box = (layer.x, layer.y, layer.width, layer.height)
+            add_mask(self.document, node, mask_of(layer), *box, MASK_NAME)
         return node
 
     def _attach(self, nodes: list, group: str | None) -> None:
