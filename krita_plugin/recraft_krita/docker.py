@@ -14,7 +14,7 @@ from recraft_core.api import catalog, forms
 from recraft_core.api.operations import IMPROVE_PROMPT, OPERATIONS, offered
 from recraft_core.workflow import read_reference
 
-from . import history, job_queue, jobs, variations
+from . import each_layer, history, jobs, variations
 from .canvas import KritaCanvas, float_message, thumbnail
 from .form import OperationForm, narrow
 from .qt import QtCore, QtGui, QtWidgets
@@ -58,7 +58,7 @@ class RecraftDocker(DockWidget):
         super().__init__()
         self.setWindowTitle("Recraft")
         DOCKERS.append(self)
-        self.runner = job_queue.runner()
+        self.runner = jobs.runner()
         # The form in a scroll area, so that a short docker overlaps nothing; what must stay
         # in sight (Run, Cancel, the cost, the progress, the messages) pinned below it.
         panel = QtWidgets.QWidget(self)
@@ -261,18 +261,25 @@ class RecraftDocker(DockWidget):
             return
         try:
             params = self.form.values()
-            references = self._references() if "layers" in OPERATIONS[name].roles else None
+            references, names = (
+                self._references() if "layers" in OPERATIONS[name].roles else (None, None)
+            )
         except RecraftError as e:
             self.show_message(e.user_message, error=True)
             return
         self.show_message("", error=False)
         visible = bool(self.source.currentData()) and self.source.isVisible()
         op = OPERATIONS[name]
-        if job_queue.per_layer(op) and not visible:
-            job_queue.start_on_layers(op, params, self._done, self._batch_done)
+        if each_layer.per_layer(op) and not visible:
+            each_layer.start_on_layers(op, params, self._done, self._batch_done)
         else:
             self.runner.start(
-                name, params, references=references, on_done=self._done, visible=visible
+                name,
+                params,
+                references=references,
+                reference_names=names,
+                on_done=self._done,
+                visible=visible,
             )
         self._refresh()
 
@@ -380,7 +387,7 @@ class RecraftDocker(DockWidget):
         """Whether Run makes one job per selected layer."""
         name = self.operation.currentData()
         visible = bool(self.source.currentData()) and self.source.isVisible()
-        return name is not None and job_queue.per_layer(OPERATIONS[name]) and not visible
+        return name is not None and each_layer.per_layer(OPERATIONS[name]) and not visible
 
     def _source_changed(self, *_) -> None:
         self._layers_selected = 0  # counted again
@@ -389,7 +396,7 @@ class RecraftDocker(DockWidget):
     def _watch_layers(self, force: bool = False) -> None:
         if not force and not self.isVisible():
             return
-        count = len(job_queue.selected_layers()) if self._on_every_layer() else 1
+        count = len(each_layer.selected_layers()) if self._on_every_layer() else 1
         if count != self._layers_selected:
             self._layers_selected = count
             self._update_cost()
@@ -433,8 +440,9 @@ class RecraftDocker(DockWidget):
 
         self.runner.start(IMPROVE_PROMPT, {"prompt": prompt}, on_done=done)
 
-    def _references(self) -> list:
-        """Up to five selected layers (or the active one), read small enough for a style."""
+    def _references(self) -> tuple[list, list[str]]:
+        """Up to five selected layers (or the active one), read small enough for a style, and
+        their names."""
         krita = Krita.instance()
         document = krita.activeDocument()
         window = krita.activeWindow()
@@ -442,12 +450,13 @@ class RecraftDocker(DockWidget):
         nodes = list(view.selectedNodes()) if view is not None else []
         if not nodes and document is not None and document.activeNode() is not None:
             nodes = [document.activeNode()]
-        out = []
+        out, names = [], []
         for node in nodes[: catalog.MAX_STYLE_IMAGES]:
             reference = read_reference(KritaCanvas(document, node))
             if reference is not None:
                 out.append(reference)
-        return out
+                names.append(node.name())
+        return out, names
 
     def _done(self, job) -> None:
         text, error = jobs.summary(job)

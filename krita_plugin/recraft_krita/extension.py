@@ -10,7 +10,7 @@ from recraft_core.api import forms
 from recraft_core.api.operations import Operation, offered
 from recraft_core.workflow import missing_selection
 
-from . import docker, job_queue, jobs, layered, variations
+from . import docker, each_layer, jobs, layered, variations
 from .canvas import float_message
 from .qt import QtWidgets
 from .settings_dialog import SettingsDialog
@@ -81,13 +81,13 @@ class RecraftExtension(Extension):
             size = forms.nearest_size(op, None, document.width(), document.height())
             if size is not None:
                 params["size"] = size
-        if job_queue.per_layer(op):
-            started = job_queue.start_on_layers(op, params, _tell, _tell_batch, cutout)
+        if each_layer.per_layer(op):
+            started = each_layer.start_on_layers(op, params, _tell, _tell_batch, cutout)
         else:
-            job = job_queue.runner().start(op.name, params, on_done=_tell)
+            job = jobs.runner().start(op.name, params, on_done=_tell)
             started = [job] if job is not None else []
-        if not started and job_queue.runner().last_error:
-            _say(job_queue.runner().last_error)
+        if not started and jobs.runner().last_error:
+            _say(jobs.runner().last_error)
 
     def _ask_prompt(self, op: Operation) -> str:
         """The prompt typed in a dialog; "" when cancelled, left empty, or (said first, so

@@ -1,26 +1,39 @@
-"""Running jobs without blocking Krita: the network on a worker thread, Krita calls on the GUI
-thread, and a timer in between. One job at a time, shared by the docker and the actions.
+"""Running jobs without blocking Krita: a queue of them (core's JobQueue), the network on
+threads of our own, Krita calls on the GUI thread, and a timer in between. One runner for the
+session, shared by the docker and the actions.
 
-The session's results (for the docker's strip) and the docker's form values live here too,
-so they survive closing the docker.
+Run while jobs run adds one: it takes its inputs when it is queued (pixels, selection, the
+form's values), so the artist goes on painting, and its result goes into the document it came
+from. At most Settings' "jobs at once" run; the others wait. Every job of the queue shares one
+Client, so a 429 slows them all as Recraft asks. A document closed while its jobs wait drops
+them (nothing was sent, nothing is charged); its running ones open their results apart.
+
+The session's results (for the docker's strip), what Explore similar starts from and the
+docker's form values live here too, so they survive closing the docker.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+from dataclasses import dataclass, replace
 
-from recraft_core import Client, RecraftError
+from recraft_core import Client, RecraftError, settings
 from recraft_core.api.operations import ACCOUNT, OPERATIONS, Operation, offered
 from recraft_core.workflow import Job, Options, Outcome, editor_client
+from recraft_core.workflow.queue import DEFAULT_LIMIT, JobQueue
 
-from .canvas import KritaCanvas, Worker, node_id, open_document
+from .canvas import Worker, in_krita_words, node_id, open_document
+from .layered import LayeredCanvas, can_mask
 from .qt import QtCore
 
 log = logging.getLogger("recraft_krita")
 
 POLL_MS = 50
-JOB_THREAD, BALANCE_THREAD = "recraft-job", "recraft-balance"
+JOB_THREAD, STARTER_THREAD, BALANCE_THREAD = "recraft-job", "recraft-starter", "recraft-balance"
 ORPHANED = "The image was closed while Recraft worked: the result opened as a new image."
+DROPPED = "The image was closed before this job was sent: it was dropped, nothing was charged."
 
 
 def summary(job: Job) -> tuple[str, bool]:
@@ -52,19 +65,83 @@ def client() -> Client:
     return editor_client("Tools › Recraft › Settings")
 
 
-def options() -> Options:
-    return Options.saved()
+def options(op: Operation, cutout: str | None = None, canvas=None) -> Options:
+    """The saved amounts, soft edges as editable masks (unless Settings bake them, or this
+    Krita cannot make masks), and a removed background as a cut-out of the source's own
+    pixels when it is a paint layer (a group or the visible image has none of its own: a
+    new 8-bit layer), or as `cutout` says ("mask": on a copy of the layer)."""
+    chosen = Options.saved(masks=can_mask())
+    if not op.cuts_out:
+        return chosen
+    if cutout:
+        return replace(chosen, cutout=cutout)
+    own = canvas is not None and not canvas.visible and canvas.node.type() == "paintlayer"
+    return replace(chosen, cutout="layer") if own else chosen
+
+
+def jobs_at_once() -> int:
+    try:
+        limit = settings.load().jobs_at_once
+    except Exception:  # unreadable settings: the Settings dialog says so, not the queue
+        limit = None
+    return max(1, limit or DEFAULT_LIMIT)
+
+
+@dataclass
+class Entry:
+    """What the runner keeps beside a queued job: where it goes and whom to tell."""
+
+    job: Job
+    canvas: LayeredCanvas | None
+    on_done: object = None  # callable(job), when no batch is told instead
+    label: str = ""  # the layer's, in a batch
+    batch: object = None  # a each_layer.LayerBatch: told with `add(label, job)` once it ends
+    dropped: bool = False  # its document closed before it was sent
+
+
+class JobThreads:
+    """Threads of our own that run the queue's jobs, as many as may run at once, taking them
+    in the order they are handed over. Started ahead, by a thread of ours: starting a thread
+    makes the caller wait until it runs (tens of milliseconds on a busy machine), and the
+    caller here is Krita's GUI thread. A job handed over before its thread is up waits for
+    it; it is not sent before, and a cancel still ends it at once."""
+
+    def __init__(self, count: int) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._count = 0  # threads started, or asked of the starter
+        self._starter = Worker(STARTER_THREAD)
+        self.grow(count)
+
+    def grow(self, count: int) -> None:
+        """At least `count` threads (Settings may allow more jobs at once than before)."""
+        while self._count < count:
+            self._count += 1
+            self._starter.submit(self._thread(f"{JOB_THREAD}-{self._count}").start)
+
+    def start(self, job: Job) -> None:
+        """JobQueue's way to start a job: job.run on the next thread free."""
+        self._jobs.put(job)
+
+    def _thread(self, name: str) -> threading.Thread:
+        return threading.Thread(target=self._serve, name=name, daemon=True)
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job.run()
+            except Exception:  # run never raises; should it, this thread must not end
+                log.exception("recraft: %s", threading.current_thread().name)
 
 
 class Runner(QtCore.QObject):
-    """Starts a job, polls it from a GUI-thread timer, applies it when it is done."""
+    """The session's jobs: queued on the GUI thread, run on ours, polled from a GUI-thread
+    timer, applied one per tick as they end."""
 
     changed = QtCore.pyqtSignal()  # state, progress or results changed: redraw
 
     def __init__(self) -> None:
         super().__init__()
-        self.job: Job | None = None
-        self.canvas: KritaCanvas | None = None
         self.last_error: str = ""
         self.history: list[Job] = []  # applied jobs with layers: the results strip
         self.form_values: dict[str, dict] = {}  # the docker's last values, per operation
@@ -72,27 +149,39 @@ class Runner(QtCore.QObject):
         # Each layer an Explore (or Explore similar) result went into, by the layer's unique
         # id, with Recraft's id for the image: what Explore similar starts from.
         self.image_ids: dict[str, str] = {}
+        limit = jobs_at_once()
+        self._threads = JobThreads(limit)
+        self.queue = JobQueue(limit, start=self._threads.start)
+        self._entries: dict[int, Entry] = {}  # by id(job): the jobs queued and not yet told
+        self._ended: list[Job] = []  # ended, not yet applied: one per tick
+        self._client: Client | None = None
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
-        self._on_done = None
         self._applying = False
         self._ending = False  # a job applied, its records and callback still to come
-        self._applied: tuple | None = None  # (job, outcome, orphaned) for _end
-        self._balance: Job | None = None  # a quiet GET beside the user's job, never blocking it
-        # Threads of our own, started once, so that starting a job never waits for a new
-        # thread to come up (Thread.start does, on the GUI thread); the balance has its own,
-        # so that it never holds up the user's job.
-        self._workers = {name: Worker(name) for name in (JOB_THREAD, BALANCE_THREAD)}
+        self._balance: Job | None = None  # a quiet GET beside the user's jobs, never blocking
+        self._balance_thread = Worker(BALANCE_THREAD)  # never held up by the jobs, nor they
+
+    @property
+    def job(self) -> Job | None:
+        """The newest job in flight (what a script that just pressed Run follows)."""
+        found = [entry.job for entry in self._entries.values()]
+        return found[-1] if found else None
 
     @property
     def busy(self) -> bool:
-        return self.job is not None
+        return bool(self._entries)
 
     @property
     def refreshing(self) -> bool:
         """The credits balance is being asked for."""
         return self._balance is not None
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Jobs in flight, then those waiting, each in the order they came."""
+        return [self._entries[id(job)] for job in self.queue.jobs if id(job) in self._entries]
 
     def start(
         self,
@@ -100,91 +189,133 @@ class Runner(QtCore.QObject):
         params: dict,
         canvas=None,
         references=None,
+        reference_names=None,
         on_done=None,
         visible: bool = False,
+        label: str = "",
+        batch=None,
+        cutout: str | None = None,
     ):
-        """Prepare and start a job; returns it, or None when it could not start (the reason
-        is in last_error). `canvas` None: the active document and layer (when the operation
-        uses one), or with `visible` the whole visible image."""
-        if self.busy:
-            self.last_error = "A Recraft job is running: wait for it or press Cancel."
-            self.changed.emit()
-            return None
+        """Prepare a job now (its inputs read here, on the GUI thread) and queue it; returns
+        it, or None when it could not be prepared (the reason in last_error, or told to the
+        batch). `canvas` None: the active document and layer (when the operation uses one),
+        or with `visible` the whole visible image."""
+        job = None
         try:
-            uses_canvas = operation in OPERATIONS and OPERATIONS[operation].uses_canvas
-            if canvas is None and uses_canvas:
-                canvas = KritaCanvas.active(visible) if _has_document() else None
+            op = OPERATIONS.get(operation)
+            if canvas is None and op is not None and op.uses_canvas:
+                canvas = LayeredCanvas.active(visible) if _has_document() else None
             job = Job(
-                client(),
+                self._shared_client(),
                 operation,
                 canvas,
                 params,
-                options=options(),
+                options=options(op, cutout, canvas) if op is not None else None,
                 references=references,
+                reference_names=reference_names,  # a created style's label in the forms
                 front_end="krita",  # its results are kept in the library the Settings name
                 document=_document_name(canvas),
             )
             job.prepare()
         except RecraftError as e:
-            self.last_error = e.user_message
+            if batch is not None and job is not None:
+                batch.add(label, job)  # refused before anything was sent: its reason told
+            else:
+                self.last_error = in_krita_words(e, canvas).user_message
             self.changed.emit()
             return None
-        self.job, self.canvas, self._on_done = job, canvas, on_done
+        self._entries[id(job)] = Entry(job, canvas, on_done, label, batch)
+        self.queue.limit = jobs_at_once()
+        self._threads.grow(self.queue.limit)
+        self.queue.add(job)
         self.last_error = ""
-        self._run(job, JOB_THREAD)
+        self._ended += self.queue.poll()  # handed to a thread of ours now when there is room
         self._timer.start()
         self.changed.emit()
         return job
 
-    def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
+    def _shared_client(self) -> Client:
+        """One Client while jobs are queued (its transport holds them all on a 429); a new
+        one, with today's settings, once the queue is empty."""
+        if self._client is None or not self._entries:
+            self._client = client()
+        return self._client
 
-    def _run(self, job: Job, worker: str) -> None:
-        """job.run on our worker of that name (what job.start does on a new thread)."""
-        self._workers[worker].submit(job.run)
+    def cancel(self) -> None:
+        """Every job, waiting or running."""
+        self.queue.cancel_all()
+
+    def cancel_job(self, job: Job) -> None:
+        self.queue.cancel(job)
 
     # -- the timer's steps -----------------------------------------------------------------------
 
     def _poll(self) -> None:
-        """Each tick: the balance, then the user's job (its progress, or its end); the timer
-        stops once neither runs."""
-        if self._applying:  # inserting lets Qt run timers between bands: not this one again
-            return
-        if self._ending:  # applied on the last tick: what the session makes of it now
-            self._end(*self._applied)
+        """Each tick: the balance, the jobs of closed documents dropped, then one ended job
+        applied, or the progress redrawn; the timer stops once nothing runs."""
+        if self._applying or self._ending:  # inserting lets Qt run timers: not this one again
             return
         self._poll_balance()
-        job = self.job
-        if job is not None and not job.done:
+        self._drop_closed()
+        self._ended += self.queue.poll()
+        if self._ended:
+            # One result per tick: Krita redraws what went in between two of them.
+            self._finish(self._ended.pop(0))
+            return
+        if self._entries:
             self.changed.emit()  # progress
             return
-        if job is not None:
-            self._finish(job)
-        if self.job is None and self._balance is None:
+        if self._balance is None:
             self._timer.stop()
+
+    def _drop_closed(self) -> None:
+        """The waiting jobs of documents closed meanwhile: never sent."""
+        closed = {
+            id(job)
+            for job in self.queue.waiting
+            if (entry := self._entries.get(id(job))) is not None
+            and entry.canvas is not None
+            and not entry.canvas.is_open
+        }
+        if not closed:
+            return
+        for job in self.queue.drop_waiting(lambda job: id(job) in closed):
+            self._entries[id(job)].dropped = True
 
     def _finish(self, job: Job) -> None:
         """An ended job: its results in place on this tick; the session's records and the
-        caller told on the timer's next (_end). Krita redraws what went in as this tick ends
-        (its own work, tens of milliseconds on a large image), and the docker's refresh right
-        after it would make that one stall longer."""
-        orphaned = self.canvas is not None and not self.canvas.is_open
+        caller told right after (_end). Krita redraws what went in as this tick ends (its own
+        work, tens of milliseconds on a large image), and the docker's refresh in the same
+        tick would make that one stall longer."""
+        entry = self._entries.get(id(job))
+        canvas = entry.canvas if entry is not None else None
+        orphaned = canvas is not None and not canvas.is_open
         outcome = self._apply(job, orphaned)
-        self._ending, self._applied = True, (job, outcome, orphaned)
+        self._ending = True
+        QtCore.QTimer.singleShot(0, lambda: self._end(job, outcome, orphaned))
 
     def _end(self, job: Job, outcome: Outcome | None, orphaned: bool) -> None:
-        self._ending, self._applied = False, None
-        self.job, self.canvas = None, None
-        if outcome is None:
-            if job.error is not None:
-                self.last_error = job.error.user_message
-        else:
+        self._ending = False
+        entry = self._entries.pop(id(job), None) or Entry(job, None)
+        if outcome is not None:
             self._record(job, outcome, orphaned)
-        self._call_back(job)
+        elif entry.batch is None:
+            if entry.dropped:
+                self.last_error = DROPPED
+            elif job.error is not None:
+                self.last_error = job.error.user_message
+        if entry.batch is not None:
+            entry.batch.add(entry.label, job)
+        elif entry.on_done is not None:
+            try:
+                entry.on_done(job)
+            except Exception:  # a UI callback must not take the runner down
+                log.exception("recraft: after %s", job.op.name)
         self.changed.emit()
         if job.op.output != "account" and (job.error is None or job.error.may_have_cost):
             self.refresh_balance()  # it cost credits, or may have: the balance is stale
+        if self._entries or self._ended:
+            self._timer.start()
 
     def _apply(self, job: Job, orphaned: bool) -> Outcome | None:
         """The results into the job's document; when there is none (nothing was open) or it
@@ -249,18 +380,9 @@ class Runner(QtCore.QObject):
         went into it this session."""
         return self.image_ids.get(node_id(node)) if node is not None else None
 
-    def _call_back(self, job: Job) -> None:
-        on_done, self._on_done = self._on_done, None
-        if on_done is None:
-            return
-        try:
-            on_done(job)
-        except Exception:  # a UI callback must not take the runner down
-            log.exception("recraft: after %s", job.op.name)
-
     def refresh_balance(self) -> None:
         """Ask for the credits left, quietly (no token yet is not an error here), without
-        holding up the user's next job."""
+        holding up the user's jobs."""
         if self._balance is not None:
             return
         try:
@@ -269,7 +391,7 @@ class Runner(QtCore.QObject):
         except RecraftError:
             return
         self._balance = job
-        self._run(job, BALANCE_THREAD)
+        self._balance_thread.submit(job.run)
         self._timer.start()
 
     def _poll_balance(self) -> None:
@@ -302,6 +424,7 @@ RUNNER: Runner | None = None
 
 
 def runner() -> Runner:
+    """The session's runner, made on first use (on the GUI thread)."""
     global RUNNER
     if RUNNER is None:
         RUNNER = Runner()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue as queues
+import threading
 import time
 
 import pytest
@@ -138,6 +140,92 @@ def test_a_failure_is_named_and_the_others_are_done(client, recraft_server):
     assert text.startswith("1 done, 1 failed: layer '") and not batch.ok
     failed = [job for job in jobs if job.error is not None]
     assert len(failed) == 1 and failed[0].error.user_message in text
+
+
+class Threads:
+    """Threads started once, as an editor keeps them: `start` hands them a job to run."""
+
+    def __init__(self, count: int) -> None:
+        self.tasks: queues.SimpleQueue = queues.SimpleQueue()
+        self.ran: list[tuple[Job, str]] = []  # (job, the thread that ran it)
+        self.threads = [
+            threading.Thread(target=self._serve, name=f"pool-{k}", daemon=True)
+            for k in range(count)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def start(self, job: Job) -> None:
+        self.tasks.put(job)
+
+    def _serve(self) -> None:
+        while (job := self.tasks.get()) is not None:
+            self.ran.append((job, threading.current_thread().name))
+            job.run()
+
+    def stop(self) -> None:
+        for _ in self.threads:
+            self.tasks.put(None)
+
+
+def job_threads() -> list[str]:
+    """Threads Job.start made (it names them after the operation; the transport's own, one
+    per request, started on the job's thread, and the local server's are others)."""
+    return [t.name for t in threading.enumerate() if t.name == "recraft-remove_background"]
+
+
+def test_jobs_start_through_the_editors_own_threads(client, recraft_server):
+    """`start=`: the queue hands each job to the editor's threads (started once, before) and
+    starts no thread of its own; the limit and each result's place hold as with Job.start."""
+    t0 = time.time()
+    recraft_server.fault("delay", seconds=0.5, times=4, path=REMOVE)
+    pool = Threads(2)
+    try:
+        queue = JobQueue(limit=2, start=pool.start)
+        canvases = [canvas(300 + 20 * i, 300, x=10 * i, seed=i) for i in range(4)]
+        jobs = queued(client, queue, *canvases)
+        assert job_threads() == []
+        queue.poll()
+        assert job_threads() == [], "poll started a thread"
+        assert queue.running == jobs[:2] and queue.waiting == jobs[2:]
+        ended, started = [], []
+        while len(queue):
+            ended += queue.poll()
+            started += job_threads()
+            for job in ended:
+                if job.state == "finished":
+                    job.apply()
+            time.sleep(0.02)
+        assert started == [], "the queue started a thread"
+    finally:
+        pool.stop()
+    assert sorted(ended, key=jobs.index) == jobs
+    assert [job for job, _ in pool.ran] == jobs, "started out of order"
+    assert {name for _, name in pool.ran} <= {"pool-0", "pool-1"}
+    got = sent(recraft_server, t0)
+    assert len(got) == 4 and most_at_once(got) == 2
+    for i, c in enumerate(canvases):
+        assert (c.layers[1].x, c.layers[1].image.width) == (10 * i, 300 + 20 * i)
+
+
+def test_a_job_cancelled_before_the_editors_thread_took_it_is_never_sent(client, recraft_server):
+    """Handed to a busy thread of the editor's: the job counts as running (the limit holds)
+    but is not sent yet; cancelled then, it ends at once and the thread never sends it."""
+    t0 = time.time()
+    recraft_server.fault("delay", seconds=0.6, times=2, path=REMOVE)
+    pool = Threads(1)
+    try:
+        queue = JobQueue(limit=2, start=pool.start)
+        first, second = queued(client, queue, canvas(), canvas(seed=2))
+        queue.poll()
+        assert queue.running == [first, second]
+        queue.cancel(second)
+        assert second.done and "before it was sent" in str(second.error)
+        drain(queue)
+    finally:
+        pool.stop()
+    assert first.state == "applied" and second.state == "cancelled"
+    assert len(sent(recraft_server, t0)) == 1
 
 
 def test_only_prepared_jobs_are_queued(client):

@@ -1085,7 +1085,13 @@ def create_style(out_dir, width, height):
     shown = {"improve": panel.improve.isVisibleTo(panel), "source": panel.source.isVisibleTo(panel)}
     yield from run_in_docker(panel, doc)
     values = panel.form.raw_values()
+    # Kept in the library by the job: Saved style names it by the layer it was made from.
+    box = panel.form.fields["style_id"].widget
+    made = values.get("style_id")
+    wait_until(lambda: box.offered is not None, 30, "the saved styles")
     return {
+        "offered": [(s.id, s.label) for s in box.offered if s.id == made],
+        "shown_as": box.currentText(),
         "shown": shown,
         "operation": panel.operation.currentData(),
         "form": panel.form.operation,

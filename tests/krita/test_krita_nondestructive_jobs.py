@@ -137,11 +137,6 @@ def test_the_refusal_in_kritas_words_names_the_layer(run, operation, case):
     in_kritas_words(run.story(f"misses-{operation}-{case}")["in_krita_words"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs.py (not this change's file) must say the refusal through "
-    "canvas.in_krita_words(e, canvas) where Runner.start sets last_error",
-)
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_the_docker_names_the_layer(run, operation, case):

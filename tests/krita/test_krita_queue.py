@@ -136,6 +136,21 @@ def test_the_dockers_list_shows_each_job_and_its_stage(run):
     assert "Waiting for Recraft" in got["progress"]
 
 
+def test_the_jobs_run_on_the_plugins_own_threads(run):
+    """Started on threads the plug-in keeps (the runner's), not on a new thread per job
+    (Job.start's, named after the operation), which the GUI thread would wait for."""
+    threads = run.story("three")["threads"]
+    assert not any(name.startswith("recraft-inpaint") for name in threads), threads
+    assert {"recraft-job-1", "recraft-job-2"} <= set(threads), threads
+
+
+def test_more_jobs_at_once_in_settings_gives_the_runner_more_threads(run):
+    """Three threads till Settings said four ("layers"): a fourth is started (by one of the
+    runner's threads, not the GUI thread)."""
+    threads = run.story("layers")["threads"]
+    assert "recraft-job-4" in threads, threads
+
+
 def test_cancelling_one_of_three_never_sends_it(run):
     got = run.story("cancel")
     sent = run.requests("cancel", INPAINT)

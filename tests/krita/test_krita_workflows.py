@@ -612,6 +612,10 @@ def test_create_style_from_a_layer(edits):
     assert (got["operation"], got["form"]) == ("generate", "generate")
     assert (got["model"], got["style_id"]) == ("recraftv3", style_id)
     assert got["after"] == got["before"], "a style adds no layer"
+    # Kept in the library with the layer's name; the form shows it by that name.
+    ((offered, label),) = got["offered"]
+    assert offered == style_id and label.startswith("“photo” · today "), label  # never saved
+    assert got["shown_as"] == label
 
 
 def test_results_with_no_image_open_a_document_of_their_own(edits):

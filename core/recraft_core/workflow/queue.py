@@ -5,6 +5,10 @@
     for job in queue.poll(): job.apply() # UI thread, on a timer: starts what may start,
                                          # hands back what finished, oldest first
 
+`start` says how a job is started: a new thread each (Job.start) unless the editor gives
+threads of its own (`start=lambda job: pool.submit(job.run)`), so that its UI thread never
+waits for a new thread to come up.
+
 A prepared job holds everything it sends (pixels, selection, values), so the artist may go on
 painting, change the selection or switch documents while it waits. At most `limit` run at
 once; the others wait in the order they came. A 429 from Recraft slows every job: they share
@@ -28,8 +32,9 @@ class JobQueue:
     """Jobs waiting, running, and finished but not yet handed back. Not thread-safe: the
     editor's UI thread calls every method (the jobs themselves run on their own threads)."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, start: Callable[[Job], object] | None = None):
         self.limit = max(1, limit)
+        self._start = start or Job.start
         self.waiting: list[Job] = []
         self.running: list[Job] = []
 
@@ -57,7 +62,7 @@ class JobQueue:
         self.waiting = [job for job in self.waiting if job.state != "cancelled"]
         while self.waiting and len(self.running) < self.limit:
             job = self.waiting.pop(0)
-            job.start()
+            self._start(job)
             self.running.append(job)
         return ended
 
