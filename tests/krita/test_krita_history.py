@@ -292,7 +292,7 @@ def test_several_results_come_back_as_variations_to_flip(scene):
     and the only one showing; Next variation then shows #2 alone."""
     three = scene.after["three"]
     (group,) = three["added"]
-    assert group["type"] == "grouplayer" and three["above"], three["tree"]
+    assert group["type"] == "grouplayer", three["tree"]
     top_down = list(reversed(group["children"]))
     assert [c["name"].rsplit(" ", 3)[-3:] for c in top_down] == [
         ["#1", "of", "3"], ["#2", "of", "3"], ["#3", "of", "3"],
