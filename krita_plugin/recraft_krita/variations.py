@@ -18,11 +18,12 @@ What Krita records (checked on 5.1.5, 5.2.9, 5.3.4 and 6.0.4):
   docker's model a "Property Changes" one, Node.setBlendingMode (set away and back) two
   "Composition Mode Change". Node.setOpacity, move, setChildNodes, the group's pass-through,
   a channel's visibility and TransparencyMask.setSelection (5.2) record nothing and redraw
-  nothing (tried on 5.1.5 and 5.2.9). So the whole image is recomposed: refreshProjection is
-  KisImage::refreshGraph, a full refresh the GUI thread waits for. Krita 5.1 handles no event
-  meanwhile: 20 ms for 1 MP and 6 layers, 190-260 ms for 6 MP and 9, 0.9 s for 12 MP and 13.
-  Krita 5.2 and later handle events while they wait: the longest pause at 6 MP was 15-70 ms
-  on 5.2.9 and 40-90 ms on 6.0.4, on a machine busy enough that doing nothing paused 50 ms.
+  nothing (tried on 5.1.5 and 5.2.9). So the whole image is recomposed, by canvas.redraw
+  (setting the background colour the document already has: Krita composes asynchronously and
+  draws meanwhile, no undo entry; the document is marked modified, as a flip is a change to
+  save). Not refreshProjection: KisImage::refreshGraph, a full refresh the GUI thread waits
+  for without handling events on Krita 5.1 (190-280 ms at 6 MP and 9 layers, against a
+  longest pause of 16 ms with the redraw).
   Once for a burst of flips (a held shortcut).
 - Keeping is two undo steps, "Add Layer" then "Remove Layer": a copy of the visible layer
   (masks, offset, opacity, blend mode and all) goes above the group, then the group goes.
@@ -40,7 +41,7 @@ from krita import Krita
 from recraft_core.workflow import variations as core
 
 from . import jobs
-from .canvas import node_id
+from .canvas import node_id, redraw
 from .qt import QtCore, QtWidgets
 
 # The Krita actions (Tools › Recraft, with the shortcuts users give them): extension.py makes
@@ -153,7 +154,7 @@ def _recompose() -> None:
         image = document.rootNode().uniqueId().toString() if document.rootNode() else None
         if image is not None and image not in done:
             done.add(image)
-            document.refreshProjection()
+            redraw(document)
 
 
 def keep() -> tuple[str, bool]:
