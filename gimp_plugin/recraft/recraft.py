@@ -838,8 +838,9 @@ def _sized(op, params: dict, canvas) -> dict:
 
 def _options(op, name: str, layer) -> Options:
     """The saved amounts; edges as layer masks unless the Settings bake them; a cut-out keeps
-    the layer's own pixels (as a mask for the as-mask procedures), where GIMP's format of
-    them is one imaging.alpha multiplies (else Recraft's 8-bit pixels, as before)."""
+    the layer's own pixels (as a mask for the as-mask procedures) in every precision GIMP
+    has; a sample type imaging.alpha does not know (none today) takes Recraft's 8-bit
+    pixels."""
     options = Options.saved(masks=True)  # soft edges as layer masks, unless baked
     if not (op.cuts_out and layer is not None and native.available()):
         return options
