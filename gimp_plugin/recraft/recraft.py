@@ -861,7 +861,7 @@ class Refused(RecraftError):
 
 
 def _in_gimp_words(error: ValidationError, layer) -> RecraftError:
-    """The core's refusals that name Krita's docker, as GIMP's user has to act on them."""
+    """The core's refusals about the layer, naming it and what to do in GIMP."""
     name = layer.get_name() if layer is not None else "the layer"
     if error.rule == MISSES_THE_LAYER:
         return Refused(

@@ -20,7 +20,7 @@ from recraft_core.imaging import png
 from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import NewDocument, NewLayer, NewVector
 from recraft_core.workflow.canvas import PurePythonCodec
-from recraft_core.workflow.upload import MISSES_THE_LAYER
+from recraft_core.workflow.upload import MISSES_THE_LAYER, OFF_CANVAS
 
 from .qt import QImage, Qt, QtCore, QtGui
 
@@ -480,10 +480,19 @@ class Refused(RecraftError):
 
 
 def in_krita_words(error: RecraftError, canvas) -> RecraftError:
-    """The core's refusal of a selection that misses the source layer, naming the layer and
-    where in Krita to pick another (the core cannot name it); any other error as it is."""
+    """The core's refusals of a selection that misses the source layer and of a layer off the
+    canvas, naming the layer and where in Krita to pick another (the core cannot name it);
+    any other error as it is."""
     node = getattr(canvas, "node", None)
-    if not isinstance(error, ValidationError) or error.rule != MISSES_THE_LAYER or node is None:
+    if not isinstance(error, ValidationError) or node is None:
+        return error
+    if error.rule == OFF_CANVAS:
+        return Refused(
+            f"The layer “{node.name()}” has no pixels inside the image: move it onto the "
+            "canvas, pick another layer, or set the docker's Source to Visible image. Nothing "
+            "was sent."
+        )
+    if error.rule != MISSES_THE_LAYER:
         return error
     if getattr(canvas, "visible", False):
         return Refused(

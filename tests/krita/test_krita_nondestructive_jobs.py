@@ -37,11 +37,13 @@ CASES = {
     "offset": {"box": (20, 20, 120, 100), "keep": 120, "selection": (250, 180, 100, 100)},
 }
 OPERATIONS = ("inpaint", "erase_region")
+# A layer wholly to the right of the canvas: the layer, not the selection, is what to fix.
+OFF = {"box": (W + 40, 20, 120, 100), "keep": 120, "selection": (250, 180, 100, 100)}
 MISSES = [
     {"operation": op, "case": case, "width": W, "height": H, **args}
     for op in OPERATIONS
     for case, args in CASES.items()
-]
+] + [{"operation": "inpaint", "case": "off", "width": W, "height": H, **OFF}]
 ORPHAN = {"width": 320, "height": 256, "selection": (110, 88, 100, 80), "feather": 12}
 DELAY = 5  # seconds the server sits on the first inpaint: the document closes meanwhile
 NAME = f"Recraft inpaint: {PROMPT}"
@@ -127,6 +129,15 @@ def in_kritas_words(message):
     assert "covers no pixels of the layer “photo”" in message, message
     assert "Layers docker" in message and "Source to Visible image" in message, message
     assert "Nothing was sent" in message, message
+
+
+def test_a_layer_off_the_canvas_is_refused_in_kritas_words(run):
+    got = run.story("misses-inpaint-off")
+    assert [r.path for r in run.requests("misses-inpaint-off") if "/images/" in r.path] == []
+    assert got["after"] == got["before"] and got["queued"] is False
+    for message in (got["message"], got["in_krita_words"]):
+        assert message.startswith("The layer “photo” has no pixels inside the image"), message
+        assert "Source to Visible image" in message and "Nothing was sent" in message, message
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -76,12 +76,11 @@ def missing_selection(operation: str) -> ValidationError:
 
 
 OFF_CANVAS = (
-    "has no pixels inside the image: move it onto the canvas, or send the visible image "
-    "instead (in Krita's docker: Source, Visible image)"
+    "has no pixels inside the image: move it onto the canvas, or send the visible image instead"
 )
 MISSES_THE_LAYER = (
     "covers no pixels of the layer: select where the layer has pixels, pick the layer to "
-    "repaint, or send the visible image (in Krita's docker: Source, Visible image)"
+    "repaint, or send the visible image instead"
 )
 
 
