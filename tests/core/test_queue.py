@@ -10,6 +10,7 @@ import pytest
 
 from recraft_core import Client, RetryPolicy
 from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer
+from recraft_core.workflow.canvas import PurePythonCodec
 from recraft_core.workflow.queue import Batch, JobQueue
 from test_workflow import photo, raster
 
@@ -231,3 +232,101 @@ def test_a_job_cancelled_before_the_editors_thread_took_it_is_never_sent(client,
 def test_only_prepared_jobs_are_queued(client):
     with pytest.raises(ValueError, match="prepared"):
         JobQueue().add(Job(client, "remove_background", canvas(), library=None))
+
+
+class CountingCodec(PurePythonCodec):
+    def __init__(self) -> None:
+        self.encoded: list[str] = []  # the thread of each encoding
+
+    def encode_png(self, image, opaque=False):
+        self.encoded.append(threading.current_thread().name)
+        return super().encode_png(image, opaque)
+
+
+class Encoder:
+    """The editor's thread for `ahead=`: encodes the waiting jobs it is handed, in turn."""
+
+    def __init__(self) -> None:
+        self.handed: list[Job] = []
+        self.tasks: queues.SimpleQueue = queues.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="encoder", daemon=True)
+        self.thread.start()
+
+    def ahead(self, job: Job) -> None:
+        self.handed.append(job)
+        self.tasks.put(job)
+
+    def _serve(self) -> None:
+        while (job := self.tasks.get()) is not None:
+            job.encode_ahead()
+
+    def stop(self) -> None:
+        self.tasks.put(None)
+
+
+def poll_until(queue: JobQueue, condition, timeout: float = 20) -> list[Job]:
+    ended, deadline = [], time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        ended += queue.poll()
+        time.sleep(0.01)
+    return ended
+
+
+def test_waiting_jobs_are_encoded_while_the_running_one_waits_for_recraft(client, recraft_server):
+    """`ahead=`: once the running job has sent its files, the waiting ones are handed over
+    to be encoded (nothing of theirs is sent then); each sends those very files on its turn,
+    and its result goes where it was asked for, as without."""
+    t0 = time.time()
+    recraft_server.fault("delay", seconds=1.0, times=3, path=REMOVE)
+    encoder = Encoder()
+    try:
+        queue = JobQueue(limit=1, ahead=encoder.ahead)
+        canvases = [canvas(300 + 20 * i, 300, x=10 * i, seed=i) for i in range(3)]
+        for c in canvases:
+            c.codec = CountingCodec()
+        first, *waiting = jobs = queued(client, queue, *canvases)
+        queue.poll()
+        assert encoder.handed == [], "handed over while the running job had its files to make"
+        poll_until(queue, lambda: first.encoded)
+        ended = poll_until(queue, lambda: all(job.encoded for job in waiting))
+        assert encoder.handed == waiting
+        assert not first.done and [job.state for job in waiting] == ["prepared"] * 2
+        assert [job.progress.stage for job in waiting] == ["preparing"] * 2  # shown waiting
+        assert len(sent(recraft_server, t0)) == 1, "a waiting job was sent"
+        ended += drain(queue)
+    finally:
+        encoder.stop()
+    assert ended == jobs and encoder.handed == waiting, "one was handed over twice"
+    encoded = [c.codec.encoded for c in canvases]
+    assert encoded[1:] == [["encoder"], ["encoder"]], "not encoded ahead, or again on its turn"
+    got = sent(recraft_server, t0)
+    assert len(got) == 3 and most_at_once(got) == 1
+    assert [r.files["image"][0].width for r in got] == [300, 320, 340]
+    for i, c in enumerate(canvases):
+        new = c.layers[1]
+        assert (new.x, new.image.width) == (10 * i, 300 + 20 * i), "a result went astray"
+        alone = Job(client, "remove_background", canvas(300 + 20 * i, 300, x=10 * i, seed=i))
+        alone.prepare()
+        alone.run()
+        assert alone.apply().layers[0].image == new.image, "not the result of a job alone"
+
+
+def test_a_job_cancelled_once_encoded_ahead_is_never_sent(client, recraft_server):
+    t0 = time.time()
+    credits = recraft_server.credits
+    recraft_server.fault("delay", seconds=0.8, times=2, path=REMOVE)
+    encoder = Encoder()
+    try:
+        queue = JobQueue(limit=1, ahead=encoder.ahead)
+        first, second, third = queued(client, queue, canvas(), canvas(seed=2), canvas(seed=3))
+        poll_until(queue, lambda: second.encoded and third.encoded)
+        queue.cancel(second)
+        assert second.done and second.state == "cancelled"
+        assert "before it was sent" in str(second.error) and not second.error.may_have_cost
+        drain(queue)
+    finally:
+        encoder.stop()
+    assert [first.state, third.state] == ["applied", "applied"]
+    assert len(sent(recraft_server, t0)) == 2
+    assert credits - recraft_server.credits == 2 * first.outcome.credits

@@ -2,6 +2,7 @@
 
     job = Job(client, "inpaint", canvas, {"prompt": "a red hat"})
     job.prepare()        # UI thread: checks the form, reads pixels and selection, plans
+    job.encode_ahead()   # optional, a thread of the queue's while the job waits its turn
     job.start()          # a worker thread: masks, encoding, upload, wait, download, decoding
     ...                  # the UI polls job.progress and job.done; job.cancel() at any time
     job.apply()          # UI thread: inserts the results, unless cancelled or failed
@@ -81,6 +82,11 @@ class Job:
         self._state = "new"
         self._lock = threading.Lock()
         self._upload: Upload | None = None
+        # What run sends, when made before its turn (encode_ahead): made once, under the lock,
+        # by whichever thread comes first; run takes it and lets it go once sent.
+        self._inputs: dict | None = None
+        self._inputs_lock = threading.Lock()
+        self._encoded = False
         self._canvas_size: tuple[int, int] | None = None  # read on the UI thread, kept
         self._placer: Placer | None = None  # set when the request is sent
         self._answered = False  # Recraft answered: a cancel from here on still costs
@@ -122,6 +128,12 @@ class Job:
     def notes(self) -> list[str]:
         """What was done to the source to send it (cropped, scaled), in plain words."""
         return list(self._upload.notes) if self._upload is not None else []
+
+    @property
+    def encoded(self) -> bool:
+        """Its files are made (before its turn, or by run): what is left is the network's
+        wait, and Recraft's."""
+        return self._encoded
 
     def cancel(self) -> None:
         """Stop the job: the upload, the wait or the download ends within a moment, and
@@ -176,6 +188,33 @@ class Job:
 
     # -- worker thread -----------------------------------------------------------------------
 
+    def encode_ahead(self) -> None:
+        """Make the files run sends (masks, PNG encoding) now, on a thread of the caller's,
+        while the job waits in a queue for its turn: the CPU work then falls in the seconds
+        the running jobs wait for Recraft, and run sends at once. Nothing is sent here, so a
+        job cancelled meanwhile costs nothing; a failure is left for run to meet and report.
+        Never raises."""
+        if self._state != "prepared" or self._cancel.cancelled:
+            return
+        try:
+            self._files_once(lambda event: None)  # it still shows as waiting
+        except RecraftError:
+            pass  # cancelled, or a refusal: run makes the files again and reports it
+        except Exception:
+            log.exception("recraft job %s: encoding ahead failed", self.op.name)
+
+    def _files_once(self, report) -> None:
+        with self._inputs_lock:
+            if not self._encoded:  # made once: run may have taken (and let go) them already
+                self._inputs = self._files(report)
+                self._encoded = True
+
+    def _take_files(self) -> dict:
+        self._files_once(self._report)
+        with self._inputs_lock:
+            inputs, self._inputs = self._inputs, None
+        return inputs or {}
+
     def start(self) -> threading.Thread:
         """Run on a daemon thread; poll `done` and `progress` from the UI."""
         thread = threading.Thread(target=self.run, name=f"recraft-{self.op.name}", daemon=True)
@@ -192,7 +231,7 @@ class Job:
             self._state = "running"
         try:
             self._cancel.check()
-            inputs = self._files()
+            inputs = self._take_files()
             params = self._request_params()
             expansion = planning.Expansion.of(params) if self.op.extends else None
             self._placer = Placer(
@@ -227,14 +266,14 @@ class Job:
         finally:
             self._done.set()
 
-    def _files(self) -> dict:
+    def _files(self, report) -> dict:
         if self.references:
             return encode_references(
-                self.references, self._worker_codec, self._cancel.check, self._report
+                self.references, self._worker_codec, self._cancel.check, report
             )
         if self._upload is None:
             return {}
-        return self._upload.files(self._worker_codec, self._cancel.check, self._report)
+        return self._upload.files(self._worker_codec, self._cancel.check, report)
 
     def _request_params(self) -> dict:
         if not self.op.extends:

@@ -7,7 +7,10 @@
 
 `start` says how a job is started: a new thread each (Job.start) unless the editor gives
 threads of its own (`start=lambda job: pool.submit(job.run)`), so that its UI thread never
-waits for a new thread to come up.
+waits for a new thread to come up. `ahead`, when given, is handed each waiting job once, as
+soon as every running job has made its files (`ahead=lambda job: encoder.submit(
+job.encode_ahead)`): the waiting ones are encoded while the running ones wait for Recraft,
+not alongside their encoding, and each is sent as soon as its turn comes.
 
 A prepared job holds everything it sends (pixels, selection, values), so the artist may go on
 painting, change the selection or switch documents while it waits. At most `limit` run at
@@ -32,9 +35,16 @@ class JobQueue:
     """Jobs waiting, running, and finished but not yet handed back. Not thread-safe: the
     editor's UI thread calls every method (the jobs themselves run on their own threads)."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT, start: Callable[[Job], object] | None = None):
+    def __init__(
+        self,
+        limit: int = DEFAULT_LIMIT,
+        start: Callable[[Job], object] | None = None,
+        ahead: Callable[[Job], object] | None = None,
+    ):
         self.limit = max(1, limit)
         self._start = start or Job.start
+        self._ahead = ahead
+        self._handed: set[int] = set()  # id() of the waiting jobs handed to `ahead`
         self.waiting: list[Job] = []
         self.running: list[Job] = []
 
@@ -60,10 +70,17 @@ class JobQueue:
         # Cancelled before they were sent: they end here, never started.
         ended += [job for job in self.waiting if job.state == "cancelled"]
         self.waiting = [job for job in self.waiting if job.state != "cancelled"]
+        self._handed.intersection_update(id(job) for job in self.waiting)
         while self.waiting and len(self.running) < self.limit:
             job = self.waiting.pop(0)
+            self._handed.discard(id(job))
             self._start(job)
             self.running.append(job)
+        if self._ahead is not None and all(job.encoded for job in self.running):
+            for job in self.waiting:
+                if id(job) not in self._handed:
+                    self._handed.add(id(job))
+                    self._ahead(job)
         return ended
 
     def cancel(self, job: Job) -> None:
