@@ -597,6 +597,16 @@ def test_a_ui_thread_codec_with_nothing_to_encode(client, recraft_server):
     assert len(canvas.layers) == 2
 
 
+def test_a_job_with_no_canvas_decodes_with_the_codec_it_is_given(client, recraft_server):
+    """Results with no image to go into (a new document) decode with the editor's codec, as
+    those with an image do (Krita's: Qt's decoder, in C++)."""
+    codec = UIThreadCodec()
+    codec.thread_safe = True
+    outcome = run(Job(client, "generate", None, {"prompt": "fox"}, codec=codec))
+    assert [(n.image.width, n.image.height) for n in outcome.layers] == [(1024, 1024)]
+    assert len(codec.threads) == 1  # the one result, decoded by the codec given
+
+
 def bgra(image: Raster) -> Raster:
     return Raster(image.width, image.height, "BGRA", swap_red_blue(image.pixels))
 

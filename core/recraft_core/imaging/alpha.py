@@ -71,7 +71,7 @@ def multiply(pixels: bytes, layout: Layout, mask: bytes) -> bytearray:
         end = min(n, start + BAND_PIXELS)
         band = bytearray(view[start * stride : end * stride])
         _multiply_band(memoryview(band), layout, bytes(source[start:end]))
-        parts.append(band)
+        parts.append(bytes(band))  # join lets the GIL go only over bytes, not bytearrays
     return bytearray().join(parts)
 
 

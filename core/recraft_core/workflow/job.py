@@ -52,6 +52,7 @@ class Job:
         library=SETTINGS,
         document: str | None = None,
         reference_names: list[str] | None = None,
+        codec=None,
     ) -> None:
         if operation not in OPERATIONS:
             raise ValidationError("operation", f"{operation!r} is not a Recraft operation")
@@ -70,7 +71,9 @@ class Job:
         self._keeper = Keeper(library, front_end, document, reference_names or ())
         self.error: RecraftError | None = None
         self.outcome: Outcome | None = None
-        codec = (getattr(canvas, "codec", None) if canvas else None) or PurePythonCodec()
+        # `codec`: the editor's own, for a job with no canvas (results that open a new
+        # document) to decode as the canvas's would; else the canvas's; else pure Python.
+        codec = codec or (getattr(canvas, "codec", None) if canvas else None) or PurePythonCodec()
         # Decided once: a codec bound to the UI thread encodes in prepare and decodes in
         # apply; the worker then has the pure-Python one (to re-encode a file over 10 MB).
         self._codec = codec
