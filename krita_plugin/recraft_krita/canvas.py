@@ -18,7 +18,7 @@ from krita import Krita
 from recraft_core.exceptions import ProtocolError, RecraftError, ValidationError
 from recraft_core.imaging import png
 from recraft_core.imaging.png import Raster, swap_red_blue
-from recraft_core.workflow import NewDocument, NewLayer, NewVector
+from recraft_core.workflow import NewLayer, NewVector
 from recraft_core.workflow.canvas import PurePythonCodec
 from recraft_core.workflow.upload import MISSES_THE_LAYER, OFF_CANVAS
 
@@ -468,9 +468,6 @@ class KritaCanvas:
         self._attach(nodes, group)
         self._placed(nodes, vectors)
 
-    def open_document(self, document: NewDocument) -> None:
-        open_document(document, self.document.resolution())
-
 
 class Refused(RecraftError):
     """Something to fix before anything is sent, said in Krita's words."""
@@ -509,59 +506,6 @@ def in_krita_words(error: RecraftError, canvas) -> RecraftError:
 def node_id(node) -> str:
     """A layer's unique id as text: the same for the layer's whole life, undo included."""
     return node.uniqueId().toString()
-
-
-def open_document(document: NewDocument, resolution: float = 300.0, placed: list | None = None):
-    """A new 8-bit sRGB document in the active window holding `document`'s results, inserted
-    above Krita's background layer as into any canvas. A single picture (an upscale) goes into
-    the background layer itself instead: nothing is removed, so the new document's history
-    holds no "Remove Layer" for an Undo to empty it with. The view comes first: Krita 5.1's
-    addShapesFromSvg crashes without one, and a view opened on the empty canvas draws it
-    faster than one opened on the result (Krita draws a new view's whole canvas on its GUI
-    thread: 0.7 s against 1.3 s on 24 MP). `placed` gets (layer id, image id) of each
-    result layer, as KritaCanvas.placed."""
-    krita = Krita.instance()
-    size = (document.width, document.height)
-    # Each step below is one long call into Krita (a new document, its view, composing it):
-    # Qt handles its events between them, so that they stall Krita one at a time.
-    new = krita.createDocument(*size, document.name, *SRGB_U8, float(resolution))
-    handle_events()
-    window = krita.activeWindow() or next(iter(krita.windows()), None)
-    if window is not None:
-        window.addView(new)
-        handle_events()
-    # layered.py builds on this module: imported here, where both are loaded. Its canvas
-    # gives the new document what the closed one would have had: soft edges as transparency
-    # masks (Krita 5.2 and later), variations with #1 alone showing.
-    from .layered import MASK_NAME, LayeredCanvas, add_mask, mask_of
-
-    background = next(iter(new.rootNode().childNodes()), None)
-    alone = document.image is not None and document.group is None
-    if alone and background is not None and background.type() == "paintlayer":
-        layer = document.layers[0]
-        image = scaled(layer.image, layer.width, layer.height) if layer.scaled else layer.image
-        write_in_bands(background, native(image), layer.x, layer.y, layer.width, layer.height)
-        background.setName(layer.name)
-        if layer.mask is not None:  # as the layer had it: its full pixels, the edge a mask
-            box = (layer.x, layer.y, layer.width, layer.height)
-            add_mask(new, background, mask_of(layer), *box, MASK_NAME)
-        if placed is not None and layer.image_id:
-            placed.append((node_id(background), layer.image_id))
-        redraw(new)
-    else:
-        if background is None:  # Krita always makes one; should it not, the layers need one
-            background = new.createNode("Background", "paintlayer")
-            new.rootNode().addChildNode(background, None)
-        canvas = LayeredCanvas(new, background)
-        if document.layers:
-            canvas.insert_layers(list(document.layers), document.group)
-        if document.vectors:
-            canvas.insert_vectors(list(document.vectors), document.group)
-        if placed is not None:
-            placed.extend(canvas.placed)
-    # Layers attached with addChildNode have been composed and drawn already (each addition
-    # updates the whole image).
-    return new
 
 
 def redraw(document) -> None:

@@ -22,8 +22,8 @@ from recraft_core.api.operations import OPERATIONS
 from recraft_core.library import open_library
 from recraft_core.workflow import history
 
-from .canvas import KritaCanvas, open_document
-from .layered import LayeredCanvas
+from .canvas import KritaCanvas
+from .layered import LayeredCanvas, open_document
 from .qt import QtCore, QtGui, QtWidgets
 
 log = logging.getLogger("recraft_krita")

@@ -24,8 +24,8 @@ from recraft_core.api.operations import ACCOUNT, OPERATIONS, Operation, offered
 from recraft_core.workflow import Job, Options, Outcome, editor_client
 from recraft_core.workflow.queue import DEFAULT_LIMIT, JobQueue
 
-from .canvas import Worker, in_krita_words, node_id, open_document
-from .layered import LayeredCanvas, can_mask
+from .canvas import Worker, in_krita_words, node_id
+from .layered import LayeredCanvas, can_mask, open_document
 from .qt import QtCore
 
 log = logging.getLogger("recraft_krita")
