@@ -243,6 +243,18 @@ class CountingCodec(PurePythonCodec):
         return super().encode_png(image, opaque)
 
 
+class HeldCodec(CountingCodec):
+    """Encodes only once released: the job holding it has not made its files till then."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def encode_png(self, image, opaque=False):
+        assert self.release.wait(20), "never released"
+        return super().encode_png(image, opaque)
+
+
 class Encoder:
     """The editor's thread for `ahead=`: encodes the waiting jobs it is handed, in turn."""
 
@@ -285,9 +297,13 @@ def test_waiting_jobs_are_encoded_while_the_running_one_waits_for_recraft(client
         canvases = [canvas(300 + 20 * i, 300, x=10 * i, seed=i) for i in range(3)]
         for c in canvases:
             c.codec = CountingCodec()
+        canvases[0].codec = held = HeldCodec()  # the running job is still making its files
         first, *waiting = jobs = queued(client, queue, *canvases)
         queue.poll()
+        time.sleep(0.1)
+        queue.poll()
         assert encoder.handed == [], "handed over while the running job had its files to make"
+        held.release.set()
         poll_until(queue, lambda: first.encoded)
         ended = poll_until(queue, lambda: all(job.encoded for job in waiting))
         assert encoder.handed == waiting
@@ -296,6 +312,8 @@ def test_waiting_jobs_are_encoded_while_the_running_one_waits_for_recraft(client
         assert len(sent(recraft_server, t0)) == 1, "a waiting job was sent"
         ended += drain(queue)
     finally:
+        held.release.set()
+        queue.cancel_all()  # a failure above must not leave a job sending into the next test
         encoder.stop()
     assert ended == jobs and encoder.handed == waiting, "one was handed over twice"
     encoded = [c.codec.encoded for c in canvases]
@@ -315,17 +333,20 @@ def test_waiting_jobs_are_encoded_while_the_running_one_waits_for_recraft(client
 def test_a_job_cancelled_once_encoded_ahead_is_never_sent(client, recraft_server):
     t0 = time.time()
     credits = recraft_server.credits
-    recraft_server.fault("delay", seconds=0.8, times=2, path=REMOVE)
+    # Long enough that the first is still at Recraft when the others are made, on a slow machine.
+    recraft_server.fault("delay", seconds=3, times=2, path=REMOVE)
     encoder = Encoder()
     try:
         queue = JobQueue(limit=1, ahead=encoder.ahead)
         first, second, third = queued(client, queue, canvas(), canvas(seed=2), canvas(seed=3))
         poll_until(queue, lambda: second.encoded and third.encoded)
+        assert queue.running == [first]
         queue.cancel(second)
         assert second.done and second.state == "cancelled"
         assert "before it was sent" in str(second.error) and not second.error.may_have_cost
         drain(queue)
     finally:
+        queue.cancel_all()
         encoder.stop()
     assert [first.state, third.state] == ["applied", "applied"]
     assert len(sent(recraft_server, t0)) == 2
