@@ -49,38 +49,6 @@ def warm_up(out_dir):
     return {"version": Krita.instance().version()}
 
 
-def _picture(doc, name, seed):
-    """A layer the size of the canvas: a gradient, a disc and a faint tile of noise (a
-    photo's grain, so that it encodes as a photo does), different for each seed."""
-    import random
-
-    from recraft_probe.qt import QtCore, QtGui
-
-    width, height = doc.width(), doc.height()
-    rng = random.Random(seed)
-    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
-    painter = QtGui.QPainter(image)
-    sky = QtGui.QLinearGradient(0, 0, rng.randrange(width), height)
-    sky.setColorAt(0, QtGui.QColor(rng.randrange(256), rng.randrange(256), 200))
-    sky.setColorAt(1, QtGui.QColor(240, rng.randrange(256), rng.randrange(256)))
-    painter.fillRect(0, 0, width, height, sky)
-    painter.setBrush(QtGui.QColor(60, 130, 70))
-    painter.drawEllipse(rng.randrange(width // 2), height // 3, width // 2, height // 3)
-    tile = 509  # prime: the tiling does not line up with anything
-    noise = bytearray(rng.randbytes(tile * tile * 4))
-    noise[3::4] = b"\xff" * (tile * tile)
-    texture = QtGui.QImage(bytes(noise), tile, tile, tile * 4, QtGui.QImage.Format.Format_ARGB32)
-    painter.setOpacity(0.12)
-    painter.drawTiledPixmap(0, 0, width, height, QtGui.QPixmap.fromImage(texture))
-    painter.end()
-    bits = image.constBits()
-    bits.setsize(image.sizeInBytes())
-    node = doc.createNode(name, "paintlayer")
-    doc.rootNode().addChildNode(node, None)
-    node.setPixelData(QtCore.QByteArray(bytes(bits)), 0, 0, width, height)  # B, G, R, A
-    return node
-
-
 def _select(nodes) -> int:
     """The layers' rows selected in the Layers docker (as ctrl-clicks would); how many the
     view reports selected."""
@@ -107,6 +75,7 @@ def queue(out_dir, jobs, at_once, rounds, side):
     from dataclasses import replace
 
     from krita import Krita
+    from payloads import photo_layer  # beside this file in Krita (krita_harness.launch)
     from recraft_krita import api
     from recraft_probe.helpers import new_document, settle
 
@@ -114,7 +83,7 @@ def queue(out_dir, jobs, at_once, rounds, side):
 
     settings.save(replace(settings.load(), jobs_at_once=at_once))
     doc = new_document(side, side, "queue-bench")
-    nodes = [_picture(doc, f"photo-{k}", k) for k in range(jobs)]
+    nodes = [photo_layer(doc, f"photo-{k}", k) for k in range(jobs)]
     settle(doc)
     yield 0.5
     action = Krita.instance().action(ACTION)

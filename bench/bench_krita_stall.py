@@ -285,6 +285,7 @@ def stall(out_dir, side, cases=CASES):
     """Each case on side x side images (the upscale's source smaller, as a photo's 3:2);
     the figures for each."""
     from krita import Krita
+    from payloads import photo_layer  # beside this file in Krita (krita_harness.launch)
     from recraft_krita import api
     from recraft_probe.helpers import (
         find_node,
@@ -293,43 +294,12 @@ def stall(out_dir, side, cases=CASES):
         set_active_node,
         settle,
     )
-    from recraft_probe.qt import QtCore, QtGui
 
     krita = Krita.instance()
 
-    def picture(doc, name, grain=False):
-        """A layer the size of the canvas: gradients and discs, drawn by Qt (cheap); with
-        `grain`, a tile of noise laid over it faintly, as a photo's grain (then it encodes to
-        over 10 MB at full size, and the plug-in reads it again smaller)."""
-        width, height = doc.width(), doc.height()
-        image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
-        painter = QtGui.QPainter(image)
-        sky = QtGui.QLinearGradient(0, 0, 0, height)
-        sky.setColorAt(0, QtGui.QColor(70, 120, 200))
-        sky.setColorAt(1, QtGui.QColor(240, 200, 160))
-        painter.fillRect(0, 0, width, height, sky)
-        painter.setBrush(QtGui.QColor(60, 130, 70))
-        painter.drawEllipse(width // 4, height // 2, width // 2, height // 3)
-        if grain:
-            tile = 509  # prime: the tiling does not line up with anything
-            noise = bytearray(os.urandom(tile * tile * 4))
-            noise[3::4] = b"\xff" * (tile * tile)
-            fmt = QtGui.QImage.Format.Format_ARGB32
-            texture = QtGui.QImage(bytes(noise), tile, tile, tile * 4, fmt)
-            painter.setOpacity(0.12)
-            painter.drawTiledPixmap(0, 0, width, height, QtGui.QPixmap.fromImage(texture))
-        painter.end()
-        bits = image.constBits()
-        bits.setsize(image.sizeInBytes())
-        node = doc.createNode(name, "paintlayer")
-        doc.rootNode().addChildNode(node, None)
-        # ARGB32 is Krita's B, G, R, A
-        node.setPixelData(QtCore.QByteArray(bytes(bits)), 0, 0, width, height)
-        return node
-
     def opened(width, height, name, grain=False):
         doc = new_document(width, height, name)
-        layer = picture(doc, "photo", grain)
+        layer = photo_layer(doc, "photo", grain=grain)
         settle(doc)
         return doc, layer
 

@@ -79,7 +79,6 @@ from .exceptions import (
     APIError,
     AuthenticationError,
     Cancelled,
-    ConnectionBroken,
     ConnectionFailed,
     InsufficientCreditsError,
     ProtocolError,
@@ -743,7 +742,7 @@ def _stops_the_batch(error: RecraftError) -> bool:
     rate limit past what is waited out, no connection to the server at all."""
     if isinstance(error, AuthenticationError | InsufficientCreditsError | RateLimitError):
         return True
-    return isinstance(error, ConnectionFailed) and not isinstance(error, ConnectionBroken)
+    return isinstance(error, ConnectionFailed)
 
 
 def _once(error: RecraftError) -> str:
@@ -899,7 +898,6 @@ def _batch(op: Operation, args) -> int:
         # Charged by an amount no answer said, or maybe charged: "up to" in the summary.
         maybe = e.charged in (CHARGED, MAYBE_CHARGED) or e.earlier is not None
         if isinstance(e, Cancelled):
-            maybe = maybe or "may still be charged" in str(e)
             return batch.Outcome(
                 item,
                 batch.CANCELLED,

@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from . import settings
@@ -172,9 +172,8 @@ def _op_label(name: str) -> str:
 
 def _local(time: str, seconds: bool = False) -> str:
     """A record's UTC time as local time."""
-    try:
-        moment = datetime.strptime(time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    except ValueError:
+    moment = library_records.parse(time)
+    if moment is None:
         return time
     return moment.astimezone().strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
 

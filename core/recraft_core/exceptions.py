@@ -1,7 +1,12 @@
-"""Every error recraft_core raises.
+"""The errors recraft_core raises, by kind. A few narrower ones live beside what raises them:
+GateClosed (a Cancelled: the transport's gate shut), PNGError and UnknownImage (results that
+cannot be read), LibraryError, NothingToInsert (history), OffCanvas and MissesTheLayer
+(ValidationErrors of workflow.upload, which an editor says in its own words).
 
     RecraftError
     ├── ValidationError          bad input, caught before any byte is sent
+    │   └── NoToken                  no API token given, set or saved
+    ├── Refused                  something to fix first, in an editor's own words
     ├── APIError                 the API answered with an error status
     │   ├── AuthenticationError      401 / 403
     │   ├── InsufficientCreditsError not enough API units
@@ -12,7 +17,7 @@
     │   └── UnreadableAnswer         not JSON, or not a JSON object
     ├── TransportError           the request did not complete
     │   ├── ConnectionFailed         no connection: nothing was sent
-    │   │   └── ConnectionBroken     it broke after the request (or part of it) went out
+    │   ├── ConnectionBroken         it broke after the request (or part of it) went out
     │   └── Timeout
     └── Cancelled                the caller's CancelToken fired
 
@@ -152,6 +157,23 @@ class ValidationError(RecraftError, ValueError):
 
 # Rules worded to follow the field's name.
 _READS_ON = ("is ", "are ", "must ", "has ", "have ", "cannot ", "needs ", "takes ")
+
+
+class NoToken(ValidationError):
+    """No API token was given, set in RECRAFT_API_TOKEN or saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "token", "no API token: pass one, set RECRAFT_API_TOKEN or run `recraft login`"
+        )
+
+
+class Refused(RecraftError):
+    """Something to fix before anything is sent, said whole in an editor's own words (which
+    layer, which menu): shown as it is."""
+
+    def _message(self) -> str:
+        return self.detail
 
 
 class APIError(RecraftError):
@@ -328,7 +350,7 @@ class ConnectionFailed(TransportError):
         )
 
 
-class ConnectionBroken(ConnectionFailed):
+class ConnectionBroken(TransportError):
     """The connection broke after the request, or part of it, went out: while it was being
     sent (`sent` False: it never arrived whole), while Recraft's answer was awaited, or while
     the answer was being read (`status`: its HTTP status, known once the answer had begun)."""
@@ -393,10 +415,7 @@ class Cancelled(RecraftError):
     """The operation was cancelled by the caller."""
 
     def _message(self) -> str:
-        text = self.detail
-        if "was charged" in text:
-            return "Cancelled. Recraft had already answered, so the request was charged."
-        if "charged" in text:
+        if self.charged == MAYBE_CHARGED:
             return "Cancelled. The request had been sent and may still be charged."
         return "Cancelled."
 

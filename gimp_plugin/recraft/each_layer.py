@@ -31,12 +31,6 @@ from recraft_core.workflow.queue import DEFAULT_LIMIT, Batch, JobQueue  # noqa: 
 POLL_SECONDS = 0.1
 
 
-def runs_on_each(op) -> bool:
-    """A one-click operation on a layer as it is (the table's Tools action), needing no
-    selection: it runs on every selected layer."""
-    return bool(op.offer and op.offer.action) and op.reads_layer and not op.needs_selection
-
-
 def distinct(layers: list) -> list:
     """The layers once each, in order (a layer and its mask may both be selected)."""
     seen, out = set(), []

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import threading
 
-import result_ids
 from gimp_canvas import GimpCanvas, open_document
 
 from recraft_core import settings
 from recraft_core.api.operations import OPERATIONS
 from recraft_core.exceptions import ValidationError
 from recraft_core.library import Entry, LibraryError, open_library
-from recraft_core.workflow import history
+from recraft_core.workflow import history, similar
 
 SETTINGS_MENU = "Filters › Recraft › Settings…"
 
@@ -58,7 +57,7 @@ def put(found: Entry, outcome, image=None, layer=None, interactive: bool = False
     """Insert `outcome` above `layer` in `image` (one undo step), or open it as a new image when
     there is no image to go into; returns the image opened, if one was. Main thread."""
     op = OPERATIONS.get(found.operation)
-    keep_ids = op is not None and result_ids.feeds_similar(op)  # Explore similar starts there
+    keep_ids = op is not None and similar.feeds(op)  # Explore similar starts there
     if image is None or not image.is_valid():
         document = outcome.as_document()
         return open_document(document, interactive, keep_ids) if document is not None else None

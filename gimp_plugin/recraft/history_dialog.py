@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import traceback
-from datetime import datetime
 
 import from_history
 import gi
@@ -26,6 +25,7 @@ from gi.repository import GdkPixbuf, Gimp, GimpUi, GLib, Gtk, Pango  # noqa: E40
 
 from recraft_core import RecraftError  # noqa: E402
 from recraft_core.api.operations import OPERATIONS  # noqa: E402
+from recraft_core.library import when  # noqa: E402
 
 LISTED = 200  # entries listed at once, newest first: a search finds older ones
 THUMBNAIL = 64  # px, the longer side
@@ -46,15 +46,6 @@ def what(entry) -> str:
     if not prompt:
         return head
     return f"{head}\n{GLib.markup_escape_text(prompt)}"
-
-
-def when(entry) -> str:
-    """The entry's time in the user's own time zone."""
-    try:
-        moment = datetime.fromisoformat(entry.time.replace("Z", "+00:00"))
-    except ValueError:
-        return entry.day
-    return moment.astimezone().strftime("%Y-%m-%d\n%H:%M")
 
 
 def thumbnail(entry):
@@ -180,7 +171,7 @@ class HistoryDialog:
         self.entries = []
         for entry, picture in rows:
             credits = str(entry.credits) if entry.credits is not None else "–"
-            self.store.append([picture, what(entry), when(entry), credits, entry.id])
+            self.store.append([picture, what(entry), when(entry.time), credits, entry.id])
             self.entries.append(entry)
         self.spent.set_text(f"Spent today: {spent} credits")
         if not rows:

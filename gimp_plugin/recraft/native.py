@@ -46,11 +46,6 @@ class Format:
     def pixel_bytes(self) -> int:
         return self.channels * self.sample_bytes
 
-    @property
-    def multipliable(self) -> bool:
-        """imaging.alpha can multiply its alpha (any of GIMP's precisions)."""
-        return self.has_alpha and self.sample in alpha.SAMPLES
-
     def layout(self) -> alpha.Layout:
         return alpha.Layout(self.channels, self.sample)
 

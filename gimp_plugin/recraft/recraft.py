@@ -30,9 +30,9 @@ import variations  # noqa: E402
 from gi.repository import Gimp, GLib, GObject  # noqa: E402
 from gimp_canvas import GimpCanvas, WholeLayer, open_document  # noqa: E402
 
-from recraft_core import Client, RecraftError, ValidationError, settings  # noqa: E402
+from recraft_core import Client, RecraftError, Refused, ValidationError, settings  # noqa: E402
 from recraft_core.api import catalog, forms, validation  # noqa: E402
-from recraft_core.api.operations import offered  # noqa: E402
+from recraft_core.api.operations import RESULT_ID, offered  # noqa: E402
 from recraft_core.imaging import alpha  # noqa: E402
 from recraft_core.library import LibraryError, open_library  # noqa: E402
 from recraft_core.workflow import (  # noqa: E402
@@ -41,11 +41,12 @@ from recraft_core.workflow import (  # noqa: E402
     editor_client,
     missing_selection,
     read_reference,
+    similar,
     styles,
 )
-from recraft_core.workflow.upload import MISSES_THE_LAYER, OFF_CANVAS  # noqa: E402
+from recraft_core.workflow.upload import MissesTheLayer, OffCanvas  # noqa: E402
 
-SOURCE_ID = result_ids.SOURCE_ID
+SOURCE_ID = RESULT_ID  # Explore similar's "Source image id"
 STYLE_ID = "style_id"  # the field a created style's id goes into (forms.where_used)
 PREFIX = "plug-in-recraft-"
 MENU = "<Image>/Filters/Recraft"
@@ -70,7 +71,6 @@ VARIATIONS = {
 SETTINGS_MENU = "Filters › Recraft › Settings…"
 NONE = "none"  # the choice that sends nothing: the API's default
 RW = GObject.ParamFlags.READWRITE
-MAX_REFERENCES = 5  # create_style takes at most five images
 # The model ids as Recraft's errors and the core's rules name them, longest first, so that
 # a message can name each by the label the dialog shows.
 _MODEL_IDS = re.compile(
@@ -255,19 +255,12 @@ def _layer_of(drawable):
     return drawable
 
 
-class NoSource(RecraftError):
-    """Explore similar has no image to start from: the message says what to select."""
-
-    def _message(self) -> str:
-        return self.detail
-
-
 def _similar_source(config, layer, run_mode) -> tuple[str | None, str | None]:
     """Where Explore similar starts: the Recraft id the active layer carries (result_ids),
     put into the config; returns (that layer's name, None). An id a script passes wins over
     the layer's: (None, None). With neither, from a menu: (None, what to do), which the dialog
-    says before anything is sent; from a script, NoSource."""
-    name = _arg(result_ids.SOURCE_ID)
+    says before anything is sent; from a script, Refused."""
+    name = _arg(RESULT_ID)
     passed = (config.get_property(name) or "").strip()
     if run_mode == Gimp.RunMode.NONINTERACTIVE and passed:
         return None, None
@@ -276,7 +269,7 @@ def _similar_source(config, layer, run_mode) -> tuple[str | None, str | None]:
         config.set_property(name, carried)
         return layer.get_name(), None
     if run_mode != Gimp.RunMode.INTERACTIVE:
-        raise NoSource(result_ids.not_a_result(layer))
+        raise Refused(result_ids.not_a_result(layer))
     config.set_property(name, "")  # not the id of a layer of some earlier run, unseen
     return None, result_ids.not_a_result(layer)
 
@@ -291,7 +284,9 @@ def _guarded(procedure, work, *args):
         import traceback
 
         traceback.print_exc()
-        return _error(procedure, f"Recraft: something unexpected failed ({e}). Please report it.")
+        # Its type only: what it quotes could be anything (the details are in the log).
+        said = f"Recraft: something unexpected failed ({type(e).__name__}). Please report it."
+        return _error(procedure, said)
 
 
 def _history(procedure, run_mode, image, drawables, config):
@@ -383,7 +378,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             return self._variation_procedure(name)
         op, menu, label = procedures()[name]
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.run, None)
-        if "layers" in op.roles or each_layer.runs_on_each(op):  # one layer, or several
+        if "layers" in op.roles or op.on_each_layer:  # one layer, or several
             procedure.set_sensitivity_mask(
                 Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
             )
@@ -480,21 +475,21 @@ class RecraftPlugIn(Gimp.PlugIn):
         layers = [_layer_of(d) for d in drawables or []]
         if op.reads_layer and not layers:
             raise ValidationError("layer", "select a layer first")
-        each = each_layer.distinct(layers) if each_layer.runs_on_each(op) else []
+        each = each_layer.distinct(layers) if op.on_each_layer else []
         if image is not None and len(each) > 1:
             return self._run_each(procedure, run_mode, image, each, config, op)
         references = canvas = None
-        keep_ids = result_ids.feeds_similar(op)  # their layers carry Recraft's image ids
+        keep_ids = similar.feeds(op)  # their layers carry Recraft's image ids
         if "layers" in op.roles:  # style references: each layer whole, as it is
             read = (read_reference(WholeLayer(image, layer)) for layer in layers)
-            references = [r for r in read if r is not None][:MAX_REFERENCES]
+            references = [r for r in read if r is not None]  # Job refuses over five
         elif image is not None:
             canvas = GimpCanvas(image, layers[0] if layers else None, interactive, keep_ids)
             # Said before any dialog, as the selection is what the user has to fix.
             if op.needs_selection and canvas.selection_bounds() is None:
                 raise missing_selection(op.name)
         start = (None, None)
-        if op.field(result_ids.SOURCE_ID):
+        if op.field(RESULT_ID):
             start = _similar_source(config, layers[0] if layers else None, run_mode)
         if interactive and _fields(op) and not self._dialog(procedure, config, op, *start):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
@@ -555,7 +550,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         if asked and not self._dialog(procedure, config, op, layers=len(layers)):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
         values, client = _values(op, config), _client()
-        keep_ids = result_ids.feeds_similar(op)
+        keep_ids = similar.feeds(op)
 
         def make_job(layer) -> Job:
             canvas = GimpCanvas(image, layer, interactive, keep_ids)
@@ -853,26 +848,15 @@ def _options(op, name: str, layer) -> Options:
     return replace(options, cutout="layer" if own.sample in alpha.SAMPLES else "")
 
 
-class Refused(RecraftError):
-    """Something to fix before anything is sent, said in GIMP's words."""
-
-    def _message(self) -> str:
-        return self.detail
-
-
 def _in_gimp_words(error: ValidationError, layer) -> RecraftError:
     """The core's refusals about the layer, naming it and what to do in GIMP."""
     name = layer.get_name() if layer is not None else "the layer"
-    if error.rule == MISSES_THE_LAYER:
-        return Refused(
-            f"The selection covers no pixels of the layer “{name}”: select where it has "
-            "pixels, or pick the layer to repaint in the Layers dialog. Nothing was sent."
+    if isinstance(error, MissesTheLayer):
+        return error.naming(
+            name, "select where it has pixels, or pick the layer to repaint in the Layers dialog"
         )
-    if error.rule == OFF_CANVAS:
-        return Refused(
-            f"The layer “{name}” has no pixels inside the image: move it onto the canvas, "
-            "or pick another layer. Nothing was sent."
-        )
+    if isinstance(error, OffCanvas):
+        return error.naming(name, "move it onto the canvas, or pick another layer")
     return error
 
 

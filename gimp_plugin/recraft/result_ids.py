@@ -12,29 +12,10 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
-from recraft_core.api.operations import offered  # noqa: E402
+from recraft_core.workflow import similar  # noqa: E402
 
 PARASITE = "recraft-image-id"
-SOURCE_ID = "source_image_id"  # the field of an operation that starts from a result's id
 MENU = "Filters › Recraft"
-
-
-def similar():
-    """The operation that starts from an earlier result (Explore similar), if offered."""
-    return next((op for op in offered() if op.field(SOURCE_ID)), None)
-
-
-def feeds_similar(op) -> bool:
-    """Whether `op`'s results can start `similar()` (the table's ids_start)."""
-    start = similar()
-    return start is not None and op.ids_start == start.name
-
-
-def feeders() -> str:
-    """The titles of the operations whose layers `similar()` starts from, for messages."""
-    start = similar()
-    titles = [op.title for op in offered() if op is not start and feeds_similar(op)]
-    return " or ".join(titles) or "Explore"
 
 
 def tag(layer, image_id: str) -> None:
@@ -55,18 +36,11 @@ def image_id_of(layer) -> str | None:
 
 def not_a_result(layer) -> str:
     """Why Explore similar cannot start from `layer`, and what to do."""
-    start = similar()
-    title = start.title if start is not None else "Explore similar"
-    feeder = feeders()
-    do = (
-        f"run {MENU} › {feeder}… first, select one of the layers it adds, then run {title} "
-        "again (or paste a Recraft image id)."
+    return similar.not_a_result(
+        layer.get_name() if layer is not None else None,
+        layer is not None
+        and layer.is_group()
+        and any(image_id_of(child) for child in layer.get_children()),
+        f"run {MENU} › {{feeder}}… first, select one of the layers it adds, then run "
+        "{similar} again (or paste a Recraft image id).",
     )
-    if layer is None:
-        return f"No layer is selected: {do}"
-    if layer.is_group() and any(image_id_of(child) for child in layer.get_children()):
-        return (
-            f"“{layer.get_name()}” is a group of {feeder} results: select one of the layers "
-            f"inside it, then run {title} again."
-        )
-    return f"The active layer “{layer.get_name()}” was not made by {feeder}: {do}"

@@ -19,26 +19,16 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp  # noqa: E402
 
-from recraft_core.exceptions import RecraftError  # noqa: E402
+from recraft_core.exceptions import Refused  # noqa: E402
 from recraft_core.workflow import variations as core  # noqa: E402
 
-NOT_A_GROUP = (
-    "“{name}” is not in a group of variations. Select a group of Recraft results whose "
-    "layers are named “… #1 of 3”, or one of its layers, in the Layers dialog."
-)
-NO_LAYER = "Select a group of variations, or one of its layers, first."
-NONE_SHOWS = "No variation of “{name}” shows: pick one with Next variation first."
 GROUP_MASK = (
     "“{name}” has a layer mask of its own, which its kept layer would lose: apply or delete "
     "it first (Layer › Mask)."
 )
 
 
-class NotVariations(RecraftError):
-    """The selection is no group of variations: the message says what to select."""
-
-    def _message(self) -> str:
-        return self.detail
+NotVariations = Refused  # the selection is no group of variations: what to select
 
 
 def _layer_of(drawable):
@@ -69,16 +59,17 @@ def group_of(drawable):
 def found(drawables) -> Gimp.Layer:
     """The group of variations of the first selected drawable, or NotVariations."""
     if not drawables:
-        raise NotVariations(NO_LAYER)
+        raise NotVariations(core.NO_LAYER)
     group = group_of(drawables[0])
     if group is None:
-        raise NotVariations(NOT_A_GROUP.format(name=_layer_of(drawables[0]).get_name()))
+        name = _layer_of(drawables[0]).get_name()
+        raise NotVariations(core.NOT_A_GROUP.format(name=name, where=", in the Layers dialog"))
     return group
 
 
 def in_order(group) -> list:
     """The variations by number (#1 first); those of one number top first."""
-    return sorted(group.get_children(), key=lambda layer: core.number(layer.get_name())[0])
+    return core.in_order(group.get_children(), lambda layer: layer.get_name())
 
 
 @contextlib.contextmanager
@@ -111,7 +102,7 @@ def keep(image, drawables) -> Gimp.Layer:
     group = found(drawables)
     shown = [layer for layer in in_order(group) if layer.get_visible()]
     if not shown:
-        raise NotVariations(NONE_SHOWS.format(name=group.get_name()))
+        raise NotVariations(core.NONE_SHOWS.format(name=group.get_name()))
     if group.get_mask() is not None:
         raise NotVariations(GROUP_MASK.format(name=group.get_name()))
     kept = shown[0]

@@ -15,12 +15,12 @@ from dataclasses import replace
 
 from krita import Krita
 
-from recraft_core.exceptions import ProtocolError, RecraftError, ValidationError
+from recraft_core.exceptions import ProtocolError, RecraftError, Refused, ValidationError
 from recraft_core.imaging import png
 from recraft_core.imaging.png import Raster, swap_red_blue
 from recraft_core.workflow import NewLayer, NewVector
 from recraft_core.workflow.canvas import PurePythonCodec
-from recraft_core.workflow.upload import MISSES_THE_LAYER, OFF_CANVAS
+from recraft_core.workflow.upload import MissesTheLayer, OffCanvas
 
 from .qt import QImage, Qt, QtCore, QtGui
 
@@ -418,6 +418,11 @@ class KritaCanvas:
             # image and block the GUI for as long again.
             parent.addChildNode(node, above)
             above = node
+        if group:
+            # A group filled while detached is not drawn when attached (Krita 5.1 showed the
+            # image without it until something else redrew it): compose it again, on
+            # Krita's threads.
+            redraw(self.document)
 
     def insert_layers(self, layers: list[NewLayer], group: str | None, grow=None) -> None:
         """The layers above the source; with `grow` (x0, y0, x1, y1 in the job's canvas
@@ -469,37 +474,30 @@ class KritaCanvas:
         self._placed(nodes, vectors)
 
 
-class Refused(RecraftError):
-    """Something to fix before anything is sent, said in Krita's words."""
-
-    def _message(self) -> str:
-        return self.detail
-
-
 def in_krita_words(error: RecraftError, canvas) -> RecraftError:
     """The core's refusals of a selection that misses the source layer and of a layer off the
     canvas, naming the layer and where in Krita to pick another (the core cannot name it);
     any other error as it is."""
     node = getattr(canvas, "node", None)
-    if not isinstance(error, ValidationError) or node is None:
+    if node is None:
         return error
-    if error.rule == OFF_CANVAS:
-        return Refused(
-            f"The layer “{node.name()}” has no pixels inside the image: move it onto the "
-            "canvas, pick another layer, or set the docker's Source to Visible image. Nothing "
-            "was sent."
+    if isinstance(error, OffCanvas):
+        return error.naming(
+            node.name(),
+            "move it onto the canvas, pick another layer, or set the docker's Source to "
+            "Visible image",
         )
-    if error.rule != MISSES_THE_LAYER:
+    if not isinstance(error, MissesTheLayer):
         return error
     if getattr(canvas, "visible", False):
         return Refused(
             "The selection covers no pixels of the visible image: select where the image "
             "has pixels. Nothing was sent."
         )
-    return Refused(
-        f"The selection covers no pixels of the layer “{node.name()}”: select where it has "
-        "pixels, pick the layer to repaint in the Layers docker, or set the docker's Source "
-        "to Visible image. Nothing was sent."
+    return error.naming(
+        node.name(),
+        "select where it has pixels, pick the layer to repaint in the Layers docker, or set "
+        "the docker's Source to Visible image",
     )
 
 

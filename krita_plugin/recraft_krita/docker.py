@@ -10,9 +10,9 @@ from __future__ import annotations
 from krita import DockWidget, Krita
 
 from recraft_core import RecraftError
-from recraft_core.api import catalog, forms
-from recraft_core.api.operations import IMPROVE_PROMPT, OPERATIONS, offered
-from recraft_core.workflow import read_reference
+from recraft_core.api import forms
+from recraft_core.api.operations import IMPROVE_PROMPT, OPERATIONS, RESULT_ID, offered
+from recraft_core.workflow import read_reference, similar
 
 from . import each_layer, history, jobs, variations
 from .canvas import KritaCanvas, float_message, thumbnail
@@ -27,7 +27,7 @@ OPERATION_ORDER = tuple(op for op in offered() if op.offer.docker)
 SHARED_FIELDS = ("prompt", "negative_prompt")  # carried from one operation to the next
 STYLE_FIELD = "style_id"  # where a created style goes to be used
 THUMB = 72
-SOURCE_ID = jobs.SOURCE_ID  # Explore similar's "Source image id"
+SOURCE_ID = RESULT_ID  # Explore similar's "Source image id"
 # Where the docker is put on the first start, beside (tabbed with) the first of these that
 # shows: it would otherwise land squeezed under them, or hidden (Krita 5.2 and later).
 FIRST_PLACE = ("PresetDocker", "KisLayerBox")
@@ -270,7 +270,7 @@ class RecraftDocker(DockWidget):
         self.show_message("", error=False)
         visible = bool(self.source.currentData()) and self.source.isVisible()
         op = OPERATIONS[name]
-        if each_layer.per_layer(op) and not visible:
+        if op.on_each_layer and not visible:
             each_layer.start_on_layers(op, params, self._done, self._batch_done)
         else:
             self.runner.start(
@@ -318,7 +318,7 @@ class RecraftDocker(DockWidget):
         self.about.setText(op.about)
         self.improve.setVisible(op.can_improve_prompt)
         self.results.setToolTip(
-            f"Click a result of {_feeder_title()} to start {op.title} from it"
+            f"Click a result of {similar.feeder()} to start {op.title} from it"
             if SOURCE_ID in self.form.fields
             else "Click a result to insert it again above the layer it was made from"
         )
@@ -387,7 +387,7 @@ class RecraftDocker(DockWidget):
         """Whether Run makes one job per selected layer."""
         name = self.operation.currentData()
         visible = bool(self.source.currentData()) and self.source.isVisible()
-        return name is not None and each_layer.per_layer(OPERATIONS[name]) and not visible
+        return name is not None and OPERATIONS[name].on_each_layer and not visible
 
     def _source_changed(self, *_) -> None:
         self._layers_selected = 0  # counted again
@@ -441,17 +441,11 @@ class RecraftDocker(DockWidget):
         self.runner.start(IMPROVE_PROMPT, {"prompt": prompt}, on_done=done)
 
     def _references(self) -> tuple[list, list[str]]:
-        """Up to five selected layers (or the active one), read small enough for a style, and
-        their names."""
-        krita = Krita.instance()
-        document = krita.activeDocument()
-        window = krita.activeWindow()
-        view = window.activeView() if window else None
-        nodes = list(view.selectedNodes()) if view is not None else []
-        if not nodes and document is not None and document.activeNode() is not None:
-            nodes = [document.activeNode()]
+        """The selected layers (or the active one), masks left out, each read small enough
+        for a style, and their names (the job refuses more than a style takes)."""
+        document = Krita.instance().activeDocument()
         out, names = [], []
-        for node in nodes[: catalog.MAX_STYLE_IMAGES]:
+        for node in each_layer.selected_layers():
             reference = read_reference(KritaCanvas(document, node))
             if reference is not None:
                 out.append(reference)
@@ -542,7 +536,7 @@ class RecraftDocker(DockWidget):
         job_index, i = item.data(QtCore.Qt.ItemDataRole.UserRole)
         job = self.runner.history[job_index]
         layer = job.outcome.layers[i]
-        if SOURCE_ID in self.form.fields and job.op.name in jobs.FEEDS_SIMILAR and layer.image_id:
+        if SOURCE_ID in self.form.fields and similar.feeds(job.op) and layer.image_id:
             self.form.set_values({SOURCE_ID: layer.image_id})
             self._layer_id = None  # the user's pick: it wins over the active layer
             title = OPERATIONS[self.operation.currentData()].title
@@ -554,29 +548,15 @@ class RecraftDocker(DockWidget):
             self.show_message(e.user_message, error=True)
 
 
-def _feeder_title() -> str:
-    """The operation whose results Explore similar starts from ("Explore")."""
-    feeders = sorted(jobs.FEEDS_SIMILAR - {getattr(jobs.SIMILAR, "name", None)})
-    return OPERATIONS[feeders[0]].title if feeders else "Explore"
-
-
 def _not_a_result(node, runner) -> str:
     """Why Explore similar cannot start from the active layer, and what to do."""
-    similar = jobs.SIMILAR.title if jobs.SIMILAR is not None else "Explore similar"
-    feeder = _feeder_title()
-    do = (
-        f"select a layer {feeder} made (or click its thumbnail in the strip), then run "
-        f"{similar} again."
+    children = list(node.childNodes()) if node is not None and node.type() == "grouplayer" else []
+    return similar.not_a_result(
+        node.name() if node is not None else None,
+        any(runner.image_id_of(child) for child in children),
+        "select a layer {feeder} made (or click its thumbnail in the strip), then run "
+        "{similar} again.",
     )
-    if node is None:
-        return f"No layer is selected: {do}"
-    children = list(node.childNodes()) if node.type() == "grouplayer" else []
-    if any(runner.image_id_of(child) for child in children):
-        return (
-            f"“{node.name()}” is a group of {feeder} results: select one of the layers inside "
-            f"it, then run {similar} again."
-        )
-    return f"The active layer “{node.name()}” was not made by {feeder}: {do}"
 
 
 # -- the first start ---------------------------------------------------------------------------

@@ -81,7 +81,7 @@ class RecraftExtension(Extension):
             size = forms.nearest_size(op, None, document.width(), document.height())
             if size is not None:
                 params["size"] = size
-        if each_layer.per_layer(op):
+        if op.on_each_layer:
             started = each_layer.start_on_layers(op, params, _tell, _tell_batch, cutout)
         else:
             job = jobs.runner().start(op.name, params, on_done=_tell)

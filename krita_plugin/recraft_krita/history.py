@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from datetime import datetime, timezone
 
 from krita import Krita
 
 from recraft_core import RecraftError, settings
 from recraft_core.api.operations import OPERATIONS
-from recraft_core.library import open_library
+from recraft_core.library import open_library, when
 from recraft_core.workflow import history
 
 from .canvas import KritaCanvas
@@ -521,26 +520,6 @@ def _target_layer(document):
 def _document_name(document) -> str:
     path = document.fileName()
     return path.replace("\\", "/").rsplit("/", 1)[-1] if path else document.name() or "the image"
-
-
-def when(iso: str) -> str:
-    """A record's UTC time as the user reads it: "today 14:32", "yesterday 09:10",
-    "9 May 14:32", "9 May 2025" for another year."""
-    try:
-        moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ")
-    except ValueError:
-        return iso
-    local = moment.replace(tzinfo=timezone.utc).astimezone()
-    now = datetime.now().astimezone()
-    days = (now.date() - local.date()).days
-    clock = local.strftime("%H:%M")
-    if days == 0:
-        return f"today {clock}"
-    if days == 1:
-        return f"yesterday {clock}"
-    if local.year == now.year:
-        return f"{local.day} {local.strftime('%b')} {clock}"
-    return f"{local.day} {local.strftime('%b %Y')}"
 
 
 def spent_today(done) -> None:

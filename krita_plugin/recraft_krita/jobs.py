@@ -20,8 +20,8 @@ import threading
 from dataclasses import dataclass, replace
 
 from recraft_core import Client, RecraftError, settings
-from recraft_core.api.operations import ACCOUNT, OPERATIONS, Operation, offered
-from recraft_core.workflow import Job, Options, Outcome, editor_client
+from recraft_core.api.operations import ACCOUNT, OPERATIONS, Operation
+from recraft_core.workflow import Job, Options, Outcome, editor_client, similar
 from recraft_core.workflow.queue import DEFAULT_LIMIT, JobQueue
 
 from .canvas import Worker, in_krita_words, node_id
@@ -47,19 +47,6 @@ def summary(job: Job) -> tuple[str, bool]:
     if outcome is not None and outcome.credits is not None:
         words.append(f"It cost {outcome.credits} credits.")
     return " ".join(words) or "Done.", False
-
-
-SOURCE_ID = "source_image_id"  # the field of an operation that starts from a result's id
-# The operation that starts from an earlier result (Explore similar), and those whose results
-# it takes: the one it extends (Explore: its path is the start of Explore similar's) and
-# itself. The table does not say which results feed which field, so this reads it off the
-# paths without naming an operation.
-SIMILAR: Operation | None = next((op for op in offered() if op.field(SOURCE_ID)), None)
-FEEDS_SIMILAR = frozenset(
-    op.name
-    for op in offered()
-    if SIMILAR is not None and (op is SIMILAR or SIMILAR.path.startswith(op.path + "/"))
-)
 
 
 def client() -> Client:
@@ -161,6 +148,9 @@ class Runner(QtCore.QObject):
             ahead=lambda job: self._encoder.submit(job.encode_ahead),
         )
         self._entries: dict[int, Entry] = {}  # by id(job): the jobs queued and not yet told
+        # Operations on several layers still queueing them, one a turn (each_layer.py).
+        self.feeding: list = []
+        self._reading = False  # a job reads its inputs, letting Qt's timers run between bands
         self._ended: list[Job] = []  # ended, not yet applied: one per tick
         self._client: Client | None = None
         self._timer = QtCore.QTimer(self)
@@ -228,7 +218,11 @@ class Runner(QtCore.QObject):
                 front_end="krita",  # its results are kept in the library the Settings name
                 document=_document_name(canvas),
             )
-            job.prepare()
+            self._reading = True
+            try:
+                job.prepare()
+            finally:
+                self._reading = False
         except RecraftError as e:
             if batch is not None and job is not None:
                 batch.add(label, job)  # refused before anything was sent: its reason told
@@ -250,11 +244,15 @@ class Runner(QtCore.QObject):
         """One Client while jobs are queued (its transport holds them all on a 429); a new
         one, with today's settings, once the queue is empty."""
         if self._client is None or not self._entries:
+            if self._client is not None:
+                self._client.close()  # no job uses it now: its connections go
             self._client = client()
         return self._client
 
     def cancel(self) -> None:
-        """Every job, waiting or running."""
+        """Every job, waiting or running, and the layers not yet queued."""
+        for feeder in list(self.feeding):
+            feeder.cancel()
         self.queue.cancel_all()
 
     def cancel_job(self, job: Job) -> None:
@@ -265,7 +263,9 @@ class Runner(QtCore.QObject):
     def _poll(self) -> None:
         """Each tick: the balance, the jobs of closed documents dropped, then one ended job
         applied, or the progress redrawn; the timer stops once nothing runs."""
-        if self._applying or self._ending:  # inserting lets Qt run timers: not this one again
+        # Inserting and reading let Qt run timers: not this one meanwhile (a result inserted
+        # halfway through a read of the visible image would tear what is sent).
+        if self._applying or self._ending or self._reading:
             return
         self._poll_balance()
         self._drop_closed()
@@ -357,7 +357,7 @@ class Runner(QtCore.QObject):
             log.exception("recraft: opening %r", document)
             self.last_error = f"Krita could not open the result as a new image: {e}"
             return
-        if job.op.name in FEEDS_SIMILAR:
+        if similar.feeds(job.op):
             self.image_ids.update(placed)
         if orphaned:
             outcome.notes.append(ORPHANED)
@@ -376,7 +376,7 @@ class Runner(QtCore.QObject):
         placed = getattr(job.canvas, "placed", None)
         if not placed:
             return
-        if job.op.name in FEEDS_SIMILAR:
+        if similar.feeds(job.op):
             self.image_ids.update(placed)
         placed.clear()
 

@@ -50,13 +50,7 @@ NEXT = "recraft_next_variation"
 PREVIOUS = "recraft_previous_variation"
 KEEP = "recraft_keep_variation"
 
-NOT_A_GROUP = (
-    "“{name}” is not in a group of variations. Select a group of Recraft results whose "
-    "layers are named “… #1 of 3”, or one of its layers."
-)
-NO_LAYER = "Select a group of variations, or one of its layers, first."
 LOCKED = "“{name}” is locked: unlock it to keep one of its variations."
-NONE_SHOWS = "No variation of “{name}” shows: pick one with Next variation first."
 GROUP_MASKS = (
     "“{name}” has masks of its own, which its kept layer would lose: apply or remove them first."
 )
@@ -104,18 +98,17 @@ def active_group():
 
 def in_order(group) -> list:
     """The variations by number (#1 first), those of one number top first."""
-    top_first = list(reversed(_layers(group)))
-    return sorted(top_first, key=lambda node: core.number(node.name())[0])
+    return core.in_order(list(reversed(_layers(group))), lambda node: node.name())
 
 
 def _found():
     """(document, group, None), or (None, None, what to say) when there is no group."""
     document, node = active()
     if node is None:
-        return None, None, NO_LAYER
+        return None, None, core.NO_LAYER
     group = group_of(node)
     if group is None:
-        return None, None, NOT_A_GROUP.format(name=node.name())
+        return None, None, core.NOT_A_GROUP.format(name=node.name(), where="")
     return document, group, None
 
 
@@ -169,7 +162,7 @@ def keep() -> tuple[str, bool]:
         return GROUP_MASKS.format(name=group.name()), True
     shown = [node for node in reversed(_layers(group)) if node.visible()]
     if not shown:
-        return NONE_SHOWS.format(name=group.name()), True
+        return core.NONE_SHOWS.format(name=group.name()), True
     chosen = shown[0]  # the topmost showing: what the artist sees
     kept = chosen.duplicate()  # a clone: its masks, offset, opacity and blend mode come along
     kept.setName(core.kept(chosen.name()))

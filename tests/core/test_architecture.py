@@ -21,10 +21,10 @@ OUTSIDE_THE_TABLE = [
 NAMES = set(OPERATIONS) | {op.cli_name for op in OPERATIONS.values()}
 
 
-def operation_literals(path: Path) -> list[str]:
+def operation_literals(path: Path, root: Path = ROOT) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return [
-        f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"
+        f"{path.relative_to(root)}:{node.lineno}: {node.value!r}"
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in NAMES
     ]
@@ -38,12 +38,9 @@ def test_no_operation_is_named_outside_the_api():
 
 def test_the_check_finds_a_name(tmp_path):
     """The test above can fail: a literal operation name is found."""
-    sample = ROOT / "core" / "sample_adapter.py"
-    try:
-        sample.write_text('if op.name == "outpaint":\n    pass\n', encoding="utf-8")
-        assert operation_literals(sample) == ["core/sample_adapter.py:1: 'outpaint'"]
-    finally:
-        sample.unlink()
+    sample = tmp_path / "sample_adapter.py"
+    sample.write_text('if op.name == "outpaint":\n    pass\n', encoding="utf-8")
+    assert operation_literals(sample, tmp_path) == ["sample_adapter.py:1: 'outpaint'"]
 
 
 def test_client_methods_are_written_from_the_table():
@@ -62,10 +59,10 @@ def test_every_operation_is_a_typed_client_method():
 
 
 def test_results_start_only_an_operation_that_takes_their_ids():
-    from recraft_core.api.operations import OPERATIONS, starting
+    from recraft_core.api.operations import OPERATIONS, RESULT_ID, starting
 
     for op in OPERATIONS.values():
         if op.ids_start is not None:
-            assert OPERATIONS[op.ids_start].field("source_image_id") is not None, op.name
-    similar = [op for op in OPERATIONS.values() if op.field("source_image_id")]
+            assert OPERATIONS[op.ids_start].field(RESULT_ID) is not None, op.name
+    similar = [op for op in OPERATIONS.values() if op.field(RESULT_ID)]
     assert similar and all(starting(op) for op in similar), "nothing starts explore similar"

@@ -20,6 +20,7 @@ from recraft_core import (
 )
 from recraft_core.api import forms, validation
 from recraft_core.api.operations import INT32_MAX, OPERATIONS, Field
+from recraft_core.exceptions import MAYBE_CHARGED
 from recraft_core.imaging import imageinfo, png
 
 
@@ -124,7 +125,7 @@ ERRORS = [
     (ProtocolError("no images"), "could not be used (no images)"),
     (ConnectionFailed("cannot connect"), "Check the internet connection"),
     (Timeout("no answer"), "may still finish and charge"),
-    (Cancelled("cancelled; it was sent and may still be charged"), "may still be charged"),
+    (Cancelled("cancelled").charge(MAYBE_CHARGED), "may still be charged"),
     (png.PNGError("damaged PNG"), "Damaged PNG. Try again"),
     (imageinfo.UnknownImage("not a PNG, JPEG, WEBP or SVG file"), "Not a PNG"),
 ]

@@ -322,3 +322,16 @@ def test_cli_ctrl_c_cancels_promptly(recraft_server, checkout_env, tmp_path):
     assert proc.wait(timeout=5) == 130
     assert time.monotonic() - started < 2
     assert "may still be charged" in proc.stderr.read()
+
+
+def test_the_one_click_layer_operations_run_on_each_selected_layer():
+    """Issue 22's list: remove background, the upscales, vectorize and remix; nothing that
+    needs a selection or reads no layer."""
+    on_each = sorted(op.name for op in OPERATIONS.values() if op.on_each_layer)
+    assert on_each == [
+        "creative_upscale",
+        "crisp_upscale",
+        "remix",
+        "remove_background",
+        "vectorize",
+    ]

@@ -11,7 +11,7 @@ import pytest
 
 from images import png, raster
 from recraft_core import Client, RetryPolicy
-from recraft_core.library import Library, open_library
+from recraft_core.library import Library, open_library, when
 from recraft_core.settings import Settings
 from recraft_core.workflow import Job, styles
 from recraft_core.workflow.history import NothingToInsert, outcome
@@ -80,9 +80,9 @@ def test_no_library_offers_nothing_and_keeps_nothing(client, tmp_path):
 
 def test_labels_say_when_in_local_words():
     now = datetime(2026, 5, 9, 12, 0, tzinfo=timezone.utc)
-    today = styles.when("2026-05-09T11:30:00.000000Z", now)
+    today = when("2026-05-09T11:30:00.000000Z", now)
     assert today.startswith("today ")
-    assert styles.when("2025-01-02T11:30:00.000000Z", now) in ("2 Jan 2025", "1 Jan 2025")
+    assert when("2025-01-02T11:30:00.000000Z", now) in ("2 Jan 2025", "1 Jan 2025")
     many = styles.label("2026-05-09T11:30:00.000000Z", "icon", ["a", "b", "c", "d"], now=now)
     assert many == f"“a”, “b”, “c” and 1 more · Icon · {today}"
     bare = styles.label("2026-05-09T11:30:00.000000Z", "any", (), "x" * 40, now=now)

@@ -16,6 +16,7 @@ from recraft_core import (
     Cancelled,
     CancelToken,
     Client,
+    ConnectionBroken,
     ConnectionFailed,
     InsufficientCreditsError,
     ProtocolError,
@@ -167,7 +168,7 @@ def test_connection_refused_is_retried_then_reported():
 
 def test_reset_during_upload_is_not_repeated(client, recraft_server):
     recraft_server.fault("reset", times=1, path="/images/inpaint")
-    with pytest.raises(ConnectionFailed):
+    with pytest.raises(ConnectionBroken):
         client.inpaint(png(1024, 1024), mask(1024, 1024, (0, 0, 10, 10)), prompt="hat")
     assert len(attempts(recraft_server, "/images/inpaint")) == 1
 
@@ -176,14 +177,14 @@ def test_truncated_body(client, recraft_server):
     """Cut short after Recraft did the work: not repeated, and the message says Recraft
     answered and it may be charged."""
     recraft_server.fault("truncate", times=1, path="/images/generations")
-    with pytest.raises(ConnectionFailed, match=r"broke while the answer.*may have been charged"):
+    with pytest.raises(ConnectionBroken, match=r"broke while the answer.*may have been charged"):
         client.generate(prompt="fox")
     assert len(attempts(recraft_server, "/images/generations")) == 1
 
 
 def test_truncated_result_download_says_it_was_charged(client, recraft_server):
     recraft_server.fault("truncate", times=10, path="/files/")
-    with pytest.raises(ConnectionFailed, match="succeeded and was charged"):
+    with pytest.raises(ConnectionBroken, match="succeeded and was charged"):
         client.generate(prompt="fox")
 
 

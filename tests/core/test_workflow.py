@@ -431,6 +431,21 @@ def test_prompt_style_and_account_results(client, recraft_server):
     assert len(recraft_server.last("/styles").files["images"]) == 2
 
 
+def test_more_references_than_a_style_takes_are_refused_before_anything_is_sent(
+    client, recraft_server
+):
+    sent = len(recraft_server.requests)
+    refs = [raster(photo(40, 40, seed)) for seed in range(6)]
+    job = Job(client, "create_style", None, {"style": "any"}, references=refs)
+    with pytest.raises(ValidationError) as refused:
+        job.prepare()
+    assert refused.value.field == "images"
+    assert "6 layers are chosen" in str(refused.value) and "at most 5" in str(refused.value)
+    assert len(recraft_server.requests) == sent
+    five = Job(client, "create_style", None, {"style": "any"}, references=refs[:5])
+    assert run(five).style is not None
+
+
 # -- cancel and failures ---------------------------------------------------------------------
 
 

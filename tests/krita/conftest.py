@@ -79,6 +79,13 @@ class Krita:
             pytest.fail(f"{INSTALLER.relative_to(ROOT)} does not exist", pytrace=False)
         install_plugin(self.home, self.env())
 
+    def launch(self, call: str, args: dict, payloads: Path, timeout: float = 400) -> Result:
+        """Start Krita and run `call` of another payload file (payloads.py goes beside it,
+        for its helpers), returning the outcome as it is: the tests look at its errors."""
+        return launch(
+            self.editor, self.home, self.env(), self.out_dir, call, args, payloads, timeout
+        )
+
     def run(self, call: str, token: str | None = None, clean: bool = True, **args) -> Result:
         """Start Krita, run payloads.<call>(out_dir, **args) in it and return the outcome.
         `token` replaces the server's token as RECRAFT_API_TOKEN. `clean`: fail when any
@@ -88,6 +95,30 @@ class Krita:
             assert result.errors == [], "exceptions in Krita:\n" + "\n".join(result.errors)
             assert result.plugin_stderr() == [], "Krita's stderr reports trouble"
         return result
+
+
+_SHARED: dict = {}
+
+
+@pytest.fixture
+def once(editor):
+    """`once(name, make)`: make() run once per Krita version for every test that shares
+    `name`, whatever order pytest runs them in (a module-scoped fixture would run again each
+    time the version changes back); what make raised fails each of those tests."""
+
+    def shared(name: str, make):
+        key = (name, str(editor))
+        if key not in _SHARED:
+            try:
+                _SHARED[key] = make()
+            except Exception as e:
+                _SHARED[key] = e
+        found = _SHARED[key]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    return shared
 
 
 @pytest.fixture

@@ -160,6 +160,8 @@ def launch(
     # A Krita in a chroot sees the host's /tmp only: the payloads go beside the results.
     copy = out_dir / Path(payloads).name
     shutil.copyfile(payloads, copy)
+    if copy.name != PAYLOADS.name:  # a payload file of its own borrows payloads.py's helpers
+        shutil.copyfile(PAYLOADS, out_dir / PAYLOADS.name)
     env = dict(
         env,
         RECRAFT_PROBE_PAYLOAD=str(copy),
@@ -190,3 +192,27 @@ def launch(
         krita=outcome["krita"],
         out_dir=out_dir,
     )
+
+
+class Stories:
+    """What a payload's stories reported (each one's value, or the error it raised, with when
+    it ran) and the server's requests of that launch, to match to the story that made them:
+    Krita and the server share the clock."""
+
+    def __init__(self, result: Result, requests: list):
+        self.result = result
+        self.all_requests = requests
+
+    def story(self, name: str) -> dict:
+        got = self.result.value[name]["got"]
+        assert "error" not in got, got["error"]
+        return got
+
+    def requests(self, name: str, path: str = "") -> list:
+        """The requests to `path` that began while the story ran."""
+        entry = self.result.value[name]
+        return [
+            r
+            for r in self.all_requests
+            if path in r.path and entry["started"] <= r.started <= entry["ended"] + 0.1
+        ]

@@ -351,6 +351,24 @@ def open_settings(out_dir):
 # the server's records (Krita and the server share the clock) to the story that made them.
 
 
+def stories(plan, between=0.2, after_error=None):
+    """Run each (name, start) of `plan` in turn, start() giving a story's generator, which
+    the probe steps through: {name: {"got", "started", "ended"}}. A story that raises reports
+    its traceback as "got"'s "error" (then `after_error()`), and the next one still runs."""
+    report = {}
+    for name, start in plan:
+        started = time.time()
+        try:
+            got = yield from start()
+        except Exception as e:
+            got = {"error": f"{e!r}\n{traceback.format_exc()}"}
+            if after_error is not None:
+                after_error()
+        report[name] = {"got": got, "started": started, "ended": time.time()}
+        spin(between)
+    return report
+
+
 def scenarios(out_dir, plan):
     """Run [name, payload, args] items in order: payload(out_dir/name, **args) each. Each
     story's outcome also goes to out_dir/name/story.json as soon as it ends, and its start to
@@ -395,6 +413,49 @@ def attached_layer(doc, name, box, rgba=None):
     write_rgba(node, 0, 0, w, h, rgba if rgba is not None else scene(w, h))
     if (x, y) != (0, 0):
         node.move(x, y)
+    return node
+
+
+def soft_selection(doc, selection, feather):
+    """Select the (x, y, w, h) rectangle, feathered by `feather` px, as Krita's Feather does."""
+    from krita import Selection
+
+    soft = Selection()
+    soft.select(*selection, 255)
+    soft.feather(feather)
+    doc.setSelection(soft)
+
+
+def photo_layer(doc, name, seed=0, grain=True):
+    """A layer the size of the canvas drawn by Qt (cheap at any size): a gradient and a disc,
+    different for each seed, and with `grain` a faint tile of noise, as a photo's grain (it
+    then encodes as a photo does: over 10 MB at 16 MP). For the benches."""
+    import random
+
+    width, height = doc.width(), doc.height()
+    rng = random.Random(seed)
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
+    painter = QtGui.QPainter(image)
+    sky = QtGui.QLinearGradient(0, 0, rng.randrange(width), height)
+    sky.setColorAt(0, QtGui.QColor(rng.randrange(256), rng.randrange(256), 200))
+    sky.setColorAt(1, QtGui.QColor(240, rng.randrange(256), rng.randrange(256)))
+    painter.fillRect(0, 0, width, height, sky)
+    painter.setBrush(QtGui.QColor(60, 130, 70))
+    painter.drawEllipse(rng.randrange(width // 2), height // 3, width // 2, height // 3)
+    if grain:
+        tile = 509  # prime: the tiling does not line up with anything
+        noise = bytearray(rng.randbytes(tile * tile * 4))
+        noise[3::4] = b"\xff" * (tile * tile)
+        fmt = QtGui.QImage.Format.Format_ARGB32
+        texture = QtGui.QImage(bytes(noise), tile, tile, tile * 4, fmt)
+        painter.setOpacity(0.12)
+        painter.drawTiledPixmap(0, 0, width, height, QtGui.QPixmap.fromImage(texture))
+    painter.end()
+    bits = image.constBits()
+    bits.setsize(image.sizeInBytes())
+    node = doc.createNode(name, "paintlayer")
+    doc.rootNode().addChildNode(node, None)
+    node.setPixelData(QtCore.QByteArray(bytes(bits)), 0, 0, width, height)  # B, G, R, A
     return node
 
 
@@ -491,16 +552,11 @@ def feathered_inpaint(out_dir, width, height, box, selection, feather, prompt):
     """Inpaint from a feathered selection (Selection.select, then feather) on a layer whose
     pixels sit at an offset. Writes the selection's strengths (selection.raw, one byte a
     canvas pixel) and the new layer (result.png)."""
-    from krita import Selection
-
     doc = new_document(width, height, "feathered")
     source = attached_layer(doc, "photo", box)
     settle(doc)
     yield
-    soft = Selection()
-    soft.select(*selection, 255)
-    soft.feather(feather)
-    doc.setSelection(soft)
+    soft_selection(doc, selection, feather)
     settle(doc)
     strengths = bytes(doc.selection().pixelData(0, 0, width, height))
     with open(os.path.join(out_dir, "selection.raw"), "wb") as f:

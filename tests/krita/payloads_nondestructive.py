@@ -1,12 +1,11 @@
 """Payload for test_krita_nondestructive.py: results as editable masks, cut-outs that keep
 the source's own pixels, and variations with one showing, in one Krita launch. Runs inside
-Krita like payloads.py (the test copies payloads.py beside this file, whose helpers it
+Krita like payloads.py (krita_harness.launch copies payloads.py beside this file, whose helpers it
 borrows)."""
 
 import hashlib
 import os
 import sys
-import time
 from dataclasses import replace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,6 +20,8 @@ from payloads import (
     grey_with_square,
     idle,
     run_in_docker,
+    soft_selection,
+    stories,
 )
 from recraft_probe.helpers import (
     find_node,
@@ -57,10 +58,7 @@ def soft_inpaint(width, height, box, selection, feather, name):
     source = attached_layer(doc, "photo", box)
     settle(doc)
     yield
-    soft = Selection()
-    soft.select(*selection, 255)
-    soft.feather(feather)
-    doc.setSelection(soft)
+    soft_selection(doc, selection, feather)
     settle(doc)
     assert set_active_node(doc, source)
     panel = docker_ready("inpaint", {"prompt": PROMPT, "n": 1})
@@ -214,8 +212,20 @@ def variations_story(out_dir, width, height):
     attached_layer(doc, "photo", (0, 0, width, height))
     settle(doc)
     yield
+    from recraft_krita import api
+
     panel = docker_ready("generate", {"prompt": "a lighthouse", "n": 3})
-    yield from run_in_docker(panel, doc)
+    before = digest(doc.rootNode().projectionPixelData(0, 0, width, height))
+    panel.run()
+    idle(api)
+    # What the canvas shows once Krita is done, with no refresh of the test's own.
+    doc.waitForDone()
+    spin(0.5)
+    doc.waitForDone()
+    shown = digest(doc.rootNode().projectionPixelData(0, 0, width, height))
+    settle(doc)  # composed again from the layers: what it should show
+    composed = digest(doc.rootNode().projectionPixelData(0, 0, width, height))
+    yield
     groups = [n for n in doc.rootNode().childNodes() if n.type() == "grouplayer"]
     if not groups:
         return {"groups": 0}
@@ -224,23 +234,21 @@ def variations_story(out_dir, width, height):
         "groups": len(groups),
         "names": [n.name() for n in kids],
         "visible": [n.visible() for n in kids],
+        "changed": composed != before,
+        "shown_is_composed": shown == composed,
     }
 
 
 def nondestructive(out_dir, masks, cutouts, variations):
-    report = {}
-    for name, call, args in [
-        ("masks", masks_story, masks),
-        *[(f"cutout-{c['model']}-{c['depth']}", cutout_story, c) for c in cutouts],
-        ("variations", variations_story, variations),
-    ]:
-        started = time.time()
-        try:
-            got = yield from call(out_dir, **args)
-        except Exception as e:
-            import traceback
-
-            got = {"error": f"{e!r}\n{traceback.format_exc()}"}
-        report[name] = {"got": got, "started": started, "ended": time.time()}
-        spin(0.2)
-    return report
+    return (
+        yield from stories(
+            [
+                ("masks", lambda: masks_story(out_dir, **masks)),
+                *[
+                    (f"cutout-{c['model']}-{c['depth']}", lambda c=c: cutout_story(out_dir, **c))
+                    for c in cutouts
+                ],
+                ("variations", lambda: variations_story(out_dir, **variations)),
+            ]
+        )
+    )

@@ -2,7 +2,7 @@
 Run, where the job itself decides: a selection that covers no pixel of the layer is refused
 before anything is sent, and a soft-edged inpaint whose document was closed while it ran
 opens as a new document with its edge still a transparency mask. Runs inside Krita like
-payloads.py (the test copies payloads.py beside this file, whose helpers it borrows)."""
+payloads.py (krita_harness.launch copies payloads.py beside this file, whose helpers it borrows)."""
 
 import hashlib
 import os
@@ -11,8 +11,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from krita import Krita, Selection
-from payloads import attached_layer, docker_ready, idle, scene
+from krita import Krita
+from payloads import attached_layer, docker_ready, idle, scene, soft_selection, stories
 from recraft_probe.helpers import (
     layers,
     layers_view,
@@ -103,13 +103,6 @@ def prepared_in_krita_words(doc, source, operation) -> str:
     return "prepared: not refused"
 
 
-def soft_selection(doc, selection, feather):
-    soft = Selection()
-    soft.select(*selection, 255)
-    soft.feather(feather)
-    doc.setSelection(soft)
-
-
 def edge_of(node):
     """The layer's first transparency mask, or None."""
     return next((c for c in node.childNodes() if c.type() == "transparencymask"), None)
@@ -191,18 +184,12 @@ def orphan_story(out_dir, width, height, selection, feather):
 
 
 def nondestructive_jobs(out_dir, misses, orphan):
-    report = {}
-    plan = [(f"misses-{m['operation']}-{m['case']}", misses_story, m) for m in misses]
-    plan.append(("orphan", orphan_story, orphan))
-    for name, call, args in plan:
-        args = {k: v for k, v in args.items() if k != "case"}
-        started = time.time()
-        try:
-            got = yield from call(out_dir, **args)
-        except Exception as e:
-            import traceback
+    def args(m):
+        return {k: v for k, v in m.items() if k != "case"}
 
-            got = {"error": f"{e!r}\n{traceback.format_exc()}"}
-        report[name] = {"got": got, "started": started, "ended": time.time()}
-        spin(0.2)
-    return report
+    plan = [
+        (f"misses-{m['operation']}-{m['case']}", lambda m=m: misses_story(out_dir, **args(m)))
+        for m in misses
+    ]
+    plan.append(("orphan", lambda: orphan_story(out_dir, **args(orphan))))
+    return (yield from stories(plan))

@@ -1,7 +1,7 @@
 """Payload for test_krita_queue.py: the docker's queue and one-click operations on every
 selected layer, in one Krita launch. Each story records when it ran (time.time(), the
 server's clock too) so the test matches the server's records to it. Runs inside Krita like
-payloads.py (the test copies payloads.py beside this file, whose helpers it borrows)."""
+payloads.py (krita_harness.launch copies payloads.py beside this file, whose helpers it borrows)."""
 
 import os
 import sys
@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from krita import Krita
 from payloads import attached_layer, buttons, docker_ready, grey_with_square, idle, show_off
+from payloads import stories as each_story
 from recraft_probe.helpers import (
     _find_row,
     layers_view,
@@ -218,7 +219,12 @@ def on_selected_layers(out_dir, api, panel, shot, empty=False):
     panel._watch_layers(force=True)
     cost = panel.cost.text()
     Krita.instance().action("recraft_remove_background").trigger()
-    rows = len(panel.queue_texts)  # right away: the jobs may end within a few ticks
+    # One layer read per turn of Qt's loop: the first queued at once, the others after.
+    at_first = len(api.runner().queue)
+    end = time.monotonic() + 0.2  # well before the server's delay ends: all three listed
+    while len(panel.queue_texts) < 3 and time.monotonic() < end:
+        QtCore.QCoreApplication.processEvents()
+    rows = len(panel.queue_texts)
     idle(api)
     settle(doc)
     yield
@@ -227,9 +233,31 @@ def on_selected_layers(out_dir, api, panel, shot, empty=False):
         "selected": selected,
         "cost": cost,
         "rows": rows,
+        "at_first": at_first,
         "tree": tree(doc),
         "message": panel.message,
     }
+
+
+def cancel_while_queueing_layers(out_dir, api, panel, shot):
+    """Remove background on three selected layers, Cancel all pressed before the event loop
+    turns: the layers not yet queued are never read nor sent, and the summary says so."""
+    doc = new_document(W, H, "cancelled")
+    pixels = grey_with_square(W, H, (40, 40, 60, 60))
+    nodes = [attached_layer(doc, f"cancelled-{k}", (0, 0, W, H), pixels) for k in range(3)]
+    settle(doc)
+    yield
+    assert set_active_node(doc, nodes[0])
+    selected = select_layers(doc, nodes)
+    panel = docker_ready("remove_background", {})
+    panel.set_source(False)
+    Krita.instance().action("recraft_remove_background").trigger()
+    queued = len(api.runner().queue)
+    panel.cancel()
+    idle(api)
+    settle(doc)
+    yield
+    return {"selected": selected, "queued": queued, "tree": tree(doc), "message": panel.message}
 
 
 STORIES = {
@@ -239,6 +267,7 @@ STORIES = {
     "rate": rate_limited,
     "layers": on_selected_layers,
     "empty": lambda *a: on_selected_layers(*a, empty=True),
+    "cancel_layers": cancel_while_queueing_layers,
 }
 
 
@@ -247,17 +276,9 @@ def queue_story(out_dir, stories, screenshot_name=None):
 
     panel = docker_ready("inpaint", {"prompt": "x", "n": 1})
     panel.set_source(False)
-    report = {}
-    for name in stories:
-        panel = docker_ready("inpaint", {"n": 1})
-        started = time.time()
-        try:
-            got = yield from STORIES[name](out_dir, api, panel, screenshot_name)
-        except Exception as e:  # the others still run; the test of this one says why
-            import traceback
 
-            got = {"error": f"{e!r}\n{traceback.format_exc()}"}
-            idle(api)
-        report[name] = {"got": got, "started": started, "ended": time.time()}
-        spin(0.3)
-    return report
+    def start(name):
+        return STORIES[name](out_dir, api, docker_ready("inpaint", {"n": 1}), screenshot_name)
+
+    plan = [(name, lambda name=name: start(name)) for name in stories]
+    return (yield from each_story(plan, between=0.3, after_error=lambda: idle(api)))

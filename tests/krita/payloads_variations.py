@@ -1,8 +1,8 @@
 """Payload for test_krita_variations.py: a group of variations as the plug-in makes them, then
 Tools › Recraft › Next variation, Previous variation and Keep this variation, triggered as
 Krita actions, with what the document, the canvas, the docker and Krita's history show after
-each. Runs inside Krita like payloads.py (the test copies payloads.py beside this file, whose
-helpers it borrows)."""
+each. Runs inside Krita like payloads.py (krita_harness.launch copies payloads.py beside
+this file, whose helpers it borrows)."""
 
 import hashlib
 import os

@@ -56,7 +56,6 @@ GENERATE = {
 }
 VARIED = (40, 120, 200)  # the greys of the three results
 SEEDED = 70  # entries in the library Settings moves to: more than two pages
-_SCENES: dict = {}
 
 
 class Scene:
@@ -85,17 +84,8 @@ class Scene:
 
 
 @pytest.fixture
-def scene(editor, new_krita, recraft_server_session, tmp_path_factory) -> Scene:
-    key = str(editor)
-    if key not in _SCENES:
-        try:
-            _SCENES[key] = _play(new_krita, recraft_server_session, tmp_path_factory)
-        except Exception as e:
-            _SCENES[key] = e
-    found = _SCENES[key]
-    if isinstance(found, Exception):
-        raise found
-    return found
+def scene(once, new_krita, recraft_server_session, tmp_path_factory) -> Scene:
+    return once("history", lambda: _play(new_krita, recraft_server_session, tmp_path_factory))
 
 
 def _play(new_krita, server, tmp_path_factory) -> Scene:

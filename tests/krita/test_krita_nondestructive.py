@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from krita_harness import launch
+from krita_harness import Stories
 from PIL import Image
 
 pytestmark = pytest.mark.timeout(600)
@@ -43,52 +43,34 @@ CUTOUTS = [
     }
     for m, d in (("RGBA", "U16"), ("RGBA", "F32"), ("CMYKA", "U8"), ("LABA", "U16"))
 ]
-_RUNS: dict = {}
 
 
 @pytest.fixture
-def run(editor, new_krita):
-    key = str(editor)
-    if key not in _RUNS:
-        krita = new_krita("nondestructive")
-        krita.out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(HERE / "payloads.py", krita.out_dir / "payloads.py")
-        try:
-            _RUNS[key] = launch(
-                krita.editor,
-                krita.home,
-                krita.env(),
-                krita.out_dir,
+def run(once, new_krita) -> Stories:
+    return once(
+        "nondestructive",
+        lambda: Stories(
+            new_krita("nondestructive").launch(
                 "nondestructive",
                 {"masks": MASKS, "cutouts": CUTOUTS, "variations": {"width": 320, "height": 256}},
-                payloads=HERE / "payloads_nondestructive.py",
-                timeout=400,
-            )
-        except Exception as e:
-            _RUNS[key] = e
-    found = _RUNS[key]
-    if isinstance(found, Exception):
-        raise found
-    return found
-
-
-def story(run, name) -> dict:
-    got = run.value[name]["got"]
-    assert "error" not in got, got["error"]
-    return got
+                HERE / "payloads_nondestructive.py",
+            ),
+            [],
+        ),
+    )
 
 
 def test_nothing_raised(run):
-    assert run.errors == [], "exceptions in Krita:\n" + "\n".join(run.errors)
-    assert run.plugin_stderr() == [], "Krita's stderr reports trouble"
+    assert run.result.errors == [], "exceptions in Krita:\n" + "\n".join(run.result.errors)
+    assert run.result.plugin_stderr() == [], "Krita's stderr reports trouble"
 
 
 def test_a_soft_edge_comes_as_a_transparency_mask_with_the_baked_first_look(run):
-    got = story(run, "masks")
+    got = run.story("masks")
     assert got["baked_children"] == []
     if not got["can_mask"]:  # Krita 5.1: its Python makes no mask with pixels; baked as before
         assert got["children"] == [] and got["look"] == got["baked_look"]
-        pytest.skip(f"{run.krita} makes no transparency mask with pixels from Python")
+        pytest.skip(f"{run.result.krita} makes no transparency mask with pixels from Python")
     assert got["children"] == [["Recraft edge", "transparencymask"]]
     assert got["look"] == got["baked_look"], "the first look differs from the baked result"
     assert got["mask_is_baked_alpha"], "the mask is not the alpha the baked result has"
@@ -98,7 +80,7 @@ def test_a_soft_edge_comes_as_a_transparency_mask_with_the_baked_first_look(run)
 
 
 def test_one_undo_removes_the_result_and_its_mask(run):
-    got = story(run, "masks")
+    got = run.story("masks")
     assert "Recraft inpaint: a straw hat" in got["names_before_undo"]
     assert got["names_after_undo"] == [
         n for n in got["names_before_undo"] if not n.startswith("Recraft")
@@ -107,7 +89,7 @@ def test_one_undo_removes_the_result_and_its_mask(run):
 
 @pytest.mark.parametrize("space", [f"{c['model']}-{c['depth']}" for c in CUTOUTS])
 def test_remove_background_keeps_the_sources_own_pixels(run, space):
-    got = story(run, f"cutout-{space}")
+    got = run.story(f"cutout-{space}")
     model, depth = space.split("-")
     if "mask" not in got:  # Krita 5.1: no mask variant to compare the alpha with
         assert not got["can_mask"]
@@ -128,7 +110,7 @@ def test_remove_background_keeps_the_sources_own_pixels(run, space):
 
 @pytest.mark.parametrize("space", [f"{c['model']}-{c['depth']}" for c in CUTOUTS])
 def test_remove_background_as_a_mask_is_a_copy_with_recrafts_alpha(run, space):
-    got = story(run, f"cutout-{space}")
+    got = run.story(f"cutout-{space}")
     if not got["can_mask"]:
         assert "copy_name" not in got and "Krita 5.2 or later" in got["message"], got
         return
@@ -138,20 +120,22 @@ def test_remove_background_as_a_mask_is_a_copy_with_recrafts_alpha(run, space):
 
 
 def test_variations_come_with_only_the_first_showing(run):
-    got = story(run, "variations")
+    got = run.story("variations")
     assert got["groups"] == 1
     assert [n.split(" #")[-1] for n in got["names"]] == ["1 of 3", "2 of 3", "3 of 3"]
     assert got["visible"] == [True, False, False]
+    assert got["changed"], "the first variation does not change the image"
+    assert got["shown_is_composed"], "the canvas does not show the group until redrawn"
 
 
 def test_screenshot_of_a_result_with_its_mask(run, editor):
-    got = story(run, "masks")
+    got = run.story("masks")
     if not got["can_mask"]:
         pytest.skip("no mask in Krita 5.1")
     assert got["screenshot"]
-    image = Image.open(run.out_dir / SHOT)
+    image = Image.open(run.result.out_dir / SHOT)
     assert image.width > 150
     if os.environ.get("RECRAFT_SCREENSHOTS") == "1" and editor.version.startswith("5.2"):
         target = ROOT / "docs" / "screenshots" / SHOT
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(run.out_dir / SHOT, target)
+        shutil.copyfile(run.result.out_dir / SHOT, target)

@@ -16,11 +16,10 @@ records are matched to each story by time.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from krita_harness import launch
+from krita_harness import Stories
 
 from recraft_core.workflow.job import Options
 
@@ -47,54 +46,24 @@ MISSES = [
 ORPHAN = {"width": 320, "height": 256, "selection": (110, 88, 100, 80), "feather": 12}
 DELAY = 5  # seconds the server sits on the first inpaint: the document closes meanwhile
 NAME = f"Recraft inpaint: {PROMPT}"
-_RUNS: dict = {}
-
-
-class Run:
-    def __init__(self, result, records):
-        self.result = result
-        self.records = records
-
-    def story(self, name) -> dict:
-        got = self.result.value[name]["got"]
-        assert "error" not in got, got["error"]
-        return got
-
-    def requests(self, name) -> list:
-        """The server's records of requests that began while the story ran."""
-        entry = self.result.value[name]
-        return [r for r in self.records if entry["started"] <= r.started <= entry["ended"] + 0.1]
 
 
 @pytest.fixture
-def run(editor, new_krita, recraft_server_session) -> Run:
-    key = str(editor)
-    if key not in _RUNS:
+def run(once, new_krita, recraft_server_session) -> Stories:
+    def make():
         server = recraft_server_session
         server.reset()
         # The refusals send nothing: the first inpaint to arrive is the orphan story's.
         server.fault("delay", seconds=DELAY, path="/images/inpaint")
         krita = new_krita("nondestructive-jobs")
-        krita.out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(HERE / "payloads.py", krita.out_dir / "payloads.py")
-        try:
-            result = launch(
-                krita.editor,
-                krita.home,
-                krita.env(),
-                krita.out_dir,
-                "nondestructive_jobs",
-                {"misses": MISSES, "orphan": ORPHAN},
-                payloads=HERE / "payloads_nondestructive_jobs.py",
-                timeout=400,
-            )
-            _RUNS[key] = Run(result, list(server.requests))
-        except Exception as e:
-            _RUNS[key] = e
-    found = _RUNS[key]
-    if isinstance(found, Exception):
-        raise found
-    return found
+        result = krita.launch(
+            "nondestructive_jobs",
+            {"misses": MISSES, "orphan": ORPHAN},
+            HERE / "payloads_nondestructive_jobs.py",
+        )
+        return Stories(result, list(server.requests))
+
+    return once("nondestructive-jobs", make)
 
 
 def test_nothing_raised(run):

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from krita_harness import launch
+from krita_harness import Stories
 from PIL import Image
 
 pytestmark = pytest.mark.timeout(600)
@@ -22,39 +22,17 @@ pytestmark = pytest.mark.timeout(600)
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SHOT = "krita-queue.png"
-STORIES = ["three", "cancel", "closing", "rate", "layers", "empty"]
+STORIES = ["three", "cancel", "closing", "rate", "layers", "empty", "cancel_layers"]
 DELAY = 3  # seconds the server sits on each inpaint
 RETRY_AFTER = 2
 INPAINT, REMOVE = "/images/inpaint", "/images/removeBackground"
 GROWN = 40  # what grow and feather may add around a selection, at most
 SELECTIONS = [(20, 20, 80, 60), (160, 110, 80, 60), (300, 220, 80, 60)]
 
-_RUNS: dict = {}
-
-
-class Run:
-    def __init__(self, result, requests):
-        self.result = result
-        self.requests_all = requests
-
-    def story(self, name) -> dict:
-        got = self.result.value[name]["got"]
-        assert "error" not in got, got["error"]
-        return got
-
-    def requests(self, name, path) -> list:
-        entry = self.result.value[name]
-        return [
-            r
-            for r in self.requests_all
-            if path in r.path and entry["started"] <= r.started <= entry["ended"] + 0.1
-        ]
-
 
 @pytest.fixture
-def run(editor, new_krita):
-    key = str(editor)
-    if key not in _RUNS:
+def run(once, new_krita) -> Stories:
+    def make():
         krita = new_krita("queue")
         server = krita.server
         server.reset()
@@ -63,26 +41,14 @@ def run(editor, new_krita):
         # Remove background: the second of two answered 429 first.
         server.fault("delay", seconds=0.3, path=REMOVE)
         server.fault("status", status=429, retry_after=RETRY_AFTER, path=REMOVE)
-        krita.out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(HERE / "payloads.py", krita.out_dir / "payloads.py")
-        try:
-            result = launch(
-                krita.editor,
-                krita.home,
-                krita.env(),
-                krita.out_dir,
-                "queue_story",
-                {"stories": STORIES, "screenshot_name": SHOT},
-                payloads=HERE / "payloads_queue.py",
-                timeout=400,
-            )
-            _RUNS[key] = Run(result, list(server.requests))
-        except Exception as e:
-            _RUNS[key] = e
-    found = _RUNS[key]
-    if isinstance(found, Exception):
-        raise found
-    return found
+        result = krita.launch(
+            "queue_story",
+            {"stories": STORIES, "screenshot_name": SHOT},
+            HERE / "payloads_queue.py",
+        )
+        return Stories(result, list(server.requests))
+
+    return once("queue", make)
 
 
 def prompts(requests) -> list:
@@ -187,6 +153,7 @@ def test_three_selected_layers_give_three_results_and_one_summary(run):
     assert got["selected"] == 3
     assert len(sent) == 3 and all(r.status == 200 for r in sent)
     assert "3 layers" in got["cost"], got["cost"]
+    assert got["at_first"] == 1, "the layers were read back to back, not one per turn"
     assert got["rows"] == 3
     for k in range(3):
         assert above(got["tree"], "Recraft remove background", f"layers-{k}") or (
@@ -206,6 +173,15 @@ def test_a_layer_that_cannot_go_is_named_and_the_others_are_done(run):
     assert got["message"].startswith("2 done, 1 failed: layer 'logo': "), got["message"]
     names = [layer["name"] for layer in got["tree"]]
     assert names.count("Recraft remove background") == 2, names
+
+
+def test_cancel_all_while_layers_are_queued_sends_none_of_the_rest(run):
+    got = run.story("cancel_layers")
+    assert got["selected"] == 3 and got["queued"] == 1
+    assert len(run.requests("cancel_layers", REMOVE)) <= 1, "a layer queued after Cancel was sent"
+    names = [layer["name"] for layer in got["tree"]]
+    assert "Recraft remove background" not in names, names
+    assert got["message"].startswith("0 done, 3 cancelled"), got["message"]
 
 
 def test_screenshot_of_the_docker_with_a_queue(run, editor):

@@ -27,7 +27,6 @@ pytestmark = pytest.mark.timeout(900)
 HERE = Path(__file__).resolve().parent
 PAYLOADS = HERE / "payloads_styles.py"
 TYPED = "8fa865c3-e43e-4233-947e-bf1a95210f1d"
-_SCENES: dict = {}
 
 
 def _png(colour) -> bytes:
@@ -35,17 +34,8 @@ def _png(colour) -> bytes:
 
 
 @pytest.fixture
-def scene(editor, new_krita, recraft_server_session):
-    key = str(editor)
-    if key not in _SCENES:
-        try:
-            _SCENES[key] = _play(new_krita, recraft_server_session)
-        except Exception as e:
-            _SCENES[key] = e
-    found = _SCENES[key]
-    if isinstance(found, Exception):
-        raise found
-    return found
+def scene(once, new_krita, recraft_server_session):
+    return once("styles", lambda: _play(new_krita, recraft_server_session))
 
 
 def _play(new_krita, server):

@@ -14,7 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from krita_harness import launch
 from PIL import Image
 
 from recraft_core.workflow import variations
@@ -38,35 +37,16 @@ OUTSIDE = (
     "are named “… #1 of 3”, or one of its layers."
 )
 
-_STORIES: dict = {}
-
 
 @pytest.fixture
-def story(editor, new_krita):
+def story(once, new_krita):
     """The story's report, run once per Krita version however pytest orders the tests."""
-    key = str(editor)
-    if key not in _STORIES:
-        krita = new_krita("variations")
-        krita.out_dir.mkdir(parents=True, exist_ok=True)
-        # The payload borrows payloads.py's helpers from beside itself.
-        shutil.copyfile(HERE / "payloads.py", krita.out_dir / "payloads.py")
-        try:
-            result = launch(
-                krita.editor,
-                krita.home,
-                krita.env(),
-                krita.out_dir,
-                "variations_story",
-                STORY,
-                payloads=HERE / "payloads_variations.py",
-            )
-            _STORIES[key] = result
-        except Exception as e:  # every test of this version reports it
-            _STORIES[key] = e
-    found = _STORIES[key]
-    if isinstance(found, Exception):
-        raise found
-    return found
+    return once(
+        "variations",
+        lambda: new_krita("variations").launch(
+            "variations_story", STORY, HERE / "payloads_variations.py"
+        ),
+    )
 
 
 def visible_of(state) -> list[bool]:

@@ -231,35 +231,18 @@ def run_stories(new_krita, server, name, plan) -> Launch:
     return Launch(krita, stories, stderr, list(server.requests))
 
 
-# One launch per group and Krita version, whatever order pytest runs the tests in (a
-# module-scoped fixture would be set up again each time the version changes back).
-_LAUNCHES: dict = {}
-
-
-def shared(key, make) -> Launch:
-    if key not in _LAUNCHES:
-        try:
-            _LAUNCHES[key] = make()
-        except Exception as e:
-            _LAUNCHES[key] = e
-    found = _LAUNCHES[key]
-    if isinstance(found, Exception):
-        raise found
-    return found
-
-
 @pytest.fixture
-def edits(editor, new_krita, recraft_server_session) -> Launch:
+def edits(once, new_krita, recraft_server_session) -> Launch:
     def make():
         server = recraft_server_session
         server.reset()
         return run_stories(new_krita, server, "edits", EDITS)
 
-    return shared(("edits", str(editor)), make)
+    return once("edits", make)
 
 
 @pytest.fixture
-def failures(editor, new_krita, recraft_server_session) -> Launch:
+def failures(once, new_krita, recraft_server_session) -> Launch:
     def make():
         server = recraft_server_session
         server.reset()
@@ -277,7 +260,7 @@ def failures(editor, new_krita, recraft_server_session) -> Launch:
         )
         return run_stories(new_krita, server, "failures", FAILURES)
 
-    return shared(("failures", str(editor)), make)
+    return once("failures", make)
 
 
 # -- the stories that should succeed ------------------------------------------------------------

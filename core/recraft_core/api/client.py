@@ -16,6 +16,7 @@ from ..exceptions import (
     CHARGED,
     NOT_CHARGED,
     Cancelled,
+    NoToken,
     ProtocolError,
     RecraftError,
     ValidationError,
@@ -79,9 +80,7 @@ class Client(Methods):
         saved = None if token else settings.load()
         token = (token or (saved and saved.token) or "").strip()
         if not token:
-            raise ValidationError(
-                "token", "no API token: pass one, set RECRAFT_API_TOKEN or run `recraft login`"
-            )
+            raise NoToken()
         if not all("!" <= c <= "~" for c in token):
             # Said without the token itself: it must not reach a message.
             raise ValidationError("token", "has spaces, line breaks or non-ASCII characters")
@@ -150,7 +149,7 @@ class Client(Methods):
         try:
             return self._result(op, answer, cancel, report)
         except Cancelled as e:
-            if prepared.method == "GET" or "charged" in str(e):
+            if prepared.method == "GET" or e.charged == CHARGED:
                 raise
             cost = _cost(answer)
             if cost == 0:

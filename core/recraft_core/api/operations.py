@@ -163,6 +163,17 @@ class Operation:
         return "layer" in self.roles
 
     @property
+    def on_each_layer(self) -> bool:
+        """A one-click operation on a layer as it is (an editor's action) and no selection:
+        with several layers selected, it runs once on each of them."""
+        return (
+            self.offer is not None
+            and bool(self.offer.action)
+            and self.reads_layer
+            and (not self.needs_selection)
+        )
+
+    @property
     def uses_canvas(self) -> bool:
         """Its results go into an open image (or it reads one): layers, shapes, a document."""
         return self.output in ("layers", "vector", "document")
@@ -626,6 +637,7 @@ OPERATIONS: dict[str, Operation] = {
 
 # The operations the editors use by role, not by choice of the user.
 ACCOUNT = "user"  # the credits balance
+RESULT_ID = "source_image_id"  # the field that takes an earlier result's image id (ids_start)
 IMPROVE_PROMPT = "enhance_prompt"  # the Improve prompt button
 
 

@@ -330,7 +330,7 @@ class Transport:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _run(self, cancel: CancelToken, fn, *args, cancelled_note="cancelled", **kwargs):
+    def _run(self, cancel: CancelToken, fn, *args, sent_may_cost=False, **kwargs):
         """Run fn on a worker thread so that cancel can interrupt the wait for its answer."""
         if cancel is _NEVER:
             return fn(*args, **kwargs)
@@ -351,7 +351,11 @@ class Transport:
         threading.Thread(target=work, name="recraft-request", daemon=True).start()
         while not done.wait(0.05):
             if cancel.cancelled:
-                raise Cancelled(cancelled_note)
+                if sent_may_cost:
+                    raise Cancelled("cancelled; it was sent and may still be charged").charge(
+                        MAYBE_CHARGED
+                    )
+                raise Cancelled("cancelled")
         if "error" in box:
             raise box["error"]
         return box["value"]
@@ -378,7 +382,6 @@ class Transport:
         headers = {"Authorization": f"Bearer {self._token}"}
         if content_type:
             headers["Content-Type"] = content_type
-        note = "cancelled" if idempotent else "cancelled; it was sent and may still be charged"
         attempt = 0
         failed = None  # the status of a try that failed on Recraft's side and may be charged
         server_failures = 0  # 500, 502 and 504 answers to this POST so far
@@ -393,9 +396,8 @@ class Transport:
             started = time.monotonic()
             upload = None if body is None else _Upload(body, cancel, report)
             try:
-                response = self._run(
-                    cancel, self._exchange, method, url, headers, upload, cancelled_note=note
-                )
+                exchange = (self._exchange, method, url, headers, upload)
+                response = self._run(cancel, *exchange, sent_may_cost=not idempotent)
             except requests.RequestException as e:
                 error = self._transport_error(e, method, path, upload=upload)
                 retriable = (idempotent and _transient(e)) or (

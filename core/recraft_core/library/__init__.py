@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from .library import Library, LibraryError, open_library
 from .location import DEFAULT_CAP, default_root
-from .records import FRONT_ENDS, Cost, Entry, Insertion, ResultFile, today
+from .records import FRONT_ENDS, Cost, Entry, Insertion, ResultFile, today, when
 
 __all__ = [
     "DEFAULT_CAP",
@@ -37,4 +37,5 @@ __all__ = [
     "default_root",
     "open_library",
     "today",
+    "when",
 ]

@@ -319,6 +319,33 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def parse(time: str) -> datetime | None:
+    """A recorded time (as `iso` writes it), or None for anything else."""
+    try:
+        return datetime.strptime(time, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def when(time: str, now: datetime | None = None) -> str:
+    """A recorded time in the artist's words and local time: "today 23:50",
+    "yesterday 09:12", "3 Dec 14:05", "3 Dec 2025"."""
+    moment = parse(time)
+    if moment is None:
+        return time
+    local = moment.astimezone()
+    now = (now or utc_now()).astimezone()
+    days = (now.date() - local.date()).days
+    clock = local.strftime("%H:%M")
+    if days == 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"yesterday {clock}"
+    if local.year == now.year:
+        return f"{local.day} {local.strftime('%b')} {clock}"
+    return f"{local.day} {local.strftime('%b %Y')}"
+
+
 def local_day(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d")
 

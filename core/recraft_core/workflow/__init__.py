@@ -9,6 +9,8 @@ references  layers read small for create_style
 variations  n results as one group, one showing at a time: names, flipping, keeping one
 queue       many jobs at once: JobQueue, and Batch summaries
 history     results from the library back into a canvas or a form (the History views)
+styles      created styles kept in the library, offered again by name
+similar     Explore similar: what it starts from, and what to say when that is missing
 memory      a Canvas in memory: the example to follow and the tests' canvas
 """
 

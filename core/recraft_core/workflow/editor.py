@@ -20,7 +20,7 @@ from collections import deque
 from ..api.client import Client
 from ..api.operations import Operation
 from ..api.results import ImageResult, Style
-from ..exceptions import ValidationError
+from ..exceptions import NoToken, ValidationError
 from ..library import LibraryError, open_library
 from . import styles
 from .placing import Outcome
@@ -40,12 +40,10 @@ def editor_client(settings_menu: str) -> Client:
     the error says where the editor's Settings are."""
     try:
         return Client()
-    except ValidationError as e:
-        if e.field == "token" and "no API token" in e.rule:
-            raise ValidationError(
-                "token", f"is not set yet: open {settings_menu} and paste your Recraft token"
-            ) from None
-        raise
+    except NoToken:
+        raise ValidationError(
+            "token", f"is not set yet: open {settings_menu} and paste your Recraft token"
+        ) from None
 
 
 class Keeper:

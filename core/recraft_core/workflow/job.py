@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ..api import forms, validation
+from ..api import catalog, forms, validation
 from ..api.operations import OPERATIONS
 from ..api.progress import Progress
 from ..api.transport import CancelToken
@@ -92,7 +92,6 @@ class Job:
         self._encoded = False
         self._canvas_size: tuple[int, int] | None = None  # read on the UI thread, kept
         self._placer: Placer | None = None  # set when the request is sent
-        self._answered = False  # Recraft answered: a cancel from here on still costs
         self._result: object = None
 
     def __repr__(self) -> str:
@@ -157,7 +156,7 @@ class Job:
         before anything is read or sent.
         """
         if self._state != "new":
-            raise RecraftError(f"prepare() called on a {self._state} job; make a new Job")
+            raise RuntimeError(f"prepare() called on a {self._state} job; make a new Job")
         try:
             self._prepare()
         except RecraftError as e:
@@ -170,8 +169,15 @@ class Job:
         validation.validate(op, self.params, cross_field=False)
         if self.canvas is not None:
             self._canvas_size = self.canvas.size()
-        if "layers" in op.roles and not self.references and not self.params.get("source_styles"):
-            raise ValidationError("images", "choose at least one layer as a reference")
+        if "layers" in op.roles:
+            if not self.references and not self.params.get("source_styles"):
+                raise ValidationError("images", "choose at least one layer as a reference")
+            if len(self.references) > catalog.MAX_STYLE_IMAGES:
+                raise ValidationError(
+                    "images",
+                    f"{len(self.references)} layers are chosen; a style is made from at most "
+                    f"{catalog.MAX_STYLE_IMAGES}: choose {catalog.MAX_STYLE_IMAGES} or fewer",
+                )
         if not op.reads_layer:
             return  # generate, explore, styles, prompts, account: nothing to read
         if self.canvas is None:
@@ -257,15 +263,12 @@ class Job:
             with self._lock:
                 self._cancel.check()
                 self._state = "finished"
-        except Cancelled as e:
-            if self._answered and "charged" not in str(e):
-                e = Cancelled("cancelled after Recraft answered; the request was charged")
-            self._fail(e)
-        except RecraftError as e:
+        except RecraftError as e:  # cancelled too: charged, as _fail says, once answered
             self._fail(e)
         except Exception as e:  # a bug must reach the user as a message, not a traceback
             log.exception("recraft job %s failed", self.op.name)
-            self._fail(RecraftError(f"unexpected {type(e).__name__}: {e}"))
+            said = self.client.scrub(str(e))  # whatever it quotes, never the token
+            self._fail(RecraftError(f"unexpected {type(e).__name__}: {said}"))
         finally:
             self._done.set()
 
@@ -285,8 +288,6 @@ class Job:
         return planning.Expansion.of(self.params).request(self.params, plan)
 
     def _report(self, event: Progress) -> None:
-        if event.stage == "downloading":
-            self._answered = True  # from here on the request has been charged
         self._progress = event
 
     def _fail(self, error: RecraftError) -> None:

@@ -21,10 +21,11 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ..api import forms
 from ..api.operations import OPERATIONS
+from ..library.records import when
 
 log = logging.getLogger("recraft_core.workflow")
 
@@ -150,26 +151,6 @@ def label(
         parts.append(_base_label(base))
     parts.append(when(time, now))
     return " · ".join(parts)
-
-
-def when(iso: str, now: datetime | None = None) -> str:
-    """A recorded UTC time in the artist's words and local time: "today 23:50",
-    "yesterday 09:12", "3 Dec 14:05", "3 Dec 2025"."""
-    try:
-        moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return iso
-    local = moment.astimezone()
-    now = (now or datetime.now(timezone.utc)).astimezone()
-    days = (now.date() - local.date()).days
-    clock = local.strftime("%H:%M")
-    if days == 0:
-        return f"today {clock}"
-    if days == 1:
-        return f"yesterday {clock}"
-    if local.year == now.year:
-        return f"{local.day} {local.strftime('%b')} {clock}"
-    return f"{local.day} {local.strftime('%b %Y')}"
 
 
 def _base_label(style: str) -> str:

@@ -17,7 +17,7 @@ from .. import settings
 from ..api.catalog import MAX_FILE_BYTES
 from ..api.operations import OPERATIONS, Operation
 from ..api.progress import Progress
-from ..exceptions import RecraftError, ValidationError
+from ..exceptions import RecraftError, Refused, ValidationError
 from ..imaging import masks, planning, png
 from ..imaging.png import Raster
 from .canvas import Canvas, Codec
@@ -75,13 +75,40 @@ def missing_selection(operation: str) -> ValidationError:
     )
 
 
-OFF_CANVAS = (
-    "has no pixels inside the image: move it onto the canvas, or send the visible image instead"
-)
-MISSES_THE_LAYER = (
-    "covers no pixels of the layer: select where the layer has pixels, pick the layer to "
-    "repaint, or send the visible image instead"
-)
+class OffCanvas(ValidationError):
+    """The source layer has no pixels inside the image."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "layer",
+            "has no pixels inside the image: move it onto the canvas, or send the visible "
+            "image instead",
+        )
+
+    def naming(self, layer: str, ways_out: str) -> Refused:
+        """Said with the layer's name and the editor's ways out ("move it onto the canvas,
+        or pick another layer")."""
+        return Refused(
+            f"The layer “{layer}” has no pixels inside the image: {ways_out}. Nothing was sent."
+        )
+
+
+class MissesTheLayer(ValidationError):
+    """The selection covers no pixel of the source layer: sent, it would be charged for
+    nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "selection",
+            "covers no pixels of the layer: select where the layer has pixels, pick the layer "
+            "to repaint, or send the visible image instead",
+        )
+
+    def naming(self, layer: str, ways_out: str) -> Refused:
+        """Said with the layer's name and the editor's ways out."""
+        return Refused(
+            f"The selection covers no pixels of the layer “{layer}”: {ways_out}. Nothing was sent."
+        )
 
 
 def too_big(width: int, height: int) -> str:
@@ -127,7 +154,7 @@ class Upload:
         upload = cls(op, options)
         x0, y0, x1, y1 = canvas.source_bounds()
         if x1 <= x0 or y1 <= y0:
-            raise ValidationError("layer", OFF_CANVAS)
+            raise OffCanvas()
         if op.needs_selection:
             upload._read_masked(canvas)
         else:
@@ -135,7 +162,7 @@ class Upload:
         if upload._image.blank:
             raise ValidationError("layer", "is empty (fully transparent); pick a layer with pixels")
         if op.needs_selection and upload._misses_the_layer():
-            raise ValidationError("selection", MISSES_THE_LAYER)
+            raise MissesTheLayer()
         upload._fit_file_size(canvas)
         return upload
 

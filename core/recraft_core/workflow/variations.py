@@ -12,6 +12,15 @@ import re
 
 _LABEL = re.compile(r" #(\d+) of (\d+)$")
 
+# What a flip or a keep says when it has nothing to work on, in every editor. {where}: where
+# the editor lists layers (", in the Layers dialog"), or nothing.
+NOT_A_GROUP = (
+    "“{name}” is not in a group of variations. Select a group of Recraft results whose "
+    "layers are named “… #1 of 3”, or one of its layers{where}."
+)
+NO_LAYER = "Select a group of variations, or one of its layers, first."
+NONE_SHOWS = "No variation of “{name}” shows: pick one with Next variation first."
+
 
 def label(name: str, index: int, count: int) -> str:
     """The name of variation `index` (from 0) of `count`."""
@@ -25,6 +34,12 @@ def number(name: str) -> tuple[int, int] | None:
         return None
     k, n = int(match.group(1)), int(match.group(2))
     return (k, n) if 1 <= k <= n else None
+
+
+def in_order(layers: list, name_of) -> list:
+    """The variations by number (#1 first), `layers` given top first: those of one number
+    stay top first."""
+    return sorted(layers, key=lambda layer: number(name_of(layer))[0])
 
 
 def is_group_of_variations(names: list[str]) -> bool:
