@@ -26,6 +26,7 @@ from gi.repository import GdkPixbuf, Gimp, GimpUi, GLib, Gtk, Pango  # noqa: E40
 from recraft_core import RecraftError  # noqa: E402
 from recraft_core.api.operations import OPERATIONS  # noqa: E402
 from recraft_core.library import when  # noqa: E402
+from recraft_core.workflow import history  # noqa: E402
 
 LISTED = 200  # entries listed at once, newest first: a search finds older ones
 THUMBNAIL = 64  # px, the longer side
@@ -239,10 +240,9 @@ class HistoryDialog:
         self.inserted += made
         if opened is not None:
             self.opened.append(opened)
-            where, said = "a new image", f"Opened “{made[0]}” as a new image."
+            where, said = "a new image", history.said(outcome, opened=True)
         else:
-            where = into.get_name()
-            said = f"Inserted “{made[0]}” as a new layer."
+            where, said = into.get_name(), history.said(outcome)
         self.say(" ".join([said, *outcome.notes]))
         if self.lib is not None:
             self._marks.append(from_history.mark(self.lib, entry, f"{where}: {', '.join(made)}"))

@@ -16,7 +16,7 @@ from recraft_core.workflow import read_reference, similar
 
 from . import each_layer, history, jobs, variations
 from .canvas import KritaCanvas, float_message, thumbnail
-from .form import OperationForm, narrow
+from .form import OperationForm, SavedStyleBox, narrow
 from .qt import QtCore, QtGui, QtWidgets
 from .queue_list import QueueList
 from .settings_dialog import SettingsDialog
@@ -102,6 +102,9 @@ class RecraftDocker(DockWidget):
         source_row.addWidget(self.source, 1)
         layout.addLayout(source_row)
 
+        # The prompt last written in an operation that shares it: what the next one gets,
+        # though a style's prompt was written in between.
+        self._shared: dict = {}
         self.form = OperationForm(root)
         self.form.changed.connect(self._update_cost)
         layout.addWidget(self.form)
@@ -308,11 +311,13 @@ class RecraftDocker(DockWidget):
         if self.form.operation:
             remembered[self.form.operation] = current
         keep = dict(remembered.get(name, {}))
-        for shared in SHARED_FIELDS:
-            if current.get(shared):
-                keep[shared] = current[shared]
-        self.form.build(name, keep)
         op = OPERATIONS[name]
+        left = OPERATIONS.get(self.form.operation)
+        if left is not None and _shares_prompt(left):
+            self._shared = {k: current.get(k) for k in SHARED_FIELDS}
+        if _shares_prompt(op):
+            keep.update({k: v for k, v in self._shared.items() if v})
+        self.form.build(name, keep)
         self.source.setVisible(op.reads_layer)
         self.source_label.setVisible(op.reads_layer)
         self.about.setText(op.about)
@@ -458,13 +463,44 @@ class RecraftDocker(DockWidget):
         use = forms.where_used(job.op, STYLE_FIELD) if style is not None else None
         if use is not None:  # a created style: straight into the form that uses it
             target, model = use
-            label = target.field(STYLE_FIELD).title
-            text = f"Style created: {style.id}. Its id is in {label}. {text}"
             self.choose(target.name)
             self.form.set_values({"model": model, STYLE_FIELD: style.id})
-        elif style is not None:
+            where = f"{target.field(STYLE_FIELD).title} of {target.title}"
+            self._say_style_saved(style.id, where, text)
+            return
+        if style is not None:
             text = f"Style created: {style.id}. {text}"
         self.show_message(text, error)
+
+    def _say_style_saved(self, style_id: str, where: str, cost: str) -> None:
+        """A created style, said by the name Saved style shows it by (the library's, read on
+        its thread: said once the box has it); by its id only when it has no name there (the
+        library is off), the id being then what the box holds."""
+        field = self.form.fields.get(STYLE_FIELD)
+        box = field.widget if field is not None else None
+        if not isinstance(box, SavedStyleBox):
+            self.show_message(f"Style created: {style_id}. {cost}", error=False)
+            return
+        waiting = f"Style saved, chosen in {where}. {cost}"
+
+        def named() -> None:
+            if not _alive(self) or self._message != waiting:
+                return  # another message since: this one is outdated
+            label = box.label_of(style_id)
+            if label is not None:
+                words = f"Style saved, chosen in {where}: {label}. {cost}"
+            else:
+                words = (
+                    f"Style created; the results library did not keep it, so {where} "
+                    f"holds its id: {style_id}. {cost}"
+                )
+            self.show_message(words, error=False)
+
+        self.show_message(waiting, error=False)
+        if box.offered is not None:
+            named()
+        else:
+            box.read.connect(named)
 
     def _batch_done(self, batch) -> None:
         """One operation on several layers ended: one summary of them all."""
@@ -546,6 +582,13 @@ class RecraftDocker(DockWidget):
             self.runner.insert_again(job_index, i)
         except RecraftError as e:
             self.show_message(e.user_message, error=True)
+
+
+def _shares_prompt(op) -> bool:
+    """Whether the form's prompt goes along to and from `op`: a prompt describing pictures
+    does; a style's (kept with it, and naming it in Saved style; not checked as a picture's
+    prompt: prompt_rule "none") is its own, or an inpaint's "a kite" would name a style."""
+    return op.prompt_rule != "none"
 
 
 def _not_a_result(node, runner) -> str:

@@ -119,6 +119,8 @@ class SavedStyleBox(QtWidgets.QComboBox):
     read on History's thread (never Krita's UI thread); with the library off the list stays
     empty and a typed id is what works."""
 
+    read = QtCore.pyqtSignal()  # the saved styles are in the list (`offered`)
+
     def __init__(self, field: forms.FormField, parent=None) -> None:
         super().__init__(parent)
         narrow(self)
@@ -127,6 +129,7 @@ class SavedStyleBox(QtWidgets.QComboBox):
         self.setEditable(True)
         self.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
         self.lineEdit().setPlaceholderText("your saved styles, or a style id")
+        self.currentIndexChanged.connect(self._show_start)
         self._read()
 
     def _read(self) -> None:
@@ -152,11 +155,29 @@ class SavedStyleBox(QtWidgets.QComboBox):
             self.set_style_id(keep)
         finally:
             self.blockSignals(False)
-        tip = f"{len(found)} saved styles, newest first. " if found else ""
-        self.setToolTip(tip + self.field.help)
         # The box may be narrow (a docker), its list is not: the names show whole there.
         view = self.view()
         view.setMinimumWidth(view.sizeHintForColumn(0) + 2 * view.frameWidth() + 8)
+        self._show_start()
+        self.read.emit()
+
+    def _show_start(self, *_) -> None:
+        """A chosen style's name from its start (what it was made from), however narrow the
+        box: a line edit scrolls to where its cursor is, the end of a text set in it. The
+        whole name in the tooltip."""
+        self.lineEdit().setCursorPosition(0)
+        found = self.offered or []
+        tip = f"{len(found)} saved styles, newest first. " if found else ""
+        index = self.currentIndex()
+        if index >= 0 and self.itemData(index) and self.currentText() == self.itemText(index):
+            tip = f"{self.itemText(index)}\n\n{tip}"
+        self.setToolTip(tip + self.field.help)
+
+    def label_of(self, style_id: str | None) -> str | None:
+        """The name the list shows for this style id; None when it is not in the list (not
+        read yet, or not kept: the library is off)."""
+        found = styles.find(self.offered or [], style_id) if style_id else None
+        return found.label if found is not None else None
 
     def style_id(self, strict: bool = True):
         """The id to send: the chosen style's, or the text typed (checked when `strict`)."""
@@ -176,6 +197,7 @@ class SavedStyleBox(QtWidgets.QComboBox):
         else:
             self.setCurrentIndex(-1)
             self.setEditText(str(value or ""))
+        self._show_start()
 
 
 class OperationForm(QtWidgets.QWidget):

@@ -22,7 +22,7 @@ from recraft_core.library import open_library, when
 from recraft_core.workflow import history
 
 from .canvas import KritaCanvas
-from .layered import LayeredCanvas, open_document
+from .layered import LayeredCanvas, can_mask, open_document
 from .qt import QtCore, QtGui, QtWidgets
 
 log = logging.getLogger("recraft_krita")
@@ -150,14 +150,17 @@ def _thumbnail(entry) -> QtGui.QImage | None:
     return None
 
 
-def _outcome(entry_id: str, canvas_size):
+def _outcome(entry_id: str, canvas_size, masks: bool):
+    """`masks`: whether this Krita adds transparency masks (else a soft edge kept as a mask
+    is baked), asked on the GUI thread."""
+
     def task(library):
         if library is None:
             raise LibraryOff()
         entry = library.get(entry_id)
         if entry is None:
             raise RecraftError("That result is no longer in the library (deleted meanwhile)")
-        return entry, history.outcome(entry, canvas_size, KritaCanvas.codec)
+        return entry, history.outcome(entry, canvas_size, KritaCanvas.codec, masks=masks)
 
     return task
 
@@ -433,7 +436,7 @@ class HistoryView(QtWidgets.QWidget):
         self._update_buttons()
         self._say("Reading the result from the library…", False)
         self._worker.submit(
-            _outcome(entry.id, size),
+            _outcome(entry.id, size, can_mask()),
             lambda value, error: self._place(document, node, value, error),
         )
 
@@ -455,16 +458,18 @@ class HistoryView(QtWidgets.QWidget):
                 if outcome.document is not None:
                     names = [outcome.document.name + " (a new image)"]
                 where = f"{_document_name(document)}: {', '.join(names)}"
+                said = history.said(outcome)
             else:
                 apart = outcome.as_document()
                 open_document(apart, document.resolution() if document is not None else 300.0)
                 where = f"{apart.name} (a new image)"
+                said = history.said(outcome, opened=True)
         except Exception as e:  # Krita refused: said, never a traceback dialog
             log.exception("recraft: inserting %s from History", entry.id)
             self._say(f"Krita could not insert the result: {e}", True)
             return
         self._worker.submit(lambda library: library and library.mark_inserted(entry.id, where))
-        words = [f"Inserted from History: {where}.", *outcome.notes]
+        words = [said, *outcome.notes]
         self._say(" ".join(words), False)
 
     def use_settings(self) -> None:

@@ -216,7 +216,7 @@ class Runner(QtCore.QObject):
                 # for a 1024 x 1024 photo here) and holding the GIL less.
                 codec=LayeredCanvas.codec,
                 front_end="krita",  # its results are kept in the library the Settings name
-                document=_document_name(canvas),
+                document=_document_name(canvas, references),
             )
             self._reading = True
             try:
@@ -417,11 +417,20 @@ class Runner(QtCore.QObject):
             self.changed.emit()
 
 
-def _document_name(canvas) -> str | None:
-    """What the library says a result was made in: the file's name, or the image's."""
-    if canvas is None:
+def _document_name(canvas, references=None) -> str | None:
+    """What the library says a result was made in: the file's name, or the image's. A job
+    with no canvas but layers read as references (a style) was made from the active
+    document's layers: its name (the docker reads them there just before it queues)."""
+    if canvas is not None:
+        document = canvas.document
+    elif references:
+        from krita import Krita
+
+        document = Krita.instance().activeDocument()
+    else:
         return None
-    document = canvas.document
+    if document is None:
+        return None
     path = document.fileName()
     return path.replace("\\", "/").rsplit("/", 1)[-1] if path else document.name() or None
 

@@ -7,19 +7,59 @@ hears of it (to ask for the balance with the new token).
 
 from __future__ import annotations
 
+import queue
 from dataclasses import replace
 
 from krita import Krita
 
-from recraft_core import settings
+from recraft_core import (
+    Client,
+    RecraftError,
+    RetryPolicy,
+    TransportError,
+    ValidationError,
+    settings,
+)
+from recraft_core.exceptions import AuthenticationError
 from recraft_core.library import default_root
 from recraft_core.workflow import Options
 from recraft_core.workflow.queue import DEFAULT_LIMIT
 
 from . import jobs
-from .qt import QtWidgets
+from .canvas import Worker
+from .qt import QtCore, QtWidgets
 
 JOBS_AT_ONCE = (1, 8)  # what settings.load() accepts
+CHECK_TIMEOUT = (5.0, 20.0)  # connect, read: a check should not keep the user waiting long
+LABELS = {entry.name: entry.label for entry in settings.ENTRIES}
+POLL_MS = 50
+# Started with the plug-in (this module is imported when it loads): starting a thread when
+# Check is clicked would make Krita's GUI thread wait for it.
+CHECKER = Worker("recraft-token-check")
+
+
+def token_check(token: str, server: str) -> str:
+    """What asking /users/me with this token and server says, in a sentence: "Token works:
+    N credits." or why not. Never the token itself. Blocks: call it off the GUI thread.
+    (GIMP's dialog says the same words: gimp_plugin/recraft/settings_dialog.py.)"""
+    token, server = token.strip(), server.strip()
+    if not token:
+        return "Paste your Recraft API token first."
+    try:
+        with Client(token, base_url=server or None, timeout=CHECK_TIMEOUT, retry=_ONCE) as c:
+            user = c.user()
+    except ValidationError as e:  # said with the dialog's labels: "Server", "API token"
+        return ValidationError(LABELS.get(e.field, e.field), e.rule).user_message
+    except AuthenticationError:
+        return "Wrong token: Recraft refused it. Copy it again from your Recraft account."
+    except TransportError as e:
+        return f"Cannot reach the server: {e.detail}."
+    except RecraftError as e:
+        return e.user_message
+    return f"Token works: {user.credits} credits."
+
+
+_ONCE = RetryPolicy(retries=0)  # a check says what happened now, without retrying
 
 
 class SettingsDialog(QtWidgets.QDialog):
@@ -41,6 +81,8 @@ class SettingsDialog(QtWidgets.QDialog):
             widget.setToolTip(entry.help[:1].upper() + entry.help[1:])
             layout.addRow(entry.label, widget)
             self.inputs[entry.name] = widget
+            if entry.name == "base_url":  # the check goes under what it checks
+                layout.addRow("", self._check_row())
         # The docker's queue: not an ENTRIES row (GIMP has no queue), so it is this dialog's.
         self.jobs_at_once = QtWidgets.QSpinBox(self)
         self.jobs_at_once.setRange(*JOBS_AT_ONCE)
@@ -89,6 +131,63 @@ class SettingsDialog(QtWidgets.QDialog):
             pick.setToolTip("Choose a folder")
             pick.triggered.connect(lambda _=False, w=widget: self._choose_folder(w))
         return widget
+
+    def _check_row(self) -> QtWidgets.QWidget:
+        row = QtWidgets.QWidget(self)
+        line = QtWidgets.QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        self.check_button = QtWidgets.QPushButton("C&heck token", row)
+        self.check_button.setToolTip(
+            "Ask Recraft, with the token and server above, how many credits are left"
+        )
+        self.check_button.setAutoDefault(False)  # Enter still saves
+        self.check_button.clicked.connect(self.check)
+        self.status = QtWidgets.QLabel(row)
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        line.addWidget(self.check_button, 0)
+        line.addWidget(self.status, 1)
+        self._asked = 0  # which check the status shows: a later click outdates an answer
+        self._answers: queue.SimpleQueue = queue.SimpleQueue()
+        # The answer comes back through a queue this dialog's timer reads: a dialog closed
+        # meanwhile takes its timer along, and the checking thread touches no Qt object.
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._answered)
+        return row
+
+    @property
+    def checking(self) -> bool:
+        return self._timer.isActive()
+
+    def check(self, *_) -> None:
+        """Ask Recraft on the checker's thread; the status says "Checking…" meanwhile."""
+        self._asked += 1
+        asked, answers = self._asked, self._answers
+        token, server = self.inputs["token"].text(), self.inputs["base_url"].text()
+        self.status.setText("Checking…")
+        self.check_button.setEnabled(False)
+
+        def ask() -> None:
+            try:
+                said = token_check(token, server)
+            except Exception as e:  # a bug: said in the dialog, never a traceback dialog
+                said = f"The check failed unexpectedly ({type(e).__name__})."
+            answers.put((asked, said))
+
+        CHECKER.submit(ask)
+        self._timer.start()
+
+    def _answered(self) -> None:
+        while True:
+            try:
+                asked, said = self._answers.get_nowait()
+            except queue.Empty:
+                return
+            if asked == self._asked:  # not outdated by a later check
+                self.status.setText(said)
+                self.check_button.setEnabled(True)
+                self._timer.stop()
 
     def _choose_folder(self, widget: QtWidgets.QLineEdit) -> None:
         start = widget.text() or widget.placeholderText()

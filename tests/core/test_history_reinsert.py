@@ -9,6 +9,7 @@ not write yet (the sent region's box).
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import numpy as np
@@ -21,6 +22,7 @@ from recraft_core.api.operations import OPERATIONS
 from recraft_core.imaging.png import Raster
 from recraft_core.library import Library
 from recraft_core.workflow import Job, MemoryCanvas, MemoryLayer, Outcome, history, variations
+from recraft_core.workflow.upload import Options
 
 W, H = 400, 320
 
@@ -369,3 +371,171 @@ def test_a_dialog_saves_the_library_settings(private_settings):
     saved = settings.with_values(text)
     assert (saved.library_cap_gb, saved.library_off, saved.grow) == (0, True, 20)
     assert settings.with_values({"library_cap_gb": "lots"}).library_cap_gb is None
+
+
+# -- a mask operation's soft edge (issue 21's masks, kept by the library) --------------------------
+
+
+def soft_oval(width, height, cx, cy, rx, ry, feather=14.0) -> bytes:
+    """Selection strengths 0..255: an oval, soft over `feather` px at its edge."""
+    y, x = np.mgrid[0:height, 0:width]
+    r = np.sqrt(((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2)
+    inside = (1 - r) * min(rx, ry)
+    return (np.clip(inside / feather + 0.5, 0, 1) * 255).round().astype(np.uint8).tobytes()
+
+
+def soft_inpaint(client, library, width, height, edge_masks, operation="inpaint"):
+    """A soft-selected inpaint as an editor runs it (the edge a mask, or baked), kept in
+    the library; the entry, the job and the canvas it went into."""
+    selection = soft_oval(width, height, width * 0.55, height * 0.45, width / 6, height / 5)
+    canvas = MemoryCanvas(width, height, [MemoryLayer("photo", scene(width, height))], selection)
+    options = Options(grow=10, feather=8, edge_masks=edge_masks)
+    params = {"prompt": "a red hat"} if OPERATIONS[operation].field("prompt") else {}
+    job = Job(
+        client, operation, canvas, params, options=options, front_end="krita", library=library
+    )
+    job.prepare()
+    job.start().join(60)
+    assert job.done and job.error is None, job.error
+    job.apply()
+    entry = library.get(job.entry_id)
+    for _ in range(200):
+        if entry.inserted:  # told where it went, on a thread of its own: let that end first
+            break
+        time.sleep(0.02)
+        entry = library.get(job.entry_id)
+    return entry, job, canvas
+
+
+def flatten(canvas: MemoryCanvas) -> np.ndarray:
+    """What the canvas shows: each layer through its mask over the ones below."""
+    out = np.zeros((canvas.height, canvas.width, 4))
+    for layer in canvas.layers:
+        src = pixels(layer).astype(float) / 255
+        if layer.mask is not None:
+            src[..., 3] *= np.frombuffer(layer.mask, np.uint8).reshape(src.shape[:2]) / 255
+        x0, y0, x1, y1 = layer.box
+        dst = out[y0:y1, x0:x1]
+        a = src[..., 3:4]
+        alpha = a + dst[..., 3:4] * (1 - a)
+        color = (src[..., :3] * a + dst[..., :3] * dst[..., 3:4] * (1 - a)) / np.maximum(
+            alpha, 1e-9
+        )
+        out[y0:y1, x0:x1] = np.concatenate([color, alpha], axis=2)
+    return np.round(out * 255).astype(np.uint8)
+
+
+def layers_of(canvas: MemoryCanvas) -> list:
+    """Every inserted layer, byte for byte: name, place, pixels, mask."""
+    return [
+        (layer.name, layer.box, layer.image.mode, bytes(layer.image.pixels), layer.mask)
+        for layer in canvas.layers[1:]
+    ]
+
+
+@pytest.mark.parametrize("edge_masks", [True, False], ids=["mask", "baked"])
+@pytest.mark.parametrize(
+    "size", [(W, H), (1800, 1300), (200, 150)], ids=["small", "large", "scaled"]
+)
+def test_a_soft_inpaint_goes_back_as_its_job_inserted_it(client, library, edge_masks, size):
+    """Into a canvas of the source's size: the same layers, pixels and mask byte for byte as
+    the job's first insertion (the model's pixels and the edge as a mask, or the patch with
+    the edge baked in), not Recraft's whole frame. Three plans: a small canvas sent whole, a
+    larger one where the patch is a small part of the frame, one scaled up to Recraft's
+    smallest side (the edge then kept at the upload's size)."""
+    width, height = size
+    entry, job, first = soft_inpaint(client, library, width, height, edge_masks)
+    plan = job._upload.plan
+    assert plan.is_identity == (size != (200, 150)), plan  # each case the plan it means
+    edge = entry.edge
+    assert edge is not None and edge["mask"] is edge_masks
+    assert entry.edge_path.is_file() and entry.edge_path.name == "edge.png"
+    assert entry.size == sum(
+        p.stat().st_size for p in entry.folder.iterdir() if p.name != "record.json"
+    )
+
+    again = MemoryCanvas(width, height, [MemoryLayer("photo", scene(width, height))])
+    outcome = insert(entry, again)
+    assert layers_of(again) == layers_of(first)
+    assert (again.layers[1].mask is not None) is edge_masks
+    if not edge_masks:  # baked: the patch, faded out, not the opaque frame Recraft sent
+        assert (pixels(again.layers[1])[..., 3] == 0).any()
+    assert not any("edge" in note for note in outcome.notes), outcome.notes
+
+
+def test_a_soft_edge_kept_as_a_mask_is_baked_where_the_editor_adds_no_masks(client, library):
+    """Krita 5.1 adds no masks from Python: a mask entry goes in baked, looking the same,
+    and the note says why."""
+    entry, _, first = soft_inpaint(client, library, W, H, True)
+    again = MemoryCanvas(W, H, [MemoryLayer("photo", scene(W, H))])
+    outcome = history.outcome(entry, again.size(), masks=False)
+    outcome.insert_into(again, None)
+    layer = again.layers[1]
+    assert layer.mask is None and layer.image.width * layer.image.height < W * H
+    shown = flatten(again)
+    assert np.abs(shown.astype(int) - flatten(first).astype(int)).max() <= 1
+    assert any("baked" in note for note in outcome.notes), outcome.notes
+
+
+def test_on_another_canvas_the_patch_is_centred_with_its_edge(client, library):
+    """Another size: the patch, centred (the sent region's place), edge and all; a new image
+    (no image open): the sent region's size, the same."""
+    entry, _, first = soft_inpaint(client, library, W, H, True)
+    other = MemoryCanvas(500, 400, [MemoryLayer("photo", scene(500, 400))])
+    outcome = insert(entry, other)
+    (want,), (got,) = first.layers[1:], other.layers[1:]
+    assert (got.x, got.y) == (want.x + 50, want.y + 40)  # the whole 400 x 320 was sent
+    assert bytes(got.image.pixels) == bytes(want.image.pixels) and got.mask == want.mask
+    assert any("centred here, with its soft edge" in note for note in outcome.notes)
+
+    document = history.outcome(entry, None).as_document()
+    (layer,) = document.layers
+    assert (document.width, document.height) == (W, H) and layer.mask == want.mask
+
+
+def test_erase_region_keeps_its_edge_too(client, library):
+    entry, _, first = soft_inpaint(client, library, W, H, False, operation="erase_region")
+    again = MemoryCanvas(W, H, [MemoryLayer("photo", scene(W, H))])
+    insert(entry, again)
+    assert entry.edge is not None and layers_of(again) == layers_of(first)
+
+
+def test_a_record_from_before_edges_were_kept_comes_back_whole(client, library):
+    """No edge in the record (an older version wrote it): Recraft's whole frame over the
+    region that was sent, as before. A damaged edge file: the same, and said."""
+    entry, _, _ = soft_inpaint(client, library, W, H, True)
+    record = entry.folder / "record.json"
+    data = json.loads(record.read_text())
+    del data["placement"]["edge"]
+    record.write_text(json.dumps(data))
+    entry.edge_path.unlink()
+    old = library.get(entry.id)
+    assert old.edge is None
+    canvas = empty_canvas()
+    outcome = insert(old, canvas)
+    layer = canvas.layers[1]
+    assert (layer.x, layer.y, layer.image.width, layer.image.height) == (0, 0, W, H)
+    assert layer.mask is None and (pixels(layer) == decoded(old.result_paths[0])).all()
+    assert outcome.notes == []
+
+    entry, _, _ = soft_inpaint(client, library, W, H, True)
+    entry.edge_path.write_bytes(entry.edge_path.read_bytes()[:-30])
+    canvas = empty_canvas()
+    outcome = insert(entry, canvas)
+    assert canvas.layers[1].mask is None and canvas.layers[1].image.width == W
+    assert any("soft edge could not be read" in note for note in outcome.notes), outcome.notes
+
+
+def test_what_the_editors_say_after_inserting(client, library):
+    fresh = empty_canvas()
+    entry, _ = made(client, library, "generate", fresh, {"prompt": "a lighthouse", "n": 3})
+    outcome = insert(entry, empty_canvas())
+    assert history.said(outcome) == (
+        "Inserted 3 variations of “Recraft generate: a lighthouse” as a group (#1 showing)."
+    )
+    assert history.said(outcome, opened=True) == (
+        "Opened 3 variations of “Recraft generate: a lighthouse” as a new image."
+    )
+    one = library.get(library.record("remove_background", [scene(64, 48).to_png()]))
+    outcome = history.outcome(one, (64, 48))
+    assert history.said(outcome) == "Inserted “Recraft remove background” as a new layer."

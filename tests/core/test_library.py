@@ -516,3 +516,37 @@ def test_an_svg_result_is_kept_sanitised(tmp_path):
         assert "script" not in text and "alert" not in text
         refused = library.get(library.record("vectorize", [b"<svg><svg"], front_end="cli"))
         assert refused.result_paths[0].suffix != ".svg"
+
+
+# -- a mask operation's edge ---------------------------------------------------------------------
+
+
+def test_an_edge_is_kept_beside_the_result_and_named_in_the_placement(lib):
+    """A mask operation's blend: edge.png (grey), named in placement["edge"] beside what the
+    caller said of it, counted in the entry's size, written before the record like every
+    file it names."""
+    edge = pngcodec.Raster(30, 20, "L", bytes(range(200)) * 3)
+    place = {"canvas": [64, 48], "box": [0, 0, 64, 48], "sent": [64, 48]}
+    place["edge"] = {"box": [10, 12, 40, 32], "mask": True}
+    entry = lib.get(lib.record("inpaint", [png(64, 48)], placement=place, edge=edge))
+    assert entry.edge == {"box": [10, 12, 40, 32], "mask": True, "file": "edge.png"}
+    assert entry.edge_path == entry.folder / "edge.png"
+    assert pngcodec.decode(entry.edge_path.read_bytes()) == (30, 20, "L", edge.pixels)
+    on_disk = sum(p.stat().st_size for p in entry.folder.iterdir() if p.name != store.RECORD)
+    assert entry.size == on_disk and lib.size() == on_disk
+    listed = lib.list()[0]  # from the index, decoded when asked
+    assert listed.edge == entry.edge and listed.edge_path == entry.edge_path
+    # Other entries, and records from before edges were kept, have none.
+    assert lib.get(lib.record("generate", [png(8, 8)])).edge is None
+    with pytest.raises(ValueError, match="grey"):
+        lib.record("inpaint", [png(8, 8)], placement=place, edge=raster(8, 8))
+
+
+def test_a_record_cannot_name_an_edge_outside_its_folder(lib):
+    place = {"canvas": [8, 8], "edge": {"box": [0, 0, 8, 8], "mask": False}}
+    entry = lib.get(lib.record("inpaint", [png(8, 8)], placement=place))
+    record = entry.folder / store.RECORD
+    data = json.loads(record.read_text())
+    data["placement"]["edge"]["file"] = "../../elsewhere.png"
+    record.write_text(json.dumps(data))
+    assert lib.get(entry.id).edge is None and lib.get(entry.id).edge_path is None

@@ -356,3 +356,49 @@ def test_history_from_the_menu_inserts_the_selected_result(again):
     assert got["call"]["status"] == "success", got["call"]
     names = [layer["name"] for layer in got["after"]["layers"]]
     assert names == ["Recraft remove background", "photo", "Background"], names
+
+
+# -- a soft inpaint inserted again (its edge kept in the library) ---------------------------------
+
+SOFT_SELECTION = ["ellipse", 120, 90, 180, 140]
+
+
+@pytest.fixture(scope="session")
+def soft(history_gimp, earlier):
+    """A soft inpaint, then its entry inserted again (as a script does, by id); the dialog
+    inserting the earlier session's three results, for what it says."""
+    ids = _ids(history_gimp.library, earlier)
+    soft = {"library": str(history_gimp.library), "prompt": "a red hat", "image": COVER}
+    soft.update(selection_shape=SOFT_SELECTION, feather=24.0)
+    dialog = {"search": VARIED, "insert": ids["varied"], "image": COVER}
+    checks = [("soft", "history_soft", soft), ("dialog_varied", "history_dialog", dialog)]
+    return history_gimp.launch("soft", checks)
+
+
+def test_history_inserts_a_soft_inpaint_as_it_was_first_inserted(soft):
+    """The entry of an inpaint through a soft selection, inserted again into an image of its
+    size: the same layer (Recraft's pixels over the sent region), the same layer mask (the
+    soft edge), and the same picture, byte for byte; not Recraft's whole frame over the
+    photo."""
+    check = soft.check("soft")
+    got = check.value
+    assert got["call"]["status"] == "success" and got["insert"]["status"] == "success", got
+    first, again = got["first"]["layers"][0], got["again"]["layers"][0]
+    assert first["name"] == again["name"] == "Recraft inpaint: a red hat"
+    for key in ("offsets", "size", "digest", "mask_size", "mask_digest"):
+        assert again.get(key) == first.get(key), key
+    assert first["mask"] is not None, "GIMP's first insertion has no layer mask"
+    mask = check.pixels(again["mask"])[..., 0]
+    assert mask[0, 0] == 0 and mask.max() == 255 and ((mask > 0) & (mask < 255)).any()
+    shown_first = check.pixels(got["first"]["composite"])
+    shown_again = check.pixels(got["again"]["composite"])
+    assert (shown_again == shown_first).all(), "the image shows something else"
+
+
+def test_the_dialog_says_how_many_variations_it_inserted(soft):
+    got = soft.check("dialog_varied").value
+    name = f"Recraft generate: {VARIED}"
+    said = f"Inserted 3 variations of “{name}” as a group (#1 showing). The 1152x896 px"
+    assert got["status_inserted"].startswith(said), got["status_inserted"]
+    opened = f"Opened 3 variations of “{name}” as a new image."
+    assert got["status_new_image"].startswith(opened), got["status_new_image"]

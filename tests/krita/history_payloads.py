@@ -10,6 +10,7 @@ drives it.
 import glob
 import json
 import os
+import sys
 import time
 
 from krita import Krita
@@ -373,3 +374,85 @@ class Stalls(QtCore.QObject):
 
 def version(out_dir):
     return {"version": Krita.instance().version()}
+
+
+def _result_node(doc, before):
+    return next(n for n in doc.rootNode().childNodes() if n.name() not in before)
+
+
+def _as_inserted(doc, node, out_dir, tag):
+    """What a result layer holds over the whole canvas, written beside the report: its
+    pixels (as Krita keeps them, BGRA), its transparency mask's, and the projection (what
+    the canvas shows); and its children."""
+    w, h = doc.width(), doc.height()
+    mask = next((c for c in node.childNodes() if c.type() == "transparencymask"), None)
+    doc.waitForDone()
+    files = {
+        "layer": bytes(node.pixelData(0, 0, w, h)),
+        "mask": bytes(mask.selection().pixelData(0, 0, w, h)) if mask is not None else b"",
+        "shown": bytes(doc.pixelData(0, 0, w, h)),
+    }
+    for name, data in files.items():
+        with open(os.path.join(out_dir, f"{tag}-{name}.raw"), "wb") as f:
+            f.write(data)
+    bounds = node.bounds()
+    return {
+        "name": node.name(),
+        "type": node.type(),
+        "bounds": [bounds.x(), bounds.y(), bounds.width(), bounds.height()],
+        "children": [(c.name(), c.type()) for c in node.childNodes()],
+        "masked": mask is not None,
+    }
+
+
+def soft_inpaint_again(out_dir, width, height, selection, feather, prompt, three):
+    """A soft-selected inpaint from the docker, as first inserted; then, in a new image of
+    the same size holding the same photo, that entry inserted again from History: both as
+    the layer, its mask and the canvas show them. Then `three` (three results) inserted
+    from History, for what the docker says."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # payloads.py is beside
+    from payloads import attached_layer, docker_ready, soft_selection
+    from recraft_krita import api, layered
+
+    doc = new_document(width, height, "first")
+    source = attached_layer(doc, "photo", (0, 0, width, height))
+    settle(doc)
+    yield
+    soft_selection(doc, selection, feather)
+    assert set_active_node(doc, source), "could not make the layer active"
+    panel = docker_ready("inpaint", {"prompt": prompt, "n": 1})
+    before = {n.name() for n in doc.rootNode().childNodes()}
+    panel.run()
+    idle(api)
+    settle(doc)
+    yield
+    out = {"can_mask": layered.can_mask(), "first_message": panel.message}
+    out["first"] = _as_inserted(doc, _result_node(doc, before), out_dir, "first")
+
+    again = new_document(width, height, "again")
+    photo = attached_layer(again, "photo", (0, 0, width, height))
+    settle(again)
+    yield
+    assert set_active_node(again, photo), "could not make the layer active"
+    panel.show_history()
+    view = panel.history
+    wait_until(lambda: not view.busy and len(view.entries) >= 2, 30, "History's first page")
+    inpaint = next(e.id for e in view.entries if e.operation == "inpaint")
+    out["listed_entry"] = inpaint
+    before = {n.name() for n in again.rootNode().childNodes()}
+    assert view.select(inpaint), f"{inpaint} is not listed"
+    view.insert_button.click()
+    wait_until(lambda: not view.busy and len(again.rootNode().childNodes()) > 1, 30, "inserted")
+    settle(again)
+    yield
+    out["again_message"] = panel.message
+    out["again"] = _as_inserted(again, _result_node(again, before), out_dir, "again")
+
+    before = {n.name() for n in again.rootNode().childNodes()}
+    assert view.select(three), f"{three} is not listed"
+    view.insert_button.click()
+    wait_until(lambda: not view.busy and len(again.rootNode().childNodes()) > 2, 30, "three")
+    settle(again)
+    yield
+    out["three_message"] = panel.message
+    return out

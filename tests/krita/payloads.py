@@ -214,7 +214,7 @@ def settings_dialog(out_dir, values):
                 hidden=widget.echoMode() == QtWidgets.QLineEdit.EchoMode.Password,
             )
         rows[name] = row
-    notes = [w.text() for w in dialog.findChildren(QtWidgets.QLabel) if w.wordWrap()]
+    notes = [w.text() for w in dialog.findChildren(QtWidgets.QLabel) if w.wordWrap() and w.text()]
     dialog.show()
     yield 0.3
     shots = {"dialog": screenshot(os.path.join(out_dir, "settings-dialog.png"), dialog)}

@@ -425,3 +425,61 @@ def test_screenshot_of_the_history_page(scene):
         target = ROOT / "docs" / "screenshots" / "krita-history.png"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, target)
+
+
+# -- a soft inpaint inserted again (its edge kept in the library) ---------------------------------
+
+SOFT = {"selection": [150, 100, 140, 110], "feather": 18, "prompt": "a red hat"}
+
+
+@pytest.fixture
+def soft(once, new_krita, recraft_server_session) -> dict:
+    def play():
+        krita = new_krita("history-soft")
+        library = krita.home / "recraft-library"
+        three = _seed_variations(library)
+        env = dict(krita.env(), RECRAFT_LIBRARY=str(library))
+        args = dict(SOFT, width=WIDTH, height=HEIGHT, three=three)
+        got = launch(
+            krita.editor, krita.home, env, krita.out_dir, "soft_inpaint_again", args, PAYLOADS
+        )
+        assert got.errors == [], "exceptions in Krita:\n" + "\n".join(got.errors)
+        assert got.plugin_stderr() == [], "Krita's stderr reports trouble"
+        raw = {
+            f"{tag}-{name}": (krita.out_dir / f"{tag}-{name}.raw").read_bytes()
+            for tag in ("first", "again")
+            for name in ("layer", "mask", "shown")
+        }
+        return {"value": got.value, "raw": raw, "library": library}
+
+    return once("history-soft", play)
+
+
+def test_a_soft_inpaint_goes_back_as_it_was_first_inserted(soft):
+    """Inserted again from History into an image of its size: the same layer (Recraft's
+    pixels), the same transparency mask where this Krita makes them (5.2 on; baked into the
+    alpha in 5.1), and the same picture on the canvas, byte for byte; not Recraft's whole
+    frame covering the photo."""
+    got, raw = soft["value"], soft["raw"]
+    first, again = got["first"], got["again"]
+    assert first["masked"] is got["can_mask"] and again["masked"] is got["can_mask"]
+    assert again["name"] == first["name"] == f"Recraft inpaint: {SOFT['prompt']}"
+    assert again["children"] == first["children"] and again["bounds"] == first["bounds"]
+    for name in ("layer", "mask", "shown"):
+        assert raw[f"again-{name}"] == raw[f"first-{name}"], f"the {name} differs"
+    # The photo shows around the patch: the result does not cover the canvas.
+    layer = np.frombuffer(raw["again-layer"], np.uint8).reshape(HEIGHT, WIDTH, 4)
+    if got["can_mask"]:
+        mask = np.frombuffer(raw["again-mask"], np.uint8).reshape(HEIGHT, WIDTH)
+        assert mask[0, 0] == 0 and mask[155, 220] == 255
+    else:
+        assert layer[0, 0, 3] == 0 and layer[155, 220, 3] == 255
+    assert got["again_message"].startswith(f"Inserted “{first['name']}” as a new layer."), got
+
+
+def test_the_docker_says_how_many_variations_came_back(soft):
+    message = soft["value"]["three_message"]
+    assert (
+        message
+        == "Inserted 3 variations of “Recraft generate: three greys” as a group (#1 showing)."
+    ), message

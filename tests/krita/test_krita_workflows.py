@@ -590,14 +590,15 @@ def test_create_style_from_a_layer(edits):
     w, h = STYLE_SIZE
     assert (image.width, image.height) == (768, round(h * 768 / w))
     style_id = sent.response["id"]
-    said = f"Style created: {style_id}. Its id is in Saved style."
+    said = "Style saved, chosen in Saved style of Generate: “photo” in style · today "
     assert got["message"].startswith(said), got["message"]
     assert (got["operation"], got["form"]) == ("generate", "generate")
     assert (got["model"], got["style_id"]) == ("recraftv3", style_id)
     assert got["after"] == got["before"], "a style adds no layer"
     # Kept in the library with the layer's name; the form shows it by that name.
     ((offered, label),) = got["offered"]
-    assert offered == style_id and label.startswith("“photo” · today "), label  # never saved
+    # The document was never saved: its name, not a file's.
+    assert offered == style_id and label.startswith("“photo” in style · today "), label
     assert got["shown_as"] == label
 
 

@@ -158,6 +158,13 @@ STYLES: dict[str, str] = {
     "vector_illustration": "vector",
     "icon": "vector",
 }
+
+
+def style_label(style: str) -> str:
+    """A base style as a form shows it: "realistic_image" is "Realistic image"."""
+    return style.replace("_", " ").capitalize()
+
+
 MIX_POLICIES = ("PaletteMatch", "MaxWeight")
 RESPONSE_FORMATS = ("url", "b64_json")
 

@@ -62,8 +62,10 @@ def _model(op: Operation, model: str | None) -> catalog.Model | None:
 
 def _form_field(field: Field, model: catalog.Model | None, name: str, int32: bool) -> FormField:
     choices, labels = field.choices, field.choices
-    if field.widget == "style" and field.type == "choice" and model is not None:
-        choices = labels = tuple(c for c in field.choices if style_kind_fits(c, model))
+    if field.widget == "style" and field.type == "choice":
+        if model is not None:
+            choices = tuple(c for c in field.choices if style_kind_fits(c, model))
+        labels = tuple(catalog.style_label(c) for c in choices)
     if field.widget == "size" and model is not None:
         choices = tuple(wxh for _, wxh in model.family.sizes)
         labels = tuple(f"{a} ({wxh})" if a else wxh for a, wxh in model.family.sizes)

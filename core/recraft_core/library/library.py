@@ -37,6 +37,9 @@ from .records import Cost, Entry, Query, ResultFile
 log = logging.getLogger("recraft_core.library")
 
 SOURCE_THUMBNAIL = "source.png"
+# A mask operation's blend (the selection's soft edge), one grey byte a pixel: what inserting
+# its result again needs to look as the job's first insertion did (workflow.history).
+EDGE = "edge.png"
 # A library that fell back to reading the records because its index would not open (locked
 # for long by another process, say) is opened anew by open_library after this long.
 RETRY_INDEX_SECONDS = 30.0
@@ -141,6 +144,7 @@ class Library:
         source: Raster | None = None,
         pixels: Sequence[Raster | None] = (),
         placement: dict | None = None,
+        edge: Raster | None = None,
     ) -> str:
         """Keep a call's results, as received, and what made them; returns the entry's id.
 
@@ -150,7 +154,9 @@ class Library:
         the pixels sent, kept as a thumbnail only. `pixels`: the results' decoded pixels
         where the front end has them, for their thumbnails (or add_thumbnails later).
         `placement`: JSON the front end wants back to insert a result again (its box on the
-        canvas...). The entry exists once this returns; a crash before leaves no trace of it.
+        canvas...). `edge`: a mask operation's blend, grey pixels over the box
+        `placement["edge"]` says (kept as edge.png, named there as its "file"; a placement
+        is needed). The entry exists once this returns; a crash before leaves no trace of it.
         LibraryError when it cannot be written.
         """
         if front_end not in records.FRONT_ENDS:
@@ -159,6 +165,9 @@ class Library:
         if not items:
             raise ValueError("there are no results to record")
         kept = records.scrub(params or {})
+        place = records.scrub(placement) if isinstance(placement, dict) else None
+        if edge is not None and edge.mode != "L":
+            raise ValueError(f"an edge is grey pixels (L), not {edge.mode}")
         if model is None and isinstance(kept.get("model"), str):
             model = kept["model"]
         moment = records.utc_now()
@@ -186,9 +195,14 @@ class Library:
                 params=kept,
                 document=document,
                 credits=credits if type(credits) is int else None,
-                placement=records.scrub(placement) if isinstance(placement, dict) else None,
+                placement=place,
                 root=self.root,
             )
+            if edge is not None and place is not None:
+                # Written before the record, as every file it names: atomic with it.
+                store.write_file(folder, EDGE, edge.to_png())
+                where = place.get("edge") if isinstance(place.get("edge"), dict) else {}
+                entry = replace(entry, placement={**place, "edge": {**where, "file": EDGE}})
             entry = _with_thumbnails(entry, _thumbnails(entry, pixels))
             if source is not None and (made := _thumbnail(source)) is not None:
                 store.write_file(folder, SOURCE_THUMBNAIL, made)
@@ -530,7 +544,8 @@ def _size(entry: Entry) -> int:
     """Bytes of the entry's files (thumbnails by their size on disk: they are small, and
     the record does not carry their size)."""
     total = sum(r.bytes for r in entry.results)
-    for name in [r.thumbnail for r in entry.results] + [entry.source_thumbnail]:
+    names = [r.thumbnail for r in entry.results] + [entry.source_thumbnail]
+    for name in [*names, entry.edge_file]:
         if name is not None:
             total += (entry.folder / name).stat().st_size
     return total

@@ -135,6 +135,24 @@ class Entry:
     def source_thumbnail_path(self) -> Path | None:
         return self.path(self.source_thumbnail)
 
+    @property
+    def edge(self) -> dict | None:
+        """What a mask operation kept of its blend (placement["edge"]): "file" (grey
+        pixels), "box" ([x0, y0, x1, y1] of the upload they cover) and "mask" (whether the
+        job inserted it as a mask, else baked into the result's alpha); None for other
+        entries and records written before edges were kept."""
+        place = self.placement if isinstance(self.placement, dict) else {}
+        edge = place.get("edge")
+        return edge if isinstance(edge, dict) and _plain_name(edge.get("file")) else None
+
+    @property
+    def edge_file(self) -> str | None:
+        return self.edge["file"] if self.edge is not None else None
+
+    @property
+    def edge_path(self) -> Path | None:
+        return self.path(self.edge_file)
+
 
 # -- the record file ------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from ..api.client import Client
 from ..api.operations import Operation
 from ..api.results import ImageResult, Style
 from ..exceptions import NoToken, ValidationError
+from ..imaging import masks
+from ..imaging.png import Raster
 from ..library import LibraryError, open_library
 from . import styles
 from .placing import Outcome
@@ -77,6 +79,8 @@ class Keeper:
         if self._library is None:
             return
         self._keeping_thread = threading.get_ident()
+        placement = _placement(upload, canvas_size)
+        edge = _edge(upload, placement)
         try:
             self.entry_id = self._library.record(
                 op.name,
@@ -87,7 +91,8 @@ class Keeper:
                 front_end=self.front_end or "cli",
                 credits=result.credits,
                 source=upload.preview if upload is not None else None,
-                placement=_placement(upload, canvas_size),
+                placement=placement,
+                edge=edge,
             )
         except _FAILURES as e:
             log.warning("recraft: the result was not kept in the library: %s", e)
@@ -218,3 +223,23 @@ def _placement(upload: Upload | None, canvas_size) -> dict | None:
         place["box"] = list(upload.plan.box)
         place["sent"] = [upload.plan.width, upload.plan.height]
     return place
+
+
+def _edge(upload: Upload | None, placement: dict | None) -> Raster | None:
+    """A mask operation's blend, for inserting its results again as the job did: the
+    compositing alpha over as much of the upload as it is not 0 (a small selection's is a
+    few KB of PNG), its box in `placement["edge"]` with whether it went in as a mask. None
+    (and nothing added) for other operations."""
+    if upload is None or upload.alpha is None or upload.alpha_box is None or placement is None:
+        return None
+    x0, y0, x1, y1 = upload.alpha_box
+    w, h = x1 - x0, y1 - y0
+    alpha = upload.alpha
+    shown = masks.bbox(alpha, w, h)
+    if shown is not None and shown != (0, 0, w, h):
+        # Placer._masked crops to the same box: the result is the same from either.
+        alpha = masks.crop(alpha, w, 1, shown)
+        x0, y0, x1, y1 = x0 + shown[0], y0 + shown[1], x0 + shown[2], y0 + shown[3]
+        w, h = x1 - x0, y1 - y0
+    placement["edge"] = {"box": [x0, y0, x1, y1], "mask": bool(upload.options.edge_masks)}
+    return Raster(w, h, "L", bytes(alpha))

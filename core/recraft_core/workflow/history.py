@@ -19,8 +19,20 @@ picture is. What a record says of its place, in `Entry.placement`:
 
 Without `box` the region is taken to be the whole canvas when the result has the canvas's
 shape (a layer or the visible image covering it, the common case), and the result is centred
-otherwise. Mask results (inpaint, erase...) come back whole: the library keeps what Recraft
-sent, not the selection's fade, so they cover the region that was sent.
+otherwise.
+
+A mask operation (inpaint, erase region, generate background) blended its result through the
+selection's soft edge; the job kept that blend beside the result (`edge`):
+
+    edge     {"file": "edge.png", "box": [x0, y0, x1, y1], "mask": true}
+             grey pixels over `box` of the upload (`sent` pixels, from the sent region's
+             corner), and whether the job inserted them as a mask (else baked into alpha)
+
+With it, a result goes back as the job inserted it, pixel for pixel on a canvas of the source's
+size: the patch, its edge a mask or baked as it was (baked where the editor cannot add masks,
+Krita 5.1). On another canvas, or into a new image, the same patch is centred, edge and all
+(a layer covering the whole canvas would hide everything below it). Records from before edges
+were kept bring the result back whole, over the region that was sent.
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ from ..api import forms
 from ..api.operations import OPERATIONS, Operation, offered
 from ..api.results import Image, ImageResult, check_image
 from ..exceptions import ProtocolError, RecraftError
-from ..imaging import imageinfo, planning
+from ..imaging import imageinfo, masks, planning, png
 from ..library import Entry
 from . import variations
 from .canvas import Codec, PurePythonCodec
@@ -62,13 +74,15 @@ def outcome(
     canvas_size: tuple[int, int] | None,
     codec: Codec | None = None,
     check: Callable[[], None] | None = None,
+    masks: bool = True,
 ) -> Outcome:
     """The entry's results read from the library, checked as Recraft's answers are, decoded
     and placed for a canvas of `canvas_size` (None: no image is open; insert the outcome's
     `as_document()`). Disk and decoding: call it off the UI thread, with a codec that may run
     there (`codec.thread_safe`; None: the core's own, PNG and SVG only). `check` raises to
-    stop (a cancel). Results that cannot be used are left out and said in `notes`;
-    NothingToInsert when none can."""
+    stop (a cancel). `masks`: whether the canvas inserts layer masks (NewLayer.mask); if not,
+    an edge the job inserted as a mask is baked into the alpha. Results that cannot be used
+    are left out and said in `notes`; NothingToInsert when none can."""
     codec = codec or PurePythonCodec()
     op = OPERATIONS.get(entry.operation)
     if op is None:
@@ -78,6 +92,9 @@ def outcome(
     if not images:
         raise NothingToInsert(" ".join(skipped) or f"entry {entry.id} holds no results")
     sent = _sent(op, entry, canvas_size, images)
+    said = []
+    if entry.edge is not None and op.needs_selection:
+        sent, said = _with_edge(entry, sent, canvas_size, masks)
     expansion = planning.Expansion.of(entry.params) if op.extends and sent is not None else None
     placer = Placer(op, entry.params, codec, sent, expansion, canvas_size)
     out = Outcome(credits=entry.credits)
@@ -99,22 +116,45 @@ def outcome(
         out.notes += [n for n in one.notes if n not in out.notes]
         if one.grow is not None:  # the union of what each result needs the canvas to grow to
             out.grow = _union(out.grow, one.grow)
-    out.notes += skipped
+    out.notes += said + skipped
     _name(out, op, entry)
     return out
+
+
+def said(outcome: Outcome, opened: bool = False) -> str:
+    """What an editor says once it inserted an entry's results (`opened`: as a new image):
+    "Inserted 3 variations of “Recraft inpaint: a hat” as a group (#1 showing).", or
+    "Inserted “Recraft inpaint: a hat” as a new layer."."""
+    items = outcome.layers or outcome.vectors
+    if outcome.document is not None:
+        return f"Opened “{outcome.document.name}” as a new image."
+    many = outcome.group is not None and len(items) > 1
+    if opened:
+        what = f"{len(items)} variations of “{outcome.group}”" if many else f"“{items[0].name}”"
+        return f"Opened {what} as a new image."
+    if many:
+        return f"Inserted {len(items)} variations of “{outcome.group}” as a group (#1 showing)."
+    return f"Inserted “{items[0].name}” as a new layer."
 
 
 @dataclass
 class _Sent:
     """What placing needs of the upload a job made (upload.Upload), rebuilt from the record:
-    the plan (which canvas region went up, at what size). No compositing alpha: the library
-    keeps results as Recraft sent them, and a result goes in as a layer of its own pixels
-    (no cut-out of a source the editor may no longer have)."""
+    the plan (which canvas region went up, at what size), and for a mask operation whose
+    record kept it, the compositing alpha over `alpha_box` of the upload and whether it went
+    in as a mask. Never a cut-out of the source: the editor may no longer have it."""
 
     plan: planning.FitPlan
     notes: list = field(default_factory=list)
-    alpha: None = None
+    alpha: bytes | None = None
+    alpha_box: tuple[int, int, int, int] | None = None
     options: Options = field(default_factory=Options)
+
+    def full_alpha(self) -> bytes:
+        """The alpha over the whole upload, as Upload.full_alpha gives it."""
+        x0, y0, x1, y1 = self.alpha_box
+        size = (self.plan.width, self.plan.height)
+        return masks.embed(self.alpha, x1 - x0, y1 - y0, *size, (x0, y0))
 
 
 def _sent(op: Operation, entry: Entry, canvas_size, images: list[Image]) -> _Sent | None:
@@ -146,6 +186,56 @@ def _sent(op: Operation, entry: Entry, canvas_size, images: list[Image]) -> _Sen
             return None  # the result's origin inside it needs the size sent
         size = (x1 - x0, y1 - y0)
     return _Sent(planning.FitPlan(tuple(box), *size))
+
+
+def _with_edge(
+    entry: Entry, sent: _Sent | None, canvas_size, can_mask: bool
+) -> tuple[_Sent | None, list[str]]:
+    """`sent` with the edge the record kept, for the Placer to blend as the job's did; on a
+    canvas of another size (or none), a plan for the sent region centred on it instead, so
+    that the patch comes with its edge rather than as a whole opaque frame. What was done,
+    in words. `sent` unchanged when the record's edge cannot be used."""
+    place, edge = entry.placement, entry.edge
+    box, size, edge_box = (
+        _ints(place.get("box"), 4),
+        _ints(place.get("sent"), 2),
+        _ints(edge.get("box"), 4),
+    )
+    if box is None or size is None or edge_box is None:
+        return sent, []
+    ex0, ey0, ex1, ey1 = edge_box
+    if not (0 <= ex0 < ex1 <= size[0] and 0 <= ey0 < ey1 <= size[1]):
+        return sent, []
+    try:
+        w, h, mode, alpha = png.decode(entry.edge_path.read_bytes())
+    except (OSError, png.PNGError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else e
+        return sent, [f"The result's soft edge could not be read ({why}): it comes back whole."]
+    if (w, h, mode) != (ex1 - ex0, ey1 - ey0, "L"):
+        return sent, ["The result's soft edge in the library is damaged: it comes back whole."]
+    notes = []
+    as_mask = bool(edge.get("mask")) and can_mask
+    if edge.get("mask") and not can_mask:
+        notes.append("Its soft edge is baked into the layer: this editor adds no masks here.")
+    if sent is None:
+        bw, bh = box[2] - box[0], box[3] - box[1]
+        if canvas_size is None:  # a new image of the sent region's size
+            placed = (0, 0, bw, bh)
+        else:
+            cw, ch = canvas_size
+            k = min(1.0, max(cw / bw, ch / bh))
+            pw, ph = max(1, round(bw * k)), max(1, round(bh * k))
+            x, y = (cw - pw) // 2, (ch - ph) // 2
+            placed = (x, y, x + pw, y + ph)
+            rw, rh = _ints(place.get("canvas"), 2) or (bw, bh)
+            notes.append(
+                f"It was made on a {rw}x{rh} px image: centred here, with its soft edge"
+                + (f", scaled to {pw}x{ph} px." if (pw, ph) != (bw, bh) else ".")
+            )
+        sent = _Sent(planning.FitPlan(placed, *size))
+    return replace(
+        sent, alpha=alpha, alpha_box=edge_box, options=Options(edge_masks=as_mask)
+    ), notes
 
 
 def _sent_size(op: Operation, params: dict, info) -> tuple[int, int] | None:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..api import forms
+from ..api import catalog
 from ..api.operations import OPERATIONS
 from ..library.records import when
 
@@ -148,16 +148,9 @@ def label(
     if prompt:
         parts.append(f"“{_cut(prompt)}”")
     if base and base != "any":
-        parts.append(_base_label(base))
+        parts.append(catalog.style_label(base))
     parts.append(when(time, now))
     return " · ".join(parts)
-
-
-def _base_label(style: str) -> str:
-    field = next((f for f in forms.all_fields(CREATE_STYLE) if f.name == "style"), None)
-    labels = dict(zip(field.choices, field.choice_labels, strict=True)) if field else {}
-    shown = labels.get(style, style)
-    return shown.replace("_", " ").capitalize() if shown == style else shown
 
 
 def _cut(text: str) -> str:
