@@ -552,8 +552,14 @@ class RecraftDocker(DockWidget):
 
     def _add_results(self) -> None:
         history = self.runner.history
+        for row in reversed(range(self.results.count())):  # jobs the strip let go
+            job_index, _ = self.results.item(row).data(QtCore.Qt.ItemDataRole.UserRole)
+            if history[job_index] is None:
+                self.results.takeItem(row)
         for job_index in range(self._shown_history, len(history)):
             job = history[job_index]
+            if job is None:
+                continue
             for i, layer in enumerate(job.outcome.layers):
                 item = QtWidgets.QListWidgetItem(self._icon(layer.image), "")
                 item.setToolTip(layer.name)
@@ -571,6 +577,8 @@ class RecraftDocker(DockWidget):
         otherwise the result is inserted again."""
         job_index, i = item.data(QtCore.Qt.ItemDataRole.UserRole)
         job = self.runner.history[job_index]
+        if job is None:  # let go since it was drawn: History has it
+            return
         layer = job.outcome.layers[i]
         if SOURCE_ID in self.form.fields and similar.feeds(job.op) and layer.image_id:
             self.form.set_values({SOURCE_ID: layer.image_id})

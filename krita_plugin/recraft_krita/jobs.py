@@ -31,6 +31,7 @@ from .qt import QtCore
 log = logging.getLogger("recraft_krita")
 
 POLL_MS = 50
+STRIP_JOBS = 12  # jobs whose results the docker's strip keeps, newest first
 JOB_THREAD, STARTER_THREAD, BALANCE_THREAD = "recraft-job", "recraft-starter", "recraft-balance"
 ENCODER_THREAD = "recraft-encoder"
 ORPHANED = "The image was closed while Recraft worked: the result opened as a new image."
@@ -131,7 +132,9 @@ class Runner(QtCore.QObject):
     def __init__(self) -> None:
         super().__init__()
         self.last_error: str = ""
-        self.history: list[Job] = []  # applied jobs with layers: the results strip
+        # Applied jobs with layers, the results strip: the newest STRIP_JOBS keep their
+        # pixels; older ones are None (in History, from the library), indexes unchanged.
+        self.history: list[Job | None] = []
         self.form_values: dict[str, dict] = {}  # the docker's last values, per operation
         self.balance: int | None = None
         # Each layer an Explore (or Explore similar) result went into, by the layer's unique
@@ -366,6 +369,8 @@ class Runner(QtCore.QObject):
         """What the session keeps: results for the docker's strip, the balance."""
         if (outcome.layers or outcome.vectors) and not orphaned:
             self.history.append(job)
+            if len(self.history) > STRIP_JOBS:
+                self.history[-STRIP_JOBS - 1] = None
             self._remember_ids(job)
         if outcome.user is not None:
             self.balance = outcome.user.credits

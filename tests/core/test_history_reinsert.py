@@ -444,9 +444,11 @@ def test_a_soft_inpaint_goes_back_as_its_job_inserted_it(client, library, edge_m
     larger one where the patch is a small part of the frame, one scaled up to Recraft's
     smallest side (the edge then kept at the upload's size)."""
     width, height = size
-    entry, job, first = soft_inpaint(client, library, width, height, edge_masks)
-    plan = job._upload.plan
-    assert plan.is_identity == (size != (200, 150)), plan  # each case the plan it means
+    entry, _, first = soft_inpaint(client, library, width, height, edge_masks)
+    # Each case the plan it means: sent as it is, or scaled up (the record says which).
+    x0, y0, x1, y1 = entry.placement["box"]
+    as_it_is = entry.placement["sent"] == [x1 - x0, y1 - y0]
+    assert as_it_is == (size != (200, 150)), entry.placement
     edge = entry.edge
     assert edge is not None and edge["mask"] is edge_masks
     assert entry.edge_path.is_file() and entry.edge_path.name == "edge.png"

@@ -301,6 +301,28 @@ def test_an_opaque_photo_goes_up_without_its_alpha(client, recraft_server):
     assert sent.shape == (300, 400, 3) and (sent == picture[..., :3]).all()
 
 
+def test_an_applied_job_lets_go_of_its_source_and_answer_and_still_inserts_again(
+    client, recraft_server
+):
+    """An editor keeps applied jobs for their results; not what only running needed."""
+    import gc
+    import weakref
+
+    canvas = MemoryCanvas(600, 300, [MemoryLayer("wide", raster(photo(600, 300)))])
+    job = Job(client, "remove_background", canvas)
+    job.prepare()
+    source = weakref.ref(job._upload)
+    job.start().join(60)
+    answer = weakref.ref(job._result)
+    notes = job.notes
+    job.apply()
+    gc.collect()
+    assert source() is None and answer() is None, "an applied job still holds them"
+    assert job.notes == notes and job.outcome.layers
+    job.insert(0)
+    assert len(canvas.layers) == 3 and canvas.layers[2].image == canvas.layers[1].image
+
+
 def test_a_layer_over_the_limits_is_scaled_down_and_back(client, recraft_server):
     canvas = MemoryCanvas(6000, 3000, [MemoryLayer("big", raster(photo(6000, 3000, grain=0)))])
     outcome = run(Job(client, "remove_background", canvas))

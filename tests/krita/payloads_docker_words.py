@@ -49,7 +49,39 @@ def docker_words(out_dir, token, base_url, style_layer, style_document):
     out["styles"] = _style_list(api)
     out["create_style"] = yield from _create_style(out_dir, api, style_layer, style_document)
     out["settings"] = yield from _settings(out_dir, token, base_url)
+    out["strip"] = yield from _strip(api)
     return out
+
+
+def _strip(api):
+    """Three jobs with a strip of two: the oldest job's results are let go (History keeps
+    them), the strip shows the two newest, and applied jobs hold no source or answer."""
+    from recraft_krita import jobs
+
+    keep, jobs.STRIP_JOBS = jobs.STRIP_JOBS, 2
+    try:
+        doc = new_document(200, 150, "strip")
+        layer = attached_layer(doc, "strip", (0, 0, 200, 150))
+        settle(doc)
+        yield
+        panel = docker_ready("remove_background", {})
+        panel.set_source(False)
+        before = len(api.runner().history)
+        for _ in range(3):
+            assert set_active_node(doc, layer)
+            buttons(panel)["Run"].click()
+            idle(api)
+            yield 0.2
+        history = api.runner().history[before:]
+        kept = [job for job in history if job is not None]
+        return {
+            "history": [job is not None for job in history],
+            "strip": panel.results.count(),
+            "let_go": all(job._upload is None and job._result is None for job in kept),
+            "notes_kept": all(isinstance(job.notes, list) for job in kept),
+        }
+    finally:
+        jobs.STRIP_JOBS = keep
 
 
 def _fits(label) -> bool:

@@ -176,3 +176,10 @@ def test_settings_check_token_says_whether_it_works_without_blocking(said):
 def test_screenshot_of_settings(said):
     shot = np.asarray(Image.open(said[0].out_dir / "settings-check.png").convert("RGB"))
     assert len(np.unique(shot.reshape(-1, 3), axis=0)) > 30, "a blank picture"
+
+
+def test_the_strip_keeps_the_newest_jobs_and_lets_the_rest_go(said):
+    got = said[0].value["strip"]
+    assert got["history"] == [False, True, True], got
+    assert got["strip"] == 2, "the strip still shows a job it let go"
+    assert got["let_go"] and got["notes_kept"]

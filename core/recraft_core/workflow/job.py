@@ -85,6 +85,7 @@ class Job:
         self._state = "new"
         self._lock = threading.Lock()
         self._upload: Upload | None = None
+        self._notes: list[str] = []  # the upload's, once it is let go
         # What run sends, when made before its turn (encode_ahead): made once, under the lock,
         # by whichever thread comes first; run takes it and lets it go once sent.
         self._inputs: dict | None = None
@@ -129,7 +130,7 @@ class Job:
     @property
     def notes(self) -> list[str]:
         """What was done to the source to send it (cropped, scaled), in plain words."""
-        return list(self._upload.notes) if self._upload is not None else []
+        return list(self._upload.notes) if self._upload is not None else list(self._notes)
 
     @property
     def encoded(self) -> bool:
@@ -327,8 +328,17 @@ class Job:
         if self.canvas is not None:
             self._keeper.inserted(self.outcome, select)
         self._state = "applied"
+        self._let_go()
         self._report(Progress("done"))
         return self.outcome
+
+    def _let_go(self) -> None:
+        """What only running and placing needed: the source as read, the files, Recraft's
+        answer. An editor keeps applied jobs for their results (a strip to insert again from);
+        a 16 MP source and its answer are 100 MB it need not hold for a whole session."""
+        if self._upload is not None:
+            self._notes = list(self._upload.notes)
+        self._upload = self._placer = self._result = self._inputs = None
 
     def insert(self, index: int) -> None:
         """Insert result `index` once more (the results strip), as one undo step."""
