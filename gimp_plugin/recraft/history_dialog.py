@@ -25,13 +25,12 @@ from gi.repository import GdkPixbuf, Gimp, GimpUi, GLib, Gtk, Pango  # noqa: E40
 
 from recraft_core import RecraftError  # noqa: E402
 from recraft_core.api.operations import OPERATIONS  # noqa: E402
-from recraft_core.library import when  # noqa: E402
+from recraft_core.library import FRONT_END_NAMES, when  # noqa: E402
 from recraft_core.workflow import history  # noqa: E402
 
 LISTED = 200  # entries listed at once, newest first: a search finds older ones
 THUMBNAIL = 64  # px, the longer side
 INSERT, OPEN = 1, 2  # the dialog's own responses
-FRONT_ENDS = {"krita": "Krita", "gimp": "GIMP", "cli": "recraft command"}
 COLUMNS = (GdkPixbuf.Pixbuf, str, str, str, str)  # thumbnail, what, when, credits, entry id
 ERROR_COLOUR = "#d0453a"
 
@@ -40,7 +39,7 @@ def what(entry) -> str:
     """The row's main text (Pango markup): the operation, where it came from, the prompt."""
     op = OPERATIONS.get(entry.operation)
     title = op.title if op is not None else entry.operation.replace("_", " ")
-    source = FRONT_ENDS.get(entry.front_end, entry.front_end)
+    source = FRONT_END_NAMES.get(entry.front_end, entry.front_end)
     count = f" · {len(entry.results)} images" if len(entry.results) > 1 else ""
     head = f"<b>{GLib.markup_escape_text(title)}</b>  <small>{source}{count}</small>"
     prompt = " ".join(entry.prompt.split())

@@ -18,7 +18,7 @@ from krita import Krita
 
 from recraft_core import RecraftError, settings
 from recraft_core.api.operations import OPERATIONS
-from recraft_core.library import open_library, when
+from recraft_core.library import FRONT_END_NAMES, open_library, when
 from recraft_core.workflow import history
 
 from .canvas import KritaCanvas
@@ -32,7 +32,6 @@ THUMB = 48
 POLL_MS = 30
 SEARCH_PAUSE_MS = 250  # typing: ask once the user pauses
 CONFIRM_MS = 4000  # how long Delete waits for its second click
-FRONT_ENDS = {"krita": "Krita", "gimp": "GIMP", "cli": "command line"}
 ENTRY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 QAction = getattr(QtGui, "QAction", None) or QtWidgets.QAction  # Qt 6 moved it to QtGui
 
@@ -387,7 +386,7 @@ class HistoryView(QtWidgets.QWidget):
             f"from {entry.document}" if entry.document else "(no prompt)"
         )
         many = len(entry.results)
-        where = FRONT_ENDS.get(entry.front_end, entry.front_end)
+        where = FRONT_END_NAMES.get(entry.front_end, entry.front_end)
         lines = [
             f"{title} · {cost}",
             prompt,

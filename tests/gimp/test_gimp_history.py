@@ -319,7 +319,7 @@ def test_history_dialog_lists_what_the_cli_and_an_earlier_gimp_kept(history_gimp
     assert {ids["cli"], ids["cover"], ids["killed"]} <= {r["id"] for r in rows}
     assert all(r["thumbnail"] for r in rows), rows
     texts = {r["id"]: r["text"] for r in rows}
-    assert "recraft command" in texts[ids["cli"]] and CLI_PROMPT in texts[ids["cli"]]
+    assert "command line" in texts[ids["cli"]] and CLI_PROMPT in texts[ids["cli"]]
     assert "GIMP" in texts[ids["killed"]] and "Remove background" in texts[ids["killed"]]
     (explored,) = [e for e in entries if e.operation == "explore"]
     assert "4 images" in texts[explored.id] and EXPLORED in texts[explored.id]

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from .library import Library, LibraryError, open_library
 from .location import DEFAULT_CAP, default_root
-from .records import FRONT_ENDS, Cost, Entry, Insertion, ResultFile, today, when
+from .records import FRONT_END_NAMES, FRONT_ENDS, Cost, Entry, Insertion, ResultFile, today, when
 
 __all__ = [
     "DEFAULT_CAP",
     "FRONT_ENDS",
+    "FRONT_END_NAMES",
     "Cost",
     "Entry",
     "Insertion",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 VERSION = 1
 FRONT_ENDS = ("krita", "gimp", "cli")
+FRONT_END_NAMES = {"krita": "Krita", "gimp": "GIMP", "cli": "command line"}  # as a list says
 # Ids are made by store.new_id: local date and time, then random hex. Checked before an id
 # becomes a path, so `recraft history show ../../x` reads nothing outside the library.
 ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
