@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from layer_checks import box_mask, names, paint_layers, rgba
 from PIL import Image
-from test_krita_workflows import run_stories, shared, upload_pixels
+from test_krita_workflows import run_stories, upload_pixels
 
 from recraft_core.api import forms
 from recraft_core.api.catalog import MODELS
@@ -90,13 +90,13 @@ OPERATIONS = [
 
 
 @pytest.fixture
-def operations(editor, new_krita, recraft_server_session):
+def operations(once, new_krita, recraft_server_session):
     def make():
         server = recraft_server_session
         server.reset()
         return run_stories(new_krita, server, "operations", OPERATIONS)
 
-    return shared(("operations", str(editor)), make)
+    return once("operations", make)
 
 
 def only(launch, story, path):
