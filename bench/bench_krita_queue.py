@@ -75,7 +75,9 @@ def queue(out_dir, jobs, at_once, rounds, side):
     from dataclasses import replace
 
     from krita import Krita
-    from payloads import photo_layer  # beside this file in Krita (krita_harness.launch)
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from payloads import photo_layer  # beside this file (krita_harness.launch copies it)
     from recraft_krita import api
     from recraft_probe.helpers import new_document, settle
 

@@ -285,7 +285,9 @@ def stall(out_dir, side, cases=CASES):
     """Each case on side x side images (the upscale's source smaller, as a photo's 3:2);
     the figures for each."""
     from krita import Krita
-    from payloads import photo_layer  # beside this file in Krita (krita_harness.launch)
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from payloads import photo_layer  # beside this file (krita_harness.launch copies it)
     from recraft_krita import api
     from recraft_probe.helpers import (
         find_node,
