@@ -69,6 +69,12 @@ VARIATIONS = {
     ),
 }  # fmt: skip
 SETTINGS_MENU = "Filters › Recraft › Settings…"
+# GIMP sorts a plug-in's menu entries by their path and label, alphabetically, and a plug-in
+# can make neither separators nor sections of its own. A "[section]" GIMP does not know still
+# puts the entry in the menu, and counts in that sort: numbered sections order Filters ›
+# Recraft as an artist scans it (menu_order). Every entry has one, as "[" and letters sort
+# differently in different locales.
+SECTION = "[{:02d}]"
 NONE = "none"  # the choice that sends nothing: the API's default
 RW = GObject.ParamFlags.READWRITE
 # The model ids as Recraft's errors and the core's rules name them, longest first, so that
@@ -99,6 +105,22 @@ def procedures() -> dict:
             if op.cuts_out and native.available():
                 out[f"{PREFIX}{op.cli_name}-{suffix}{AS_MASK}"] = (op, path, _as_mask(label))
     return out
+
+
+def menu_order() -> list[str]:
+    """Filters › Recraft's procedures from top to bottom: the operations in the table's offer
+    rank (what a one-click run or a selection does first, the house-keeping last), then
+    flipping through variations and keeping one, then History and Settings."""
+    operations = [name for name, (_op, menu, _label) in procedures().items() if menu == MENU]
+    return [*operations, *VARIATIONS, HISTORY, SETTINGS]
+
+
+def menu_path(name: str) -> str:
+    """Where the procedure goes: its place in Filters › Recraft (menu_order), or the menu of
+    GIMP's own that the operations table names."""
+    if name in procedures() and procedures()[name][1] != MENU:
+        return procedures()[name][1]
+    return f"{MENU}/{SECTION.format(menu_order().index(name) + 1)}"
 
 
 def _as_mask(label: str) -> str:
@@ -364,7 +386,7 @@ class RecraftPlugIn(Gimp.PlugIn):
                 "run-mode", "Run mode", "The run mode", Gimp.RunMode, Gimp.RunMode.INTERACTIVE, RW
             )
             procedure.set_menu_label("Settings…")
-            procedure.add_menu_path(MENU)
+            procedure.add_menu_path(menu_path(name))
             procedure.set_documentation(
                 "Recraft token (and a check of it), server, edge blending, results library",
                 settings.NOTE,
@@ -376,7 +398,7 @@ class RecraftPlugIn(Gimp.PlugIn):
             return self._history_procedure(name)
         if name in VARIATIONS:
             return self._variation_procedure(name)
-        op, menu, label = procedures()[name]
+        op, _menu, label = procedures()[name]
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.run, None)
         if "layers" in op.roles or op.on_each_layer:  # one layer, or several
             procedure.set_sensitivity_mask(
@@ -387,7 +409,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         else:
             procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
         procedure.set_menu_label(label)
-        procedure.add_menu_path(menu)
+        procedure.add_menu_path(menu_path(name))
         about = op.about
         if name.endswith(AS_MASK):
             about += (
@@ -413,7 +435,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         )
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
         procedure.set_menu_label(label)
-        procedure.add_menu_path(MENU)
+        procedure.add_menu_path(menu_path(name))
         procedure.set_documentation(
             about,
             "A group of variations is the group several Recraft results come in, its layers "
@@ -438,7 +460,7 @@ class RecraftPlugIn(Gimp.PlugIn):
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, self.history, None)
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
         procedure.set_menu_label("History…")
-        procedure.add_menu_path(MENU)
+        procedure.add_menu_path(menu_path(name))
         procedure.set_documentation(
             "Every result Recraft made, to insert again",
             "The results library (shared with Krita and the recraft command), newest first, "
@@ -629,6 +651,7 @@ class OperationDialog:
             self.saved_styles = SavedStyleMenu(self.dialog, config)
             rows.insert(rows.index(_arg(STYLE_ID)) + 1, SavedStyleMenu.LINE)
         self.dialog.fill(["recraft-about", *rows, "recraft-problem"])
+        self._show_formats(rows)
         if advice:
             self.refuse(advice)
         self._follow_model()
@@ -636,6 +659,17 @@ class OperationDialog:
         # GIMP's widgets have finished setting the config, never in the middle of it.
         self._pending = 0
         self._watch = config.connect("notify", self._changed)
+
+    def _show_formats(self, rows: list[str]) -> None:
+        """A text box whose value has a format (colours as #rrggbb) shows an example of it
+        while empty, as the operations table gives it."""
+        for field in _fields(self.op):
+            name = _arg(field.name)
+            if not field.placeholder or name not in rows or field.name == STYLE_ID:
+                continue  # Saved style's entry says what its arrow offers instead
+            widget = self.dialog.get_widget(name, GObject.TYPE_NONE)
+            if hasattr(widget, "get_entry"):
+                widget.get_entry().set_placeholder_text(field.placeholder)
 
     def _row(self, field) -> str:
         """The widget's id for a field: GIMP's own, but for a menu of one choice, which
@@ -734,6 +768,9 @@ class SavedStyleMenu:
         self.entry.connect("icon-press", self._pressed)
         self.line = dialog.get_label(self.LINE, "", False, False)
         self.line.set_xalign(0)
+        # Shown only when it says something: empty, it left a blank row under the entry.
+        self.line.set_no_show_all(True)
+        self.line.hide()
         self.line.set_line_wrap(True)
         self.line.set_max_width_chars(60)
         self._watch = config.connect(f"notify::{self.name}", self._changed)
@@ -779,6 +816,7 @@ class SavedStyleMenu:
         else:
             text = ""
         self.line.set_text(text)
+        self.line.set_visible(bool(text))
 
     def choices(self) -> list[tuple[str, str, bool]]:
         """The menu's rows: (text, the id it puts in, whether it can be chosen)."""

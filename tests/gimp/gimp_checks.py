@@ -601,7 +601,7 @@ def _pump(Gtk, seconds: float) -> None:
 def _drawn(Gtk, widget) -> dict:
     """What a window shows: its visible labels' texts and how many radio buttons, menus and
     text entries it has."""
-    seen = {"labels": [], "radio_buttons": 0, "combo_boxes": 0, "entries": 0}
+    seen = {"labels": [], "radio_buttons": 0, "combo_boxes": 0, "entries": 0, "placeholders": []}
 
     def walk(w) -> None:
         if not w.get_visible():
@@ -611,12 +611,29 @@ def _drawn(Gtk, widget) -> dict:
         seen["radio_buttons"] += isinstance(w, Gtk.RadioButton)
         seen["combo_boxes"] += isinstance(w, Gtk.ComboBox)
         seen["entries"] += isinstance(w, Gtk.Entry) and not isinstance(w, Gtk.SpinButton)
+        if isinstance(w, Gtk.Entry) and w.get_placeholder_text():
+            seen["placeholders"].append(w.get_placeholder_text())
         if isinstance(w, Gtk.Container):
             for child in w.get_children():
                 walk(child)
 
     walk(widget)
     return seen
+
+
+def _rows_drawn(dialog, names) -> dict:
+    """Where the dialog draws the rows of these arguments: {name: [top, height]} in the
+    dialog's window, for those it shows."""
+    from gi.repository import GObject
+
+    out = {}
+    for name in names:
+        widget = dialog.get_widget(name, GObject.TYPE_NONE)
+        if widget is None or not widget.get_mapped():
+            continue
+        _x, top = widget.translate_coordinates(dialog, 0, 0)
+        out[name] = [top, widget.get_allocated_height()]
+    return out
 
 
 def _hold(Gtk, marker, hold: float) -> None:
@@ -657,6 +674,8 @@ def operation_dialog(ctx, procedure, layer="photo", marker=None, hold=0.0, press
             got.update(_drawn(Gtk, dialog.dialog))
             if op.field(recraft.SOURCE_ID):
                 got["source_id"] = config.get_property(recraft._arg(recraft.SOURCE_ID))
+            names = [recraft._arg(f.name) for f in recraft._fields(op)]
+            got["rows"] = _rows_drawn(dialog.dialog, names)
             _hold(Gtk, marker, hold)
             if press_ok:
                 from gi.repository import GLib

@@ -292,6 +292,22 @@ def test_a_model_menu_of_one_choice_reads_as_a_line(drawn):
     assert (folder / "inpaint_drawn.png").exists()
 
 
+def test_colour_fields_show_their_format_and_saved_style_leaves_no_gap(drawn):
+    """Colors and Background color are text boxes: empty, they show an example of what to type
+    (#rrggbb, the operations table's placeholder). Nothing under Saved style's entry until it
+    has something to say: the next row follows at the spacing of the rows above."""
+    launch, _seen, folder, _ = drawn
+    got = launch.check("inpaint_drawn").value
+    controls = {f.name: f for f in OPERATIONS["inpaint"].field("controls").parts}
+    for name in ("colors", "background_color"):
+        assert controls[name].placeholder in got["placeholders"], got["placeholders"]
+    rows = got["rows"]
+    spacing = rows["style"][0] - (rows["n"][0] + rows["n"][1])
+    gap = rows["negative-prompt"][0] - (rows["style-id"][0] + rows["style-id"][1])
+    assert gap <= spacing + 2, f"a gap of {gap} px under Saved style, rows {spacing} px apart"
+    assert (folder / "inpaint_drawn.png").exists()
+
+
 def test_explore_similar_dialog_takes_the_layers_image(drawn):
     """On a layer Explore made: the dialog says which layer it starts from, shows no id field
     to fill, and OK runs with that layer's id. On another layer: it says what to do before
