@@ -19,42 +19,11 @@ gi.require_version("Gtk", "3.0")
 from gi.repository import GimpUi, GLib, Gtk  # noqa: E402
 
 from recraft_core import (  # noqa: E402
-    Client,
-    RecraftError,
-    RetryPolicy,
-    TransportError,
-    ValidationError,
     settings,
 )
-from recraft_core.exceptions import AuthenticationError  # noqa: E402
 from recraft_core.library import default_root  # noqa: E402
 from recraft_core.workflow import Options  # noqa: E402
-
-CHECK_TIMEOUT = (5.0, 20.0)  # connect, read: a check should not keep the user waiting long
-LABELS = {entry.name: entry.label for entry in settings.ENTRIES}
-
-
-def token_check(token: str, server: str) -> str:
-    """What asking /users/me with this token and server says, in a sentence: "Token works:
-    N credits." or why not. Never the token itself. Blocks: call it off the UI thread."""
-    token, server = token.strip(), server.strip()
-    if not token:
-        return "Paste your Recraft API token first."
-    try:
-        client = Client(token, base_url=server or None, timeout=CHECK_TIMEOUT, retry=_ONCE)
-        user = client.user()
-    except ValidationError as e:  # said with the dialog's labels: "Server", "API token"
-        return ValidationError(LABELS.get(e.field, e.field), e.rule).user_message
-    except AuthenticationError:
-        return "Wrong token: Recraft refused it. Copy it again from your Recraft account."
-    except TransportError as e:
-        return f"Cannot reach the server: {e.detail}."
-    except RecraftError as e:
-        return e.user_message
-    return f"Token works: {user.credits} credits."
-
-
-_ONCE = RetryPolicy(retries=0)  # a check says what happened now, without retrying
+from recraft_core.workflow.editor import token_check  # noqa: E402
 
 
 class SettingsDialog:

@@ -13,16 +13,11 @@ from dataclasses import replace
 from krita import Krita
 
 from recraft_core import (
-    Client,
-    RecraftError,
-    RetryPolicy,
-    TransportError,
-    ValidationError,
     settings,
 )
-from recraft_core.exceptions import AuthenticationError
 from recraft_core.library import default_root
 from recraft_core.workflow import Options
+from recraft_core.workflow.editor import token_check
 from recraft_core.workflow.queue import DEFAULT_LIMIT
 
 from . import jobs
@@ -30,36 +25,10 @@ from .canvas import Worker
 from .qt import QtCore, QtWidgets
 
 JOBS_AT_ONCE = (1, 8)  # what settings.load() accepts
-CHECK_TIMEOUT = (5.0, 20.0)  # connect, read: a check should not keep the user waiting long
-LABELS = {entry.name: entry.label for entry in settings.ENTRIES}
 POLL_MS = 50
 # Started with the plug-in (this module is imported when it loads): starting a thread when
 # Check is clicked would make Krita's GUI thread wait for it.
 CHECKER = Worker("recraft-token-check")
-
-
-def token_check(token: str, server: str) -> str:
-    """What asking /users/me with this token and server says, in a sentence: "Token works:
-    N credits." or why not. Never the token itself. Blocks: call it off the GUI thread.
-    (GIMP's dialog says the same words: gimp_plugin/recraft/settings_dialog.py.)"""
-    token, server = token.strip(), server.strip()
-    if not token:
-        return "Paste your Recraft API token first."
-    try:
-        with Client(token, base_url=server or None, timeout=CHECK_TIMEOUT, retry=_ONCE) as c:
-            user = c.user()
-    except ValidationError as e:  # said with the dialog's labels: "Server", "API token"
-        return ValidationError(LABELS.get(e.field, e.field), e.rule).user_message
-    except AuthenticationError:
-        return "Wrong token: Recraft refused it. Copy it again from your Recraft account."
-    except TransportError as e:
-        return f"Cannot reach the server: {e.detail}."
-    except RecraftError as e:
-        return e.user_message
-    return f"Token works: {user.credits} credits."
-
-
-_ONCE = RetryPolicy(retries=0)  # a check says what happened now, without retrying
 
 
 class SettingsDialog(QtWidgets.QDialog):

@@ -109,3 +109,16 @@ def test_jobs_at_once_round_trips_within_its_range(private_settings, saved, read
     assert settings.load().jobs_at_once == read
     settings.save(settings.load())
     assert json.loads(private_settings.read_text()).get("jobs_at_once") == read
+
+
+def test_the_check_token_sentence_both_settings_dialogs_show(recraft_server):
+    from recraft_core.workflow.editor import token_check
+
+    url = recraft_server.base_url
+    assert token_check(f"  {recraft_server.token} ", url) == (
+        f"Token works: {recraft_server.credits} credits."
+    )
+    wrong = token_check("rk-not-this-one", url)
+    assert wrong.startswith("Wrong token") and "rk-not-this-one" not in wrong
+    assert token_check("", url) == "Paste your Recraft API token first."
+    assert token_check("rk-x", "ftp://example.com").startswith("Server")

@@ -1,4 +1,5 @@
-"""What an editor's Settings give its jobs: a Client for the saved token, and the results
+"""What an editor's Settings give its jobs: a Client for the saved token (and its Check
+token button's sentence), and the results
 library that keeps paid results as they arrive (worker thread), their thumbnails once decoded,
 and where they were inserted. A library that fails is logged, never the job's failure: the
 result still goes into the image.
@@ -17,10 +18,18 @@ import threading
 import time
 from collections import deque
 
+from .. import settings
 from ..api.client import Client
 from ..api.operations import Operation
 from ..api.results import ImageResult, Style
-from ..exceptions import NoToken, ValidationError
+from ..api.transport import RetryPolicy
+from ..exceptions import (
+    AuthenticationError,
+    NoToken,
+    RecraftError,
+    TransportError,
+    ValidationError,
+)
 from ..imaging import masks
 from ..imaging.png import Raster
 from ..library import LibraryError, open_library
@@ -46,6 +55,32 @@ def editor_client(settings_menu: str) -> Client:
         raise ValidationError(
             "token", f"is not set yet: open {settings_menu} and paste your Recraft token"
         ) from None
+
+
+CHECK_TIMEOUT = (5.0, 20.0)  # connect, read: a check should not keep the user waiting long
+_ONCE = RetryPolicy(retries=0)  # a check says what happened now, without retrying
+_LABELS = {entry.name: entry.label for entry in settings.ENTRIES}
+
+
+def token_check(token: str, server: str) -> str:
+    """What asking /users/me with this token and server says, in a sentence: "Token works:
+    N credits." or why not, with the Settings dialogs' labels. Never the token itself.
+    Blocks: call it off the UI thread."""
+    token, server = token.strip(), server.strip()
+    if not token:
+        return "Paste your Recraft API token first."
+    try:
+        with Client(token, base_url=server or None, timeout=CHECK_TIMEOUT, retry=_ONCE) as c:
+            user = c.user()
+    except ValidationError as e:  # said with the dialog's labels: "Server", "API token"
+        return ValidationError(_LABELS.get(e.field, e.field), e.rule).user_message
+    except AuthenticationError:
+        return "Wrong token: Recraft refused it. Copy it again from your Recraft account."
+    except TransportError as e:
+        return f"Cannot reach the server: {e.detail}."
+    except RecraftError as e:
+        return e.user_message
+    return f"Token works: {user.credits} credits."
 
 
 class Keeper:
