@@ -536,6 +536,13 @@ def test_an_edge_is_kept_beside_the_result_and_named_in_the_placement(lib):
     assert entry.size == on_disk and lib.size() == on_disk
     listed = lib.list()[0]  # from the index, decoded when asked
     assert listed.edge == entry.edge and listed.edge_path == entry.edge_path
+    exported = lib.export(entry.id, lib.root.parent / "exported")
+    assert [p.name for p in exported] == [
+        f"{entry.id}.png",
+        f"{entry.id}.edge.png",
+        f"{entry.id}.json",
+    ]
+    assert exported[1].read_bytes() == entry.edge_path.read_bytes()
     # Other entries, and records from before edges were kept, have none.
     assert lib.get(lib.record("generate", [png(8, 8)])).edge is None
     with pytest.raises(ValueError, match="grey"):

@@ -340,8 +340,9 @@ class Library:
         return self._ask(lambda ix: ix.size())
 
     def export(self, entry_id: str, folder: Path | str) -> list[Path]:
-        """Copy an entry's results into `folder` as ID.png (ID-2.png... for several) and its
-        record as ID.json; returns the paths, results first. LibraryError for no entry."""
+        """Copy an entry's results into `folder` as ID.png (ID-2.png... for several), a mask
+        operation's soft edge as ID.edge.png, and its record as ID.json; returns the paths,
+        results first. LibraryError for no entry."""
         entry = self.get(entry_id)
         if entry is None:
             raise LibraryError(f"there is no entry {entry_id} in {self.root}")
@@ -355,6 +356,10 @@ class Library:
                 name = f"{entry_id}{suffix}{path.suffix}"
                 store.write_file(folder, name, path.read_bytes())
                 out.append(folder / name)
+            edge = entry.edge_path
+            if edge is not None and edge.is_file():
+                store.write_file(folder, f"{entry_id}.edge.png", edge.read_bytes())
+                out.append(folder / f"{entry_id}.edge.png")
             store.write_file(folder, f"{entry_id}.json", (entry.folder / store.RECORD).read_bytes())
             out.append(folder / f"{entry_id}.json")
         except OSError as e:
