@@ -218,14 +218,21 @@ def on_selected_layers(out_dir, api, panel, shot, empty=False):
     panel.set_source(False)
     panel._watch_layers(force=True)
     cost = panel.cost.text()
+    # Every row the docker's list shows while the jobs go (its refresh runs first on each
+    # change: connected first). A layer's job may end before the last is queued, so the
+    # list need not hold all three at once.
+    listed = set()
+
+    def note_rows():
+        listed.update(panel.queue_texts)
+
+    api.runner().changed.connect(note_rows)
     Krita.instance().action("recraft_remove_background").trigger()
     # One layer read per turn of Qt's loop: the first queued at once, the others after.
     at_first = len(api.runner().queue)
-    end = time.monotonic() + 0.2  # well before the server's delay ends: all three listed
-    while len(panel.queue_texts) < 3 and time.monotonic() < end:
-        QtCore.QCoreApplication.processEvents()
-    rows = len(panel.queue_texts)
     idle(api)
+    api.runner().changed.disconnect(note_rows)
+    rows = sum(any(f"'{node.name()}'" in row for row in listed) for node in nodes)
     settle(doc)
     yield
     return {
